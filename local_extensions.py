@@ -1,0 +1,37 @@
+"""Jinja extension that hands the plan to the template files and hooks.
+
+Templates call ``multienv_plan(cookiecutter)`` for the validated plan and hold layout
+only; every decision is made in ``multienv_plan``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from jinja2.ext import Extension
+
+_ROOT = str(Path(__file__).resolve().parent)
+if _ROOT not in sys.path:  # cruft renders without cookiecutter's import patch
+    sys.path.insert(0, _ROOT)
+
+import multienv_plan  # noqa: E402
+
+_cache: dict[tuple, multienv_plan.Plan] = {}
+
+
+def plan_of(cookiecutter) -> multienv_plan.Plan:
+    answers = multienv_plan.answers_of(cookiecutter)
+    key = tuple(sorted(answers.items()))
+    if key not in _cache:
+        _cache[key] = multienv_plan.build_plan(answers)
+    return _cache[key]
+
+
+class MultienvExtension(Extension):
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.globals["multienv_plan"] = plan_of
+        environment.globals["multienv_template_dir"] = lambda: _ROOT
+        environment.filters["multienv_answers"] = multienv_plan.answers_of
+        environment.filters["toml"] = multienv_plan.toml_value

@@ -1,0 +1,481 @@
+"""The plan: what a set of answers to this template means, decided once.
+
+``build_plan(answers)`` turns the raw prompt answers into a validated, typed ``Plan``:
+the environments in promotion order with their tiers, the account each one lives in
+under the chosen strategy, the DevOps account and every name derived from the slug.
+Every violation is collected, so a user sees all of them at once.
+
+The pre-gen hook, the post-gen hook, the Jinja files (through ``local_extensions``)
+and the tests all read this module. The vocabulary (tiers, strategies, the naming
+scheme) lives in the generated package itself, in ``model.py`` and ``naming.py``,
+which this module loads by path: one copy serves the template and every generated
+repository.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import keyword
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent
+PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
+PACKAGE_TEMPLATE = PROJECT_TEMPLATE / "src" / "{{cookiecutter.package_name}}"
+PER_ENVIRONMENT_TEMPLATES = TEMPLATE_ROOT / "per_environment"
+ENV_PLACEHOLDER = "__env__"
+
+
+def _load(name: str) -> ModuleType:
+    """Import a stdlib-only module of the generated package straight from the template tree."""
+    qualified = f"multienv_generated_{name}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    spec = importlib.util.spec_from_file_location(qualified, PACKAGE_TEMPLATE / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+model = _load("model")
+naming = _load("naming")
+Tier = model.Tier
+AccountStrategy = model.AccountStrategy
+
+FIELDS = (
+    "project_name",
+    "project_slug",
+    "package_name",
+    "environments",
+    "account_strategy",
+    "aws_region",
+    "account_ids",
+    "github_repository",
+)
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+SLUG_RULE = "kebab-case: a lowercase letter first, then lowercase letters, digits and single hyphens"
+# S3 reserves these bucket-name prefixes, and every bucket name here starts with the slug.
+SLUG_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+PACKAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+PACKAGE_RULE = "a Python identifier in lowercase: a letter first, then lowercase letters, digits or underscores"
+# Import names the generated repository depends on; a package of the same name would shadow them.
+PACKAGE_TAKEN = frozenset({"boto3", "botocore", "moto", "pytest", "hypothesis", "tests", "config", "infra"})
+REGION_PATTERN = re.compile(
+    r"^(?:af|ap|ca|cn|eu|il|me|mx|sa|us|us-gov)-"
+    r"(?:central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9]$"
+)
+REGION_RULE = "an AWS region name such as us-east-1, eu-central-2 or ap-southeast-4"
+GITHUB_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+GITHUB_RULE = "owner/name, as in github.com/owner/name"
+PROJECT_NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rejected answer: which field, what value, what is allowed."""
+
+    field: str
+    value: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.value!r} {self.message}"
+
+
+class PlanError(ValueError):
+    """Raised with every problem found in a set of answers."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Account:
+    key: str
+    id: str
+
+    @property
+    def placeholder(self) -> bool:
+        return model.is_placeholder(self.id)
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    tier: model.Tier
+    account: Account
+    position: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.tier.is_production
+
+
+@dataclass(frozen=True)
+class Plan:
+    project_name: str
+    project_slug: str
+    package_name: str
+    strategy: model.AccountStrategy
+    region: str
+    github_repository: str
+    environments: tuple[Environment, ...]
+    devops: Account
+    accounts: tuple[Account, ...]
+    account_ids_given: bool
+    naming: naming.Naming = field(compare=False)
+
+    @property
+    def env_names(self) -> list[str]:
+        return [e.name for e in self.environments]
+
+    @property
+    def default_environment(self) -> Environment:
+        """Where a local run lands when nothing says otherwise: the first development-tier one."""
+        return next(e for e in self.environments if e.tier is Tier.DEVELOPMENT)
+
+    @property
+    def production(self) -> Environment:
+        return next(e for e in self.environments if e.is_production)
+
+    def environment(self, name: str) -> Environment:
+        return next(e for e in self.environments if e.name == name)
+
+    def environments_in(self, account: Account) -> list[Environment]:
+        return [e for e in self.environments if e.account.key == account.key]
+
+    def to_dict(self) -> dict:
+        return {
+            "project_name": self.project_name,
+            "project_slug": self.project_slug,
+            "package_name": self.package_name,
+            "account_strategy": self.strategy.value,
+            "aws_region": self.region,
+            "github_repository": self.github_repository,
+            "devops_account": self.devops.key,
+            "accounts": {a.key: a.id for a in self.accounts},
+            "account_ids_given": self.account_ids_given,
+            "environments": [{"name": e.name, "tier": e.tier.value, "account": e.account.key} for e in self.environments],
+        }
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Problem]]:
+    """``sbx,dev,uat:staging,prd`` -> ``[(name, tier)]``, with every problem found."""
+    problems: list[Problem] = []
+    parsed: list[tuple[str, model.Tier]] = []
+    tiers = ", ".join(t.value for t in Tier)
+    items = [item.strip() for item in str(raw).split(",")]
+    if not any(items):
+        return [], [Problem("environments", raw, "is empty: give the environments in promotion order, e.g. dev,prd")]
+    seen: set[str] = set()
+    for item in items:
+        if not item:
+            problems.append(Problem("environments", raw, "has an empty entry: separate names with single commas"))
+            continue
+        name, sep, tier_text = item.partition(":")
+        name = name.strip()
+        tier_text = tier_text.strip()
+        if not model.ENV_NAME_PATTERN.match(name):
+            problems.append(Problem("environments", name, f"is not a valid environment name: use {model.ENV_NAME_RULE}"))
+            continue
+        if name in model.RESERVED_NAMES:
+            problems.append(Problem("environments", name, "is reserved for the DevOps account: choose another name"))
+            continue
+        if name in seen:
+            problems.append(Problem("environments", name, "is listed twice: each environment appears once"))
+            continue
+        seen.add(name)
+        if sep:
+            try:
+                tier = Tier(tier_text)
+            except ValueError:
+                problems.append(Problem("environments", item, f"has an unknown tier: the tiers are {tiers}"))
+                continue
+        elif name in model.KNOWN_TIERS:
+            tier = model.KNOWN_TIERS[name]
+        else:
+            problems.append(
+                Problem(
+                    "environments",
+                    name,
+                    f"has no known tier: write it as {name}:<tier>, where <tier> is one of {tiers}",
+                )
+            )
+            continue
+        parsed.append((name, tier))
+    return parsed, problems
+
+
+def check_tiers(parsed: list[tuple[str, model.Tier]], raw: str) -> list[Problem]:
+    problems: list[Problem] = []
+    production = [name for name, tier in parsed if tier.is_production]
+    if len(production) != 1:
+        found = ", ".join(production) if production else "none"
+        problems.append(
+            Problem("environments", raw, f"needs exactly one production-tier environment (found: {found})")
+        )
+    elif parsed and not parsed[-1][1].is_production:
+        problems.append(
+            Problem("environments", raw, f"must end with the production environment ({production[0]}): it is promoted to last")
+        )
+    if parsed and not any(tier is Tier.DEVELOPMENT for _, tier in parsed):
+        problems.append(
+            Problem("environments", raw, "needs at least one development-tier environment (dev, development or name:development): it is where local runs land")
+        )
+    return problems
+
+
+def parse_account_ids(raw: str, allowed: list[str]) -> tuple[dict[str, str], list[Problem]]:
+    """``devops=111111111111,dev=222222222222`` -> ``{name: id}``."""
+    problems: list[Problem] = []
+    ids: dict[str, str] = {}
+    text = str(raw or "").strip()
+    if not text:
+        return ids, problems
+    allowed_text = ", ".join(allowed)
+    for item in text.split(","):
+        item = item.strip()
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            problems.append(Problem("account_ids", item, "is not a name=123456789012 pair"))
+            continue
+        if key not in allowed:
+            problems.append(Problem("account_ids", key, f"is not devops or an environment: the names are {allowed_text}"))
+            continue
+        if key in ids:
+            problems.append(Problem("account_ids", key, "is given twice: give each account ID once"))
+            continue
+        if not model.ACCOUNT_ID_PATTERN.match(value):
+            problems.append(Problem("account_ids", f"{key}={value}", "is not an AWS account ID: use exactly 12 digits"))
+            continue
+        if model.is_placeholder(value):
+            problems.append(
+                Problem("account_ids", f"{key}={value}", f"is a placeholder ID ({model.PLACEHOLDER_PREFIX}NN): give the real account ID, or leave account_ids empty")
+            )
+            continue
+        ids[key] = value
+    if not problems and ids and set(ids) != set(allowed):
+        missing = ", ".join(name for name in allowed if name not in ids)
+        problems.append(
+            Problem("account_ids", raw, f"is partial: give an ID for every one of {allowed_text} (missing: {missing}), or leave it empty to fill in later")
+        )
+    return ids, problems
+
+
+def assign_accounts(
+    strategy: model.AccountStrategy, parsed: list[tuple[str, model.Tier]], ids: dict[str, str], raw: str
+) -> tuple[dict[str, Account], list[Problem]]:
+    """Map each environment (and devops) to a named account under the strategy.
+
+    The strategy decides which names share an account; given IDs must agree with that:
+    names that share an account share an ID, and different accounts have different IDs.
+    """
+    members: dict[str, list[str]] = {strategy.devops_account_key(): ["devops"]}
+    for name, tier in parsed:
+        members.setdefault(strategy.account_key(name, tier), []).append(name)
+    problems: list[Problem] = []
+    accounts: dict[str, Account] = {}
+    if ids:
+        key_ids: dict[str, str] = {}
+        for key, names in members.items():
+            distinct = sorted({ids[n] for n in names})
+            if len(distinct) > 1:
+                pairs = ", ".join(f"{n}={ids[n]}" for n in names)
+                problems.append(
+                    Problem("account_ids", pairs, f"must be one account ({key}) under {strategy.value}: {', '.join(names)} share it")
+                )
+            key_ids[key] = distinct[0]
+        by_id: dict[str, list[str]] = {}
+        for key, account_id in key_ids.items():
+            by_id.setdefault(account_id, []).append(key)
+        for account_id, keys in by_id.items():
+            if len(keys) > 1:
+                problems.append(
+                    Problem(
+                        "account_ids",
+                        account_id,
+                        f"is used for {' and '.join(keys)}, which are separate accounts under {strategy.value} ({strategy.summary})",
+                    )
+                )
+        accounts = {key: Account(key, key_ids[key]) for key in members}
+    else:
+        accounts = {key: Account(key, model.placeholder_account_id(i)) for i, key in enumerate(members, start=1)}
+    return accounts, problems
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def _text(answers: Mapping[str, object], key: str) -> str:
+    value = answers.get(key, "")
+    return "" if value is None else str(value)
+
+
+def check_identity(answers: Mapping[str, object]) -> list[Problem]:
+    problems: list[Problem] = []
+    name = _text(answers, "project_name")
+    if not name.strip() or len(name) > PROJECT_NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problems.append(Problem("project_name", name, f"must be 1 to {PROJECT_NAME_MAX} printable characters"))
+    elif not any(c.isalnum() for c in name):
+        problems.append(Problem("project_name", name, "must contain a letter or digit"))
+    slug = _text(answers, "project_slug")
+    if not SLUG_PATTERN.match(slug):
+        problems.append(Problem("project_slug", slug, f"is not {SLUG_RULE}"))
+    elif slug.startswith(SLUG_RESERVED_PREFIXES):
+        problems.append(Problem("project_slug", slug, f"starts with a prefix S3 reserves ({', '.join(SLUG_RESERVED_PREFIXES)})"))
+    package = _text(answers, "package_name")
+    if not PACKAGE_PATTERN.match(package):
+        problems.append(Problem("package_name", package, f"is not {PACKAGE_RULE}"))
+    elif keyword.iskeyword(package) or package in sys.stdlib_module_names or package in PACKAGE_TAKEN:
+        problems.append(Problem("package_name", package, "would shadow a Python keyword or module this project imports: choose another name"))
+    region = _text(answers, "aws_region")
+    if not REGION_PATTERN.match(region):
+        problems.append(Problem("aws_region", region, f"is not {REGION_RULE}"))
+    repo = _text(answers, "github_repository")
+    if not GITHUB_PATTERN.match(repo) or repo.split("/")[-1] in (".", ".."):
+        problems.append(Problem("github_repository", repo, f"is not {GITHUB_RULE}"))
+    return problems
+
+
+def build_plan(answers: Mapping[str, object]) -> Plan:
+    """Validate the answers and return the plan, or raise ``PlanError`` with every problem."""
+    problems = check_identity(answers)
+    raw_envs = _text(answers, "environments")
+    parsed, env_problems = parse_environments(raw_envs)
+    problems += env_problems
+    if not env_problems:
+        problems += check_tiers(parsed, raw_envs)
+
+    raw_strategy = _text(answers, "account_strategy")
+    strategy = None
+    try:
+        strategy = AccountStrategy(raw_strategy)
+    except ValueError:
+        options = "; ".join(f"{s.value} ({s.summary})" for s in AccountStrategy)
+        problems.append(Problem("account_strategy", raw_strategy, f"is not an account strategy: choose one of {options}"))
+
+    raw_ids = _text(answers, "account_ids")
+    ids, id_problems = parse_account_ids(raw_ids, ["devops", *(name for name, _ in parsed)])
+    if env_problems:
+        # Without a sound environment list, "partial" and "unknown name" would only echo those problems.
+        id_problems = [p for p in id_problems if "environment" not in p.message and "partial" not in p.message]
+    problems += id_problems
+
+    accounts: dict[str, Account] = {}
+    if strategy is not None and not env_problems and not id_problems:
+        accounts, account_problems = assign_accounts(strategy, parsed, ids, raw_ids)
+        problems += account_problems
+
+    slug = _text(answers, "project_slug")
+    region = _text(answers, "aws_region")
+    if accounts and SLUG_PATTERN.match(slug):
+        scheme = naming.Naming(slug=slug, region=region)
+        devops_id = accounts[strategy.devops_account_key()].id
+        env_ids = {name: accounts[strategy.account_key(name, tier)].id for name, tier in parsed}
+        for kind, name, limit in scheme.too_long([n for n, _ in parsed], devops_id, env_ids):
+            problems.append(
+                Problem(
+                    "project_slug",
+                    slug,
+                    f"makes the {kind.replace('_', ' ')} name {name!r} {len(name)} characters long; "
+                    f"AWS allows {limit}: shorten the slug or the environment names",
+                )
+            )
+
+    if problems:
+        raise PlanError(problems)
+
+    assert strategy is not None
+    environments = tuple(
+        Environment(name, tier, accounts[strategy.account_key(name, tier)], position)
+        for position, (name, tier) in enumerate(parsed)
+    )
+    return Plan(
+        project_name=_text(answers, "project_name"),
+        project_slug=slug,
+        package_name=_text(answers, "package_name"),
+        strategy=strategy,
+        region=region,
+        github_repository=_text(answers, "github_repository"),
+        environments=environments,
+        devops=accounts[strategy.devops_account_key()],
+        accounts=tuple(accounts.values()),
+        account_ids_given=bool(ids),
+        naming=naming.Naming(slug=slug, region=region),
+    )
+
+
+def answers_of(cookiecutter: Mapping[str, object]) -> dict[str, str]:
+    """The user's answers only: cookiecutter's ``_`` keys hold machine-local paths."""
+    return {key: str(cookiecutter.get(key, "")) for key in FIELDS}
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
+    """Pre-generation hook: 0 when the answers make a plan, else 1 with one ERROR line per problem."""
+    try:
+        build_plan(answers)
+    except PlanError as error:
+        for problem in error.problems:
+            print(f"ERROR: {problem}", file=stderr)
+        print(f"ERROR: {len(error.problems)} answer(s) rejected; nothing was generated.", file=stderr)
+        return 1
+    return 0
+
+
+def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
+    """Write one file per environment from ``per_environment/`` templates (``__env__`` in the path)."""
+    import jinja2  # the post-gen hook runs under cookiecutter, which always has Jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PER_ENVIRONMENT_TEMPLATES)),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    env.filters["toml"] = toml_value
+    written: list[Path] = []
+    for template_name in sorted(env.list_templates()):
+        template = env.get_template(template_name)
+        for environment in plan.environments:
+            target = project_dir / template_name.replace(ENV_PLACEHOLDER, environment.name).removesuffix(".j2")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(template.render(plan=plan, environment=environment), encoding="utf-8")
+            written.append(target)
+    return written
+
+
+def post_gen(answers: Mapping[str, object], project_dir: Path, stderr=sys.stderr) -> int:
+    """Post-generation hook: offline and deterministic (same answers, same bytes)."""
+    plan = build_plan(answers)
+    render_per_environment(plan, project_dir)
+    return 0
+
+
+# --------------------------------------------------------------------------- helpers for templates
+
+
+def toml_value(value: object) -> str:
+    """A TOML literal for a string, bool, int or list (JSON's string escapes are valid TOML)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)

@@ -1,0 +1,78 @@
+"""Shared helpers: the template root, baking, and running a baked project's own checks."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TEMPLATE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TEMPLATE))
+
+# The baked projects' checks run in this interpreter's virtual environment: one shared
+# environment for every bake instead of one `make install` per bake.
+SHARED_VENV = Path(sys.prefix)
+
+DEFAULTS = {
+    "project_name": "My Multienv App",
+    "environments": "sbx,dev,tst,prd",
+    "account_strategy": "full_isolation",
+}
+TEMPLATE_SYNTAX = re.compile(r"\{\{\s*cookiecutter|\{%-?\s|\{\{-?\s*plan\b|cookiecutter\.")
+
+
+def leftover_template_syntax(project: Path) -> list[str]:
+    """Files of a bake that still hold Jinja syntax, as ``path:line``."""
+    found = []
+    for path in sorted(project.rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if TEMPLATE_SYNTAX.search(line):
+                found.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
+    return found
+
+
+def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the baked project's own make targets in the shared environment."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    return subprocess.run(
+        ["make", *targets, f"VENV={SHARED_VENV}"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def pytest_configure(config):
+    config.option.template = str(TEMPLATE)  # bake this template wherever pytest starts
+
+
+class Bake:
+    """A pytest-cookies result plus the output folder it baked into."""
+
+    def __init__(self, result, output_dir: Path):
+        self.result = result
+        self.output_dir = output_dir
+        self.exit_code = result.exit_code
+        self.exception = result.exception
+        self.project = result.project_path
+
+
+@pytest.fixture
+def bake(cookies, tmp_path):
+    """Bake with the given answers (pytest-cookies, in-process)."""
+
+    def _bake(**answers) -> Bake:
+        output_dir = tmp_path / "cookies" / f"bake{cookies._counter:02d}"  # pytest-cookies' own naming
+        return Bake(cookies.bake(extra_context=answers), output_dir)
+
+    return _bake

@@ -1,0 +1,108 @@
+"""Rejected answers: a non-zero exit, one ERROR line per problem naming field and value, and no folder left."""
+
+from __future__ import annotations
+
+import pytest
+
+# (answers, [(field, value)] every one of which must appear in an ERROR line)
+REJECTED = {
+    "env-uppercase": ({"environments": "dev,PRD"}, [("environments", "PRD")]),
+    "env-starts-with-digit": ({"environments": "1dev,prd"}, [("environments", "1dev")]),
+    "env-hyphen": ({"environments": "dev-1,prd"}, [("environments", "dev-1")]),
+    "env-too-long": ({"environments": "dev,integration01:testing,prd"}, [("environments", "integration01")]),
+    "env-duplicate": ({"environments": "dev,dev,prd"}, [("environments", "dev")]),
+    "env-reserved-devops": ({"environments": "devops,dev,prd"}, [("environments", "devops")]),
+    "env-unknown-without-tier": ({"environments": "dev,uat,prd"}, [("environments", "uat")]),
+    "env-unknown-tier": ({"environments": "dev,uat:preprod,prd"}, [("environments", "uat:preprod")]),
+    "env-empty": ({"environments": ""}, [("environments", "")]),
+    "env-empty-entry": ({"environments": "dev,,prd"}, [("environments", "dev,,prd")]),
+    "env-no-production": ({"environments": "dev,tst"}, [("environments", "dev,tst")]),
+    "env-two-productions": ({"environments": "dev,prd,prod"}, [("environments", "dev,prd,prod")]),
+    "env-production-not-last": ({"environments": "dev,prd,tst"}, [("environments", "dev,prd,tst")]),
+    "env-no-development": ({"environments": "sbx,tst,prd"}, [("environments", "sbx,tst,prd")]),
+    "strategy-unknown": ({"account_strategy": "multi_account"}, [("account_strategy", "multi_account")]),
+    "region-bad": ({"aws_region": "us-east"}, [("aws_region", "us-east")]),
+    "region-uppercase": ({"aws_region": "US-EAST-1"}, [("aws_region", "US-EAST-1")]),
+    "slug-not-kebab": ({"project_slug": "My_App"}, [("project_slug", "My_App")]),
+    "slug-double-hyphen": ({"project_slug": "my--app", "package_name": "my_app"}, [("project_slug", "my--app")]),
+    "slug-reserved-prefix": ({"project_slug": "sthree-app", "package_name": "app"}, [("project_slug", "sthree-app")]),
+    "slug-too-long-for-role-names": (
+        {"project_slug": "a" * 50, "package_name": "app"},
+        [("project_slug", "a" * 50)],
+    ),
+    "slug-too-long-for-bucket-names": (
+        {"project_slug": "b" * 34, "package_name": "app", "environments": "dev,prd"},
+        [("project_slug", "b" * 34)],
+    ),
+    "package-not-identifier": ({"package_name": "my-app"}, [("package_name", "my-app")]),
+    "package-keyword": ({"package_name": "class"}, [("package_name", "class")]),
+    "package-shadows-stdlib": ({"package_name": "json"}, [("package_name", "json")]),
+    "github-no-owner": ({"github_repository": "my-app"}, [("github_repository", "my-app")]),
+    "project-name-blank": ({"project_name": "   ", "project_slug": "app", "package_name": "app"}, [("project_name", "   ")]),
+    "account-id-short": (
+        {"environments": "dev,prd", "account_ids": "devops=111111111111,dev=2222,prd=333333333333"},
+        [("account_ids", "dev=2222")],
+    ),
+    "account-id-unknown-name": (
+        {"environments": "dev,prd", "account_ids": "devops=111111111111,dev=222222222222,stg=333333333333"},
+        [("account_ids", "stg")],
+    ),
+    "account-ids-partial": (
+        {"environments": "dev,prd", "account_ids": "devops=111111111111,dev=222222222222"},
+        [("account_ids", "devops=111111111111,dev=222222222222")],
+    ),
+    "account-id-placeholder": (
+        {"environments": "dev,prd", "account_ids": "devops=000000000001,dev=222222222222,prd=333333333333"},
+        [("account_ids", "devops=000000000001")],
+    ),
+    "account-ids-full-isolation-shared": (
+        {"environments": "dev,prd", "account_ids": "devops=111111111111,dev=222222222222,prd=222222222222"},
+        [("account_ids", "222222222222")],
+    ),
+    "account-ids-hybrid-nonprod-split": (
+        {
+            "environments": "dev,tst,prd",
+            "account_strategy": "hybrid",
+            "account_ids": "devops=111111111111,dev=222222222222,tst=333333333333,prd=444444444444",
+        },
+        [("account_ids", "dev=222222222222, tst=333333333333")],
+    ),
+    "account-ids-consolidated-devops-shared": (
+        {
+            "environments": "dev,prd",
+            "account_strategy": "consolidated_nonprod",
+            "account_ids": "devops=111111111111,dev=111111111111,prd=111111111111",
+        },
+        [("account_ids", "111111111111")],
+    ),
+    "account-ids-single-split": (
+        {
+            "environments": "dev,prd",
+            "account_strategy": "single_account",
+            "account_ids": "devops=111111111111,dev=111111111111,prd=222222222222",
+        },
+        [("account_ids", "devops=111111111111, dev=111111111111, prd=222222222222")],
+    ),
+}
+
+
+@pytest.mark.parametrize("answers,expected", REJECTED.values(), ids=REJECTED.keys())
+def test_rejected_answers_leave_nothing_behind(bake, capfd, answers, expected):
+    result = bake(**answers)
+    err = capfd.readouterr().err
+    assert result.exit_code != 0
+    assert result.output_dir.is_dir(), "the bake did not run where expected"
+    assert list(result.output_dir.iterdir()) == [], "a rejected bake left files behind"
+    error_lines = [line for line in err.splitlines() if line.startswith("ERROR: ")]
+    for field, value in expected:
+        assert any(line.startswith(f"ERROR: {field}: {value!r}") for line in error_lines), (field, value, err)
+
+
+def test_every_problem_is_reported_at_once(bake, capfd, tmp_path):
+    result = bake(environments="dev,PRD,dev", aws_region="mars", account_strategy="x", github_repository="nope")
+    err = capfd.readouterr().err
+    assert result.exit_code != 0
+    fields = [line.split(":")[1].strip() for line in err.splitlines() if line.startswith("ERROR: ") and ": '" in line]
+    assert {"environments", "aws_region", "account_strategy", "github_repository"} <= set(fields)
+    assert fields.count("environments") == 2  # PRD and the second dev
+

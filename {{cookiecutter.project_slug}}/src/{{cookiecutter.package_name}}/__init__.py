@@ -1,0 +1,1 @@
+"""{{ cookiecutter.project_name }}: a service deployed across isolated AWS environments."""

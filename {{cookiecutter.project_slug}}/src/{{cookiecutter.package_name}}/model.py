@@ -1,0 +1,106 @@
+"""What environments, tiers and account strategies are: the vocabulary of this project.
+
+Standard library only and free of package-relative imports: the template that generated
+this repository loads this file by path to decide what the answers mean, so the rules
+below exist once, here, for both the template and the repository it made.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+ENV_NAME_RULE = "a lowercase letter first, then lowercase letters or digits, at most 12 characters"
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
+RESERVED_NAMES = frozenset({"devops"})
+
+# Account IDs in this range stand for "not filled in yet". No real AWS account has one,
+# so the deploy tool can refuse them when it talks to real AWS.
+PLACEHOLDER_PREFIX = "0000000000"
+
+
+def placeholder_account_id(index: int) -> str:
+    return f"{PLACEHOLDER_PREFIX}{index:02d}"
+
+
+def is_placeholder(account_id: str) -> bool:
+    return account_id.startswith(PLACEHOLDER_PREFIX)
+
+
+class Tier(StrEnum):
+    """How close to real users an environment is, in promotion order."""
+
+    SANDBOX = "sandbox"
+    DEVELOPMENT = "development"
+    TESTING = "testing"
+    QA = "qa"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+    @property
+    def rank(self) -> int:
+        return list(Tier).index(self)
+
+    @property
+    def is_production(self) -> bool:
+        return self is Tier.PRODUCTION
+
+
+# Environment names whose tier needs no spelling out.
+KNOWN_TIERS = {
+    "sbx": Tier.SANDBOX,
+    "sandbox": Tier.SANDBOX,
+    "dev": Tier.DEVELOPMENT,
+    "development": Tier.DEVELOPMENT,
+    "tst": Tier.TESTING,
+    "test": Tier.TESTING,
+    "testing": Tier.TESTING,
+    "qa": Tier.QA,
+    "stg": Tier.STAGING,
+    "staging": Tier.STAGING,
+    "prd": Tier.PRODUCTION,
+    "prod": Tier.PRODUCTION,
+    "production": Tier.PRODUCTION,
+}
+
+
+class AccountStrategy(StrEnum):
+    """Where the DevOps side and each environment live (the design's four options)."""
+
+    FULL_ISOLATION = "full_isolation"
+    HYBRID = "hybrid"
+    CONSOLIDATED_NONPROD = "consolidated_nonprod"
+    SINGLE_ACCOUNT = "single_account"
+
+    @property
+    def summary(self) -> str:
+        return _SUMMARIES[self]
+
+    @property
+    def shares_workload_accounts(self) -> bool:
+        """True when two environments can end up in one account (isolation by name and policy)."""
+        return self is not AccountStrategy.FULL_ISOLATION
+
+    def devops_account_key(self) -> str:
+        return "main" if self is AccountStrategy.SINGLE_ACCOUNT else "devops"
+
+    def account_key(self, env_name: str, tier: Tier) -> str:
+        """The named account an environment lives in under this strategy."""
+        if self is AccountStrategy.FULL_ISOLATION:
+            return env_name
+        if self is AccountStrategy.HYBRID:
+            return "prod" if tier.is_production else "nonprod"
+        if self is AccountStrategy.CONSOLIDATED_NONPROD:
+            return "workloads"
+        return "main"
+
+
+_SUMMARIES = {
+    AccountStrategy.FULL_ISOLATION: "a DevOps account plus one account per environment, the strongest isolation",
+    AccountStrategy.HYBRID: "a DevOps account, one account for all non-production environments, one for production",
+    AccountStrategy.CONSOLIDATED_NONPROD: (
+        "a DevOps account plus one account shared by every environment, isolated by names and IAM"
+    ),
+    AccountStrategy.SINGLE_ACCOUNT: "everything in one account, isolated by names and IAM; for experiments only",
+}

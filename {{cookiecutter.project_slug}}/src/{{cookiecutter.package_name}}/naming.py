@@ -1,0 +1,155 @@
+"""The naming scheme: every AWS resource of this project is called ``<slug>-<env>-<name>``.
+
+One scheme, one module. The IaC parameters, the persona policies, the deploy tool,
+the CI workflows and the access matrix all derive their names from here, and the
+template that generated this repository imports this very file to check that every
+name fits inside AWS limits before it writes anything. Standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# AWS hard limits on the names this project creates (characters).
+LIMITS = {
+    "iam_role": 64,
+    "iam_policy": 128,
+    "s3_bucket": 63,
+    "lambda_function": 64,
+    "cloudformation_stack": 128,
+    "ecr_repository": 256,
+    "secret": 512,
+    "log_group": 512,
+}
+
+DEVOPS = "devops"
+
+# Roles the platform owns in each workload account, and the policies that fence them.
+DEPLOYER = "deployer"
+CFN_EXECUTION = "cfn-exec"
+CI = "ci"
+BOUNDARY = "boundary"
+PERSONAS = ("project-admin", "devops-engineer", "software-developer", "qa-engineer")
+
+
+def partition(region: str) -> str:
+    """The ARN partition a region belongs to."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Names and ARNs for one project, derived from its slug, region and accounts."""
+
+    slug: str
+    region: str
+
+    @property
+    def partition(self) -> str:
+        return partition(self.region)
+
+    def name(self, env: str, thing: str) -> str:
+        """``<slug>-<env>-<thing>``: the one shape of every resource name."""
+        return f"{self.slug}-{env}-{thing}"
+
+    def prefix(self, env: str) -> str:
+        """What every resource of ``env`` starts with; the trailing hyphen keeps ``dev`` off ``dev2``."""
+        return f"{self.slug}-{env}-"
+
+    # --- roles and policies -------------------------------------------------
+    def deployer_role(self, env: str) -> str:
+        return self.name(env, DEPLOYER)
+
+    def cfn_execution_role(self, env: str) -> str:
+        return self.name(env, CFN_EXECUTION)
+
+    def ci_role(self, env: str) -> str:
+        """The role GitHub Actions assumes in the DevOps account for ``env``."""
+        return self.name(env, CI)
+
+    def boundary_policy(self, env: str) -> str:
+        return self.name(env, BOUNDARY)
+
+    def persona_role(self, env: str, persona: str) -> str:
+        return self.name(env, persona)
+
+    def role_arn(self, account_id: str, role_name: str) -> str:
+        return f"arn:{self.partition}:iam::{account_id}:role/{role_name}"
+
+    def policy_arn(self, account_id: str, policy_name: str) -> str:
+        return f"arn:{self.partition}:iam::{account_id}:policy/{policy_name}"
+
+    # --- DevOps account resources -------------------------------------------
+    def artifact_bucket(self, devops_account_id: str) -> str:
+        """Bucket names are global: the account ID keeps ours unique."""
+        return f"{self.name(DEVOPS, 'artifacts')}-{devops_account_id}"
+
+    def ecr_repository(self) -> str:
+        return self.name(DEVOPS, "images")
+
+    def artifact_prefix(self, env: str) -> str:
+        """Key prefix in the artifact bucket that ``env``'s deployer may read."""
+        return f"{env}/"
+
+    def secret_name(self, env: str, name: str) -> str:
+        """Secrets Manager name, ``<slug>/<env>/<name>``; the path form keeps ARNs prefix-matchable."""
+        return f"{self.slug}/{env}/{name}"
+
+    def ssm_parameter(self, env: str, name: str) -> str:
+        return f"/{self.slug}/{env}/{name}"
+
+    # --- workload resources --------------------------------------------------
+    def stack(self, env: str, thing: str) -> str:
+        return self.name(env, thing)
+
+    def function(self, env: str, thing: str = "app") -> str:
+        return self.name(env, thing)
+
+    def log_group(self, env: str, thing: str = "app") -> str:
+        return f"/aws/lambda/{self.function(env, thing)}"
+
+    def data_bucket(self, env: str, account_id: str) -> str:
+        return f"{self.name(env, 'data')}-{account_id}"
+
+    def arn_pattern(self, service: str, account_id: str, env: str, resource_type: str = "") -> str:
+        """ARN matching every resource of ``env`` for a service, e.g. ``lambda`` ``function:``."""
+        region = "" if service in ("iam", "s3") else self.region
+        account = "" if service == "s3" else account_id
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource_type}{self.prefix(env)}*"
+
+    def all_names(self, envs: list[str], devops_account_id: str, env_accounts: dict[str, str]) -> list[tuple[str, str]]:
+        """Every fixed name this project creates, as ``(kind, name)``, for limit checks."""
+        names: list[tuple[str, str]] = [
+            ("s3_bucket", self.artifact_bucket(devops_account_id)),
+            ("ecr_repository", self.ecr_repository()),
+            ("cloudformation_stack", self.stack(DEVOPS, "platform")),
+        ]
+        for env in envs:
+            names += [
+                ("iam_role", self.deployer_role(env)),
+                ("iam_role", self.cfn_execution_role(env)),
+                ("iam_role", self.ci_role(env)),
+                ("iam_policy", self.boundary_policy(env)),
+                ("lambda_function", self.function(env)),
+                ("log_group", self.log_group(env)),
+                ("s3_bucket", self.data_bucket(env, env_accounts[env])),
+                ("cloudformation_stack", self.stack(env, "bootstrap")),
+                ("cloudformation_stack", self.stack(env, "app")),
+                ("secret", self.secret_name(env, "app")),
+            ]
+            names += [("iam_role", self.persona_role(env, p)) for p in PERSONAS]
+        return names
+
+    def too_long(
+        self, envs: list[str], devops_account_id: str, env_accounts: dict[str, str]
+    ) -> list[tuple[str, str, int]]:
+        """``(kind, longest name, limit)`` for every kind of name that breaks its AWS limit."""
+        longest: dict[str, str] = {}
+        for kind, name in self.all_names(envs, devops_account_id, env_accounts):
+            if len(name) > len(longest.get(kind, "")):
+                longest[kind] = name
+        return [(kind, name, LIMITS[kind]) for kind, name in longest.items() if len(name) > LIMITS[kind]]

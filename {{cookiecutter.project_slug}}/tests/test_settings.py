@@ -1,0 +1,90 @@
+"""multienv.toml is the single record: it must be coherent, and every file that depends on it must follow it."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.model import AccountStrategy, Tier, is_placeholder
+from {{ cookiecutter.package_name }}.naming import LIMITS
+from {{ cookiecutter.package_name }}.settings import SettingsError, load_settings, parse_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS_PATH = ROOT / "multienv.toml"
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings(SETTINGS_PATH)
+
+
+@pytest.fixture
+def raw():
+    return tomllib.loads(SETTINGS_PATH.read_text(encoding="utf-8"))
+
+
+def test_production_is_last_and_unique(settings):
+    tiers = [env.tier for env in settings.environments]
+    assert tiers[-1] is Tier.PRODUCTION
+    assert tiers.count(Tier.PRODUCTION) == 1
+
+
+def test_local_default_is_the_first_development_environment(settings):
+    first_dev = next(env for env in settings.environments if env.tier is Tier.DEVELOPMENT)
+    assert settings.default_environment == first_dev
+
+
+def test_accounts_follow_the_strategy(settings):
+    for env in settings.environments:
+        assert env.account.key == settings.strategy.account_key(env.name, env.tier)
+    assert settings.devops.key == settings.strategy.devops_account_key()
+    if settings.strategy is AccountStrategy.FULL_ISOLATION:
+        assert len({env.account.id for env in settings.environments}) == len(settings.environments)
+
+
+def test_every_environment_has_its_config_file(settings):
+    config = ROOT / "config"
+    assert (config / "shared.toml").is_file()
+    for env in settings.environments:
+        assert (config / f"{env.name}.toml").is_file(), f"config/{env.name}.toml is missing"
+    extra = {p.stem for p in config.glob("*.toml")} - {"shared", *settings.names}
+    assert not extra, f"config files for environments not in multienv.toml: {sorted(extra)}"
+
+
+def test_every_name_fits_aws_limits(settings):
+    env_accounts = {env.name: env.account.id for env in settings.environments}
+    names = settings.naming.all_names(list(settings.names), settings.devops.id, env_accounts)
+    too_long = [(kind, name) for kind, name in names if len(name) > LIMITS[kind]]
+    assert not too_long
+
+
+def test_placeholder_ids_are_recognised(settings):
+    assert settings.uses_placeholders == any(is_placeholder(a.id) for a in settings.accounts)
+
+
+def test_a_production_environment_that_is_not_last_is_rejected(raw):
+    raw["environments"].append(raw["environments"].pop(0))
+    with pytest.raises(SettingsError, match="last environment must be the production"):
+        parse_settings(raw, SETTINGS_PATH)
+
+
+def test_an_unknown_tier_names_the_key(raw):
+    raw["environments"][0]["tier"] = "prodution"
+    with pytest.raises(SettingsError, match=r"environments\[0\]\.tier: 'prodution'"):
+        parse_settings(raw, SETTINGS_PATH)
+
+
+def test_a_malformed_account_id_names_the_account(raw):
+    key = next(iter(raw["accounts"]))
+    raw["accounts"][key] = "12345"
+    with pytest.raises(SettingsError, match=f"accounts.{key}: '12345'"):
+        parse_settings(raw, SETTINGS_PATH)
+
+
+def test_two_accounts_with_one_id_are_rejected(raw):
+    keys = list(raw["accounts"])
+    if len(keys) < 2:
+        pytest.skip("single account")
+    raw["accounts"][keys[1]] = raw["accounts"][keys[0]]
+    with pytest.raises(SettingsError, match="separate accounts"):
+        parse_settings(raw, SETTINGS_PATH)
