@@ -164,7 +164,9 @@ class Plan:
             "devops_account": self.devops.key,
             "accounts": {a.key: a.id for a in self.accounts},
             "account_ids_given": self.account_ids_given,
-            "environments": [{"name": e.name, "tier": e.tier.value, "account": e.account.key} for e in self.environments],
+            "environments": [
+                {"name": e.name, "tier": e.tier.value, "account": e.account.key} for e in self.environments
+            ],
         }
 
 
@@ -188,7 +190,9 @@ def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Pro
         name = name.strip()
         tier_text = tier_text.strip()
         if not model.ENV_NAME_PATTERN.match(name):
-            problems.append(Problem("environments", name, f"is not a valid environment name: use {model.ENV_NAME_RULE}"))
+            problems.append(
+                Problem("environments", name, f"is not a valid environment name: use {model.ENV_NAME_RULE}")
+            )
             continue
         if name in model.RESERVED_NAMES:
             problems.append(Problem("environments", name, "is reserved for the DevOps account: choose another name"))
@@ -223,16 +227,22 @@ def check_tiers(parsed: list[tuple[str, model.Tier]], raw: str) -> list[Problem]
     production = [name for name, tier in parsed if tier.is_production]
     if len(production) != 1:
         found = ", ".join(production) if production else "none"
-        problems.append(
-            Problem("environments", raw, f"needs exactly one production-tier environment (found: {found})")
-        )
+        problems.append(Problem("environments", raw, f"needs exactly one production-tier environment (found: {found})"))
     elif parsed and not parsed[-1][1].is_production:
         problems.append(
-            Problem("environments", raw, f"must end with the production environment ({production[0]}): it is promoted to last")
+            Problem(
+                "environments",
+                raw,
+                f"must end with the production environment ({production[0]}): it is promoted to last",
+            )
         )
     if parsed and not any(tier is Tier.DEVELOPMENT for _, tier in parsed):
         problems.append(
-            Problem("environments", raw, "needs at least one development-tier environment (dev, development or name:development): it is where local runs land")
+            Problem(
+                "environments",
+                raw,
+                "needs at least one development-tier environment (dev, development or name:development): it is where local runs land",
+            )
         )
     return problems
 
@@ -253,7 +263,9 @@ def parse_account_ids(raw: str, allowed: list[str]) -> tuple[dict[str, str], lis
             problems.append(Problem("account_ids", item, "is not a name=123456789012 pair"))
             continue
         if key not in allowed:
-            problems.append(Problem("account_ids", key, f"is not devops or an environment: the names are {allowed_text}"))
+            problems.append(
+                Problem("account_ids", key, f"is not devops or an environment: the names are {allowed_text}")
+            )
             continue
         if key in ids:
             problems.append(Problem("account_ids", key, "is given twice: give each account ID once"))
@@ -263,14 +275,22 @@ def parse_account_ids(raw: str, allowed: list[str]) -> tuple[dict[str, str], lis
             continue
         if model.is_placeholder(value):
             problems.append(
-                Problem("account_ids", f"{key}={value}", f"is a placeholder ID ({model.PLACEHOLDER_PREFIX}NN): give the real account ID, or leave account_ids empty")
+                Problem(
+                    "account_ids",
+                    f"{key}={value}",
+                    f"is a placeholder ID ({model.PLACEHOLDER_PREFIX}NN): give the real account ID, or leave account_ids empty",
+                )
             )
             continue
         ids[key] = value
     if not problems and ids and set(ids) != set(allowed):
         missing = ", ".join(name for name in allowed if name not in ids)
         problems.append(
-            Problem("account_ids", raw, f"is partial: give an ID for every one of {allowed_text} (missing: {missing}), or leave it empty to fill in later")
+            Problem(
+                "account_ids",
+                raw,
+                f"is partial: give an ID for every one of {allowed_text} (missing: {missing}), or leave it empty to fill in later",
+            )
         )
     return ids, problems
 
@@ -295,7 +315,11 @@ def assign_accounts(
             if len(distinct) > 1:
                 pairs = ", ".join(f"{n}={ids[n]}" for n in names)
                 problems.append(
-                    Problem("account_ids", pairs, f"must be one account ({key}) under {strategy.value}: {', '.join(names)} share it")
+                    Problem(
+                        "account_ids",
+                        pairs,
+                        f"must be one account ({key}) under {strategy.value}: {', '.join(names)} share it",
+                    )
                 )
             key_ids[key] = distinct[0]
         by_id: dict[str, list[str]] = {}
@@ -335,12 +359,20 @@ def check_identity(answers: Mapping[str, object]) -> list[Problem]:
     if not SLUG_PATTERN.match(slug):
         problems.append(Problem("project_slug", slug, f"is not {SLUG_RULE}"))
     elif slug.startswith(SLUG_RESERVED_PREFIXES):
-        problems.append(Problem("project_slug", slug, f"starts with a prefix S3 reserves ({', '.join(SLUG_RESERVED_PREFIXES)})"))
+        problems.append(
+            Problem("project_slug", slug, f"starts with a prefix S3 reserves ({', '.join(SLUG_RESERVED_PREFIXES)})")
+        )
     package = _text(answers, "package_name")
     if not PACKAGE_PATTERN.match(package):
         problems.append(Problem("package_name", package, f"is not {PACKAGE_RULE}"))
     elif keyword.iskeyword(package) or package in sys.stdlib_module_names or package in PACKAGE_TAKEN:
-        problems.append(Problem("package_name", package, "would shadow a Python keyword or module this project imports: choose another name"))
+        problems.append(
+            Problem(
+                "package_name",
+                package,
+                "would shadow a Python keyword or module this project imports: choose another name",
+            )
+        )
     region = _text(answers, "aws_region")
     if not REGION_PATTERN.match(region):
         problems.append(Problem("aws_region", region, f"is not {REGION_RULE}"))
@@ -365,7 +397,9 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
         strategy = AccountStrategy(raw_strategy)
     except ValueError:
         options = "; ".join(f"{s.value} ({s.summary})" for s in AccountStrategy)
-        problems.append(Problem("account_strategy", raw_strategy, f"is not an account strategy: choose one of {options}"))
+        problems.append(
+            Problem("account_strategy", raw_strategy, f"is not an account strategy: choose one of {options}")
+        )
 
     raw_ids = _text(answers, "account_ids")
     ids, id_problems = parse_account_ids(raw_ids, ["devops", *(name for name, _ in parsed)])

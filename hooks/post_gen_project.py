@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, {{ multienv_template_dir() | tojson }})
 
-import multienv_plan  # noqa: E402
+import multienv_plan
 
 ANSWERS = json.loads(r'''{{ cookiecutter | multienv_answers | tojson }}''')
 

@@ -5,7 +5,7 @@ import sys
 
 sys.path.insert(0, {{ multienv_template_dir() | tojson }})
 
-import multienv_plan  # noqa: E402
+import multienv_plan
 
 ANSWERS = json.loads(r'''{{ cookiecutter | multienv_answers | tojson }}''')
 

@@ -38,7 +38,10 @@ REJECTED = {
     "package-keyword": ({"package_name": "class"}, [("package_name", "class")]),
     "package-shadows-stdlib": ({"package_name": "json"}, [("package_name", "json")]),
     "github-no-owner": ({"github_repository": "my-app"}, [("github_repository", "my-app")]),
-    "project-name-blank": ({"project_name": "   ", "project_slug": "app", "package_name": "app"}, [("project_name", "   ")]),
+    "project-name-blank": (
+        {"project_name": "   ", "project_slug": "app", "package_name": "app"},
+        [("project_name", "   ")],
+    ),
     "account-id-short": (
         {"environments": "dev,prd", "account_ids": "devops=111111111111,dev=2222,prd=333333333333"},
         [("account_ids", "dev=2222")],
@@ -105,4 +108,3 @@ def test_every_problem_is_reported_at_once(bake, capfd, tmp_path):
     fields = [line.split(":")[1].strip() for line in err.splitlines() if line.startswith("ERROR: ") and ": '" in line]
     assert {"environments", "aws_region", "account_strategy", "github_repository"} <= set(fields)
     assert fields.count("environments") == 2  # PRD and the second dev
-
