@@ -112,6 +112,18 @@ class Naming:
     def log_group(self, env: str, thing: str = "app") -> str:
         return f"/aws/lambda/{self.function(env, thing)}"
 
+    def function_role(self, env: str, thing: str = "app") -> str:
+        """The execution role of a function; it carries the environment's permissions boundary."""
+        return self.name(env, f"{thing}-role")
+
+    def artifact_key(self, env: str, sha256: str) -> str:
+        """Content-addressed: the same bytes always land on the same key."""
+        return f"{self.artifact_prefix(env)}app-{sha256}.zip"
+
+    def account_parameter(self, account_key: str) -> str:
+        """CloudFormation parameter that carries a named account's ID, e.g. ``NonprodAccountId``."""
+        return f"{account_key[:1].upper()}{account_key[1:]}AccountId"
+
     def data_bucket(self, env: str, account_id: str) -> str:
         return f"{self.name(env, 'data')}-{account_id}"
 
@@ -135,6 +147,7 @@ class Naming:
                 ("iam_role", self.ci_role(env)),
                 ("iam_policy", self.boundary_policy(env)),
                 ("lambda_function", self.function(env)),
+                ("iam_role", self.function_role(env)),
                 ("log_group", self.log_group(env)),
                 ("s3_bucket", self.data_bucket(env, env_accounts[env])),
                 ("cloudformation_stack", self.stack(env, "bootstrap")),

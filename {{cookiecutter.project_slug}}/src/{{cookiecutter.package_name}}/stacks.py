@@ -1,0 +1,144 @@
+"""Which CloudFormation stacks exist for these settings, where they go and with what parameters.
+
+The single answer to "what do we deploy": the deploy tool, the policy contract tests and the
+access matrix all read ``stack_specs``. Account IDs come from ``multienv.toml`` (through
+``settings.py``) and every name from ``naming.py``; the templates under ``infra/`` receive
+both as parameters and derive nothing themselves.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .naming import DEVOPS as DEVOPS_ENV
+from .settings import Settings
+
+INFRA = "infra"
+DEVOPS_TEMPLATE = f"{INFRA}/devops.yaml"
+BOOTSTRAP_TEMPLATE = f"{INFRA}/workload-bootstrap.yaml"
+APP_TEMPLATE = f"{INFRA}/app.yaml"
+STACKSET_TEMPLATE = f"{INFRA}/stacksets/workload-bootstrap-stackset.yaml"
+
+DEVOPS_STACK = "platform"
+BOOTSTRAP_STACK = "bootstrap"
+APP_STACK = "app"
+
+# Stack kinds, in the order a first deployment creates them.
+DEVOPS = "devops"
+BOOTSTRAP = "bootstrap"
+APP = "app"
+
+# The DevOps stack's resource policies name the Deployer Roles, which must exist first
+# (AWS rejects a policy whose principal does not exist): the first DevOps deployment runs
+# with this parameter "false", the environments' bootstraps follow, then "true".
+DEPLOYER_ACCESS = "DeployerAccess"
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One stack: its name, template, target account and region, environment and parameters."""
+
+    kind: str
+    name: str
+    template_path: Path
+    account_id: str
+    region: str
+    env: str | None
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    def with_parameters(self, **overrides: str) -> StackSpec:
+        return StackSpec(
+            self.kind,
+            self.name,
+            self.template_path,
+            self.account_id,
+            self.region,
+            self.env,
+            {**self.parameters, **overrides},
+        )
+
+
+def devops_spec(settings: Settings) -> StackSpec:
+    naming = settings.naming
+    parameters = {
+        "GitHubRepository": settings.github_repository,
+        DEPLOYER_ACCESS: "true",
+    }
+    for account in settings.accounts:
+        if any(env.account.key == account.key for env in settings.environments):
+            parameters[naming.account_parameter(account.key)] = account.id
+    return StackSpec(
+        kind=DEVOPS,
+        name=naming.stack(DEVOPS_ENV, DEVOPS_STACK),
+        template_path=settings.root / DEVOPS_TEMPLATE,
+        account_id=settings.devops.id,
+        region=settings.region,
+        env=None,
+        parameters=parameters,
+    )
+
+
+def bootstrap_spec(settings: Settings, env_name: str) -> StackSpec:
+    naming = settings.naming
+    env = settings.environment(env_name)
+    devops_id = settings.devops.id
+    return StackSpec(
+        kind=BOOTSTRAP,
+        name=naming.stack(env.name, BOOTSTRAP_STACK),
+        template_path=settings.root / BOOTSTRAP_TEMPLATE,
+        account_id=env.account.id,
+        region=settings.region,
+        env=env.name,
+        parameters={
+            "EnvName": env.name,
+            "ResourcePrefix": naming.prefix(env.name),
+            "DeployerRoleName": naming.deployer_role(env.name),
+            "CfnExecutionRoleName": naming.cfn_execution_role(env.name),
+            "BoundaryPolicyName": naming.boundary_policy(env.name),
+            "CiRoleArn": naming.role_arn(devops_id, naming.ci_role(env.name)),
+            "DevOpsAccountId": devops_id,
+            "ArtifactBucketName": naming.artifact_bucket(devops_id),
+            "ArtifactPrefix": naming.artifact_prefix(env.name),
+            "EcrRepositoryName": naming.ecr_repository(),
+            "SecretPrefix": naming.secret_name(env.name, ""),
+        },
+    )
+
+
+def app_spec(settings: Settings, env_name: str, artifact_sha256: str) -> StackSpec:
+    naming = settings.naming
+    env = settings.environment(env_name)
+    return StackSpec(
+        kind=APP,
+        name=naming.stack(env.name, APP_STACK),
+        template_path=settings.root / APP_TEMPLATE,
+        account_id=env.account.id,
+        region=settings.region,
+        env=env.name,
+        parameters={
+            "EnvName": env.name,
+            "FunctionName": naming.function(env.name),
+            "FunctionRoleName": naming.function_role(env.name),
+            "LogGroupName": naming.log_group(env.name),
+            "BoundaryPolicyArn": naming.policy_arn(env.account.id, naming.boundary_policy(env.name)),
+            "ArtifactBucketName": naming.artifact_bucket(settings.devops.id),
+            "ArtifactKey": naming.artifact_key(env.name, artifact_sha256),
+            "Handler": f"{settings.package}.handler.handler",
+        },
+    )
+
+
+def stack_specs(settings: Settings, artifact_sha256: str | None = None) -> list[StackSpec]:
+    """Every stack for these settings, in first-deployment order.
+
+    The DevOps stack, then one bootstrap stack per environment in its own account, then
+    (when an artifact's sha256 is given) one application stack per environment.
+    """
+    specs = [devops_spec(settings)]
+    specs += [bootstrap_spec(settings, env.name) for env in settings.environments]
+    if artifact_sha256 is not None:
+        specs += [app_spec(settings, env.name, artifact_sha256) for env in settings.environments]
+    return specs
