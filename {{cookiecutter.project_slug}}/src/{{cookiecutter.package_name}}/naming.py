@@ -56,6 +56,10 @@ class Naming:
         """``<slug>-<env>-<thing>``: the one shape of every resource name."""
         return f"{self.slug}-{env}-{thing}"
 
+    def project_prefix(self) -> str:
+        """What every resource of every environment starts with."""
+        return f"{self.slug}-"
+
     def prefix(self, env: str) -> str:
         """What every resource of ``env`` starts with; the trailing hyphen keeps ``dev`` off ``dev2``."""
         return f"{self.slug}-{env}-"
