@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
 
 SHA = "0" * 64
+GITHUB_OIDC = "token.actions.githubusercontent.com"
 # AWS quotas on policy documents (characters, whitespace not counted).
 MANAGED_POLICY_MAX = 6144
 INLINE_POLICIES_PER_ROLE_MAX = 10240
@@ -165,14 +166,16 @@ def test_explicit_denies_keep_every_environment_to_itself(settings, rendered):
         keyed = [
             s
             for s in statements(bucket_policy)
-            if s["Effect"] == "Deny" and s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn") == own_roles
+            if s["Effect"] == "Deny"
+            and s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn") == own_roles
         ]
         assert keyed, f"no Deny keyed on aws:PrincipalArn guards {env.name}'s artifacts"
         for boundary in boundaries:
             guards = [
                 s
                 for s in statements(boundary)
-                if s["Effect"] == "Deny" and s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn") == own_roles
+                if s["Effect"] == "Deny"
+                and s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn") == own_roles
             ]
             assert len(guards) == 1, f"a boundary lacks the Deny that guards {env.name}"
             covered = " ".join(as_list(guards[0]["Resource"]))
@@ -214,13 +217,12 @@ def test_each_ci_role_is_assumable_from_its_own_github_environment_only(settings
         assert role["RoleName"] == naming.ci_role(env.name)
         (statement,) = statements(role["AssumeRolePolicyDocument"])
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-        assert statement["Principal"] == {
-            "Federated": f"arn:{naming.partition}:iam::{settings.devops.id}:oidc-provider/token.actions.githubusercontent.com"
-        }
+        provider = f"arn:{naming.partition}:iam::{settings.devops.id}:oidc-provider/{GITHUB_OIDC}"
+        assert statement["Principal"] == {"Federated": provider}
         assert statement["Condition"] == {
             "StringEquals": {
-                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                "token.actions.githubusercontent.com:sub": f"repo:{settings.github_repository}:environment:{env.name}",
+                f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+                f"{GITHUB_OIDC}:sub": f"repo:{settings.github_repository}:environment:{env.name}",
             }
         }
         assumable = [
@@ -291,8 +293,14 @@ def test_workload_roles_touch_only_their_own_environment(settings, rendered):
 
 
 def test_names_and_policies_fit_aws_limits(rendered):
-    limits = {"AWS::IAM::Role": ("RoleName", "iam_role"), "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", "iam_policy")}
-    limits |= {"AWS::S3::Bucket": ("BucketName", "s3_bucket"), "AWS::Lambda::Function": ("FunctionName", "lambda_function")}
+    limits = {
+        "AWS::IAM::Role": ("RoleName", "iam_role"),
+        "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", "iam_policy"),
+    }
+    limits |= {
+        "AWS::S3::Bucket": ("BucketName", "s3_bucket"),
+        "AWS::Lambda::Function": ("FunctionName", "lambda_function"),
+    }
     for spec, doc in rendered.values():
         assert len(spec.name) <= LIMITS["cloudformation_stack"]
         for logical_id, resource in doc["Resources"].items():

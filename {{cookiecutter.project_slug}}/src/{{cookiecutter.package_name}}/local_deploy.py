@@ -85,6 +85,7 @@ class Run:
         if not ok:
             raise LocalDeployError(f"check failed: {what}")
         self.checks.append(what)
+        self.say(f"   ok: {what}")
 
     # --- credentials -----------------------------------------------------------
     def environ(self, credentials: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -429,7 +430,7 @@ def main(out: TextIO = sys.stdout) -> int:
         return 1
     stack_count = 1 + 2 * len(settings.environments)
     out.write(
-        f"local deploy OK: {stack_count} stacks in {len(settings.accounts)} accounts, "
+        f"local deploy OK: {stack_count} stacks in {len(settings.accounts)} account(s), "
         f"{len(run.checks)} checks passed, {time.monotonic() - started:.1f} s\n"
     )
     return 0
