@@ -358,6 +358,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+ONE_LINE_MAX = 400
+
+
 def one_line(error: BaseException) -> str:
     """An AWS error as one readable line: operation, code and message."""
     response = getattr(error, "response", None)
@@ -365,8 +368,11 @@ def one_line(error: BaseException) -> str:
         operation = getattr(error, "operation_name", "request")
         code = response["Error"].get("Code", "Error")
         message = response["Error"].get("Message", "")
-        return f"{operation}: {code}: {message}"
-    return f"{type(error).__name__}: {error}"
+        text = f"{operation}: {code}: {message}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    text = " ".join(text.split())
+    return text if len(text) <= ONE_LINE_MAX else text[: ONE_LINE_MAX - 3] + "..."
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, out: TextIO = sys.stdout) -> int:
