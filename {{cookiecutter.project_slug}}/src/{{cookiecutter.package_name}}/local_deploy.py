@@ -296,7 +296,7 @@ def check_artifact_access(run: Run, digest: str) -> None:
         for index, env in enumerate(envs):
             s3 = run.client("s3", callers[env.name])
             own = naming.artifact_key(env.name, digest)
-            body = s3.get_object(Bucket=bucket, Key=own)["Body"].read()
+            body = _read(lambda s3=s3, own=own: s3.get_object(Bucket=bucket, Key=own)["Body"].read())
             run.check(hashlib.sha256(body).hexdigest() == digest, f"IAM on: {env.name}'s deployer reads {own}")
             other = envs[(index + 1) % len(envs)]
             if other.name != env.name:
@@ -323,6 +323,15 @@ def _post(url: str, data: bytes) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         response.read()
+
+
+def _read(call: Callable[[], bytes]) -> bytes:
+    from botocore.exceptions import ClientError
+
+    try:
+        return call()
+    except ClientError as error:
+        return f"refused: {deploy.one_line(error)}".encode()
 
 
 def _denied(call: Callable[[], Any]) -> bool:
@@ -415,6 +424,11 @@ def main(out: TextIO = sys.stdout) -> int:
     except (LocalDeployError, deploy.DeployError) as error:
         print(f"local deploy failed: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        if type(error).__module__.startswith(("botocore", "boto3")):
+            print(f"local deploy failed: {deploy.one_line(error)}", file=sys.stderr)
+            return 1
+        raise
     finally:
         server.stop()
         logging.captureWarnings(False)
