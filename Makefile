@@ -19,6 +19,7 @@ bake: install  ## generate a project with the defaults into out/
 
 test: install  ## lint the template, then bake the option matrix and run each bake's own checks
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n auto
 
 bench: install  ## bake-time benchmark
