@@ -472,6 +472,15 @@ def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
     return 0
 
 
+def per_environment_files() -> list[str]:
+    """Paths of the files written once per environment, with ``__env__`` standing for its name."""
+    return sorted(
+        path.relative_to(PER_ENVIRONMENT_TEMPLATES).as_posix().removesuffix(".j2")
+        for path in PER_ENVIRONMENT_TEMPLATES.rglob("*")
+        if path.is_file()
+    )
+
+
 def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
     """Write one file per environment from ``per_environment/`` templates (``__env__`` in the path)."""
     import jinja2  # the post-gen hook runs under cookiecutter, which always has Jinja2

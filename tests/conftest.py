@@ -52,6 +52,28 @@ def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.
     )
 
 
+def template_as_git_repo(tmp_path: Path) -> Path:
+    """A git clone of the template as it is in this working tree (committed or not)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    repo = tmp_path / "multienv-template"
+    for name in filter(None, listed.split("\0")):
+        source = TEMPLATE / name
+        if source.is_file():
+            target = repo / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "template"], cwd=repo, check=True)
+    return repo
+
+
 def pytest_configure(config):
     config.option.template = str(TEMPLATE)  # bake this template wherever pytest starts
 

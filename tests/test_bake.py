@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATE, leftover_template_syntax, run_project
+from conftest import TEMPLATE, leftover_template_syntax, run_project, template_as_git_repo
 from packaging.requirements import Requirement
 
 import multienv_plan
@@ -94,28 +94,6 @@ def test_baked_project_passes_its_own_lint_and_tests(bake, strategy, env_set):
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
 
 
-def _template_as_git_repo(tmp_path: Path) -> Path:
-    """A git clone of the template as it is in this working tree (committed or not)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=TEMPLATE,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    repo = tmp_path / "multienv-template"
-    for name in filter(None, listed.split("\0")):
-        source = TEMPLATE / name
-        if source.is_file():
-            target = repo / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-qm", "template"], cwd=repo, check=True)
-    return repo
-
-
 def _cookiecutter_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     config = tmp_path / "cookiecutter-config.yaml"
     config.write_text(f"cookiecutters_dir: {tmp_path / 'cache'}\nreplay_dir: {tmp_path / 'replay'}\n")
@@ -130,7 +108,7 @@ def _cookiecutter_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess
 
 
 def test_bake_from_a_git_url_like_users_do(tmp_path):
-    repo = _template_as_git_repo(tmp_path)
+    repo = template_as_git_repo(tmp_path)
     out = tmp_path / "out"
     run = _cookiecutter_cli(tmp_path, f"git+file://{repo}", "--no-input", "--output-dir", str(out))
     assert run.returncode == 0, run.stderr
