@@ -149,3 +149,27 @@ def test_a_template_change_committed_after_the_bake_arrives(linked_project):
     assert (linked_project / "CONTRIBUTING.md").read_text() == "# Contributing to My Multienv App\n"
     assert "*.local" in (linked_project / ".gitignore").read_text()
     assert_team_edits_survived(linked_project)
+
+
+def test_a_plain_cookiecutter_bake_can_be_linked_then_regenerated(tmp_path):
+    template = template_as_git_repo(tmp_path)
+    out = tmp_path / "plain"
+    answers = {"environments": "sbx,dev,uat:staging,prd", "account_strategy": "hybrid"}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "cookiecutter"), str(template), "--no-input", "--output-dir", str(out)]
+        + [f"{key}={value}" for key, value in answers.items()],
+        capture_output=True,
+        check=True,
+    )
+    project = out / "my-multienv-app"
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "generated")
+    run = run_project(project, "link", f"TEMPLATE={template}")
+    assert run.returncode == 0, run.stdout + run.stderr
+    recorded = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
+    assert {key: recorded[key] for key in answers} == answers
+    commit_all(project, "linked")
+    run = run_project(project, "regenerate", "ENVIRONMENTS=sbx,dev,uat:staging,perf:testing,prd")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert environments(project) == ["sbx", "dev", "uat", "perf", "prd"]
+    assert git(project, "status", "--porcelain", "--", "config/sbx.toml", "src") == ""

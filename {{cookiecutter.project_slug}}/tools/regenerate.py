@@ -2,6 +2,7 @@
 
     python tools/regenerate.py --set environments=sbx,dev,tst,stg,prd [--set account_strategy=hybrid]
     python tools/regenerate.py --checkout v1.4.0      # take a newer template version
+    python tools/regenerate.py --link TEMPLATE_URL [--checkout REF]   # once, for a plain cookiecutter bake
 
 cruft re-renders the template with the new answers and merges the difference into this tree
 (a three-way merge, so the team's own lines stay). Unlike cruft alone, this command:
@@ -22,6 +23,11 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from {{ cookiecutter.package_name }}.model import KNOWN_TIERS  # noqa: E402  (src/ is not installed for tools/)
+from {{ cookiecutter.package_name }}.settings import load_settings  # noqa: E402
+
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.
 CHANGEABLE = ("environments", "account_strategy", "aws_region", "account_ids", "github_repository")
@@ -132,12 +138,54 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[str
     return dirty_files()
 
 
+def recorded_answers() -> dict[str, str]:
+    """The template answers this repository stands for, read back from multienv.toml."""
+    settings = load_settings(ROOT / "multienv.toml")
+    environments = ",".join(
+        env.name if KNOWN_TIERS.get(env.name) is env.tier else f"{env.name}:{env.tier.value}"
+        for env in settings.environments
+    )
+    answers = {
+        "project_name": settings.project_name,
+        "project_slug": settings.slug,
+        "package_name": settings.package,
+        "environments": environments,
+        "account_strategy": settings.strategy.value,
+        "aws_region": settings.region,
+        "account_ids": "",
+        "github_repository": settings.github_repository,
+    }
+    if not settings.uses_placeholders:
+        pairs = [("devops", settings.devops.id)] + [(env.name, env.account.id) for env in settings.environments]
+        answers["account_ids"] = ",".join(f"{name}={account_id}" for name, account_id in pairs)
+    return answers
+
+
+def link(template: str, checkout: str | None) -> None:
+    """Write .cruft.json for a repository generated with plain cookiecutter."""
+    if CRUFT_STATE.is_file():
+        raise RegenerateError(".cruft.json exists already: this repository is linked")
+    cruft = Path(sys.executable).parent / "cruft"
+    command = [str(cruft) if cruft.exists() else "cruft", "link", template, "--no-input", "--project-dir", str(ROOT)]
+    command += ["--extra-context", json.dumps(recorded_answers())]
+    if checkout:
+        command += ["--checkout", checkout]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if run.returncode != 0 or not CRUFT_STATE.is_file():
+        raise RegenerateError(f"cruft link failed: {(run.stderr.strip().splitlines() or ['(no output)'])[-1]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an answer to change")
     parser.add_argument("--checkout", help="template git reference to update to (default: its latest commit)")
+    parser.add_argument("--link", metavar="TEMPLATE_URL", help="link a plain cookiecutter bake to its template")
     args = parser.parse_args(argv)
     try:
+        if args.link:
+            link(args.link, args.checkout)
+            print("linked: commit .cruft.json; `make regenerate` works from now on")
+            return 0
         changed = regenerate(parse_assignments(args.set), args.checkout)
     except RegenerateError as error:
         print(f"regenerate: {error}", file=sys.stderr)
