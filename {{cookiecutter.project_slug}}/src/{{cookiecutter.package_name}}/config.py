@@ -175,7 +175,9 @@ def _check_rules(config: Config, checker: _Checker, settings: Settings) -> None:
         if config.service.debug:
             raise checker.fail(("service", "debug"), f"must be false in {config.env}, the production environment")
         if config.log.level == "DEBUG":
-            raise checker.fail(("log", "level"), f"DEBUG logs are not allowed in {config.env}, the production environment")
+            raise checker.fail(
+                ("log", "level"), f"DEBUG logs are not allowed in {config.env}, the production environment"
+            )
     naming = settings.naming
     account = settings.environment(config.env).account.id
     for key, ref in config.secrets.items():

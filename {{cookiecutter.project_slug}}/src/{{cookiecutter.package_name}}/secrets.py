@@ -40,7 +40,9 @@ class Secrets:
         """Secrets with fixed values, for tests; every key must be one the configuration declares."""
         unknown = sorted(set(values) - set(config.secrets))
         if unknown:
-            raise SecretError(f"no secret named {', '.join(unknown)} in {config.env}: the secrets are {cls._list(config.secrets)}")
+            raise SecretError(
+                f"no secret named {', '.join(unknown)} in {config.env}: the secrets are {cls._list(config.secrets)}"
+            )
 
         def fetch(ref: SecretRef) -> str:
             key = next(k for k, r in config.secrets.items() if r == ref)
