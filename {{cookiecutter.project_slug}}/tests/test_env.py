@@ -198,8 +198,7 @@ def test_production_outside_a_workstation_or_with_the_opt_in(variables, env, sou
 
 # --------------------------------------------------------------------------- property
 
-VARIABLES = [OVERRIDE, OFFICIAL, ALLOW_LOCAL_PRODUCTION, RUNTIME_VARIABLE, EXECUTION_ENV, *CI_MARKERS]
-VARIABLES += [marker for marker, _ in AWS_MARKERS]
+MARKERS = [*CI_MARKERS, *(marker for marker, _ in AWS_MARKERS), EXECUTION_ENV, RUNTIME_VARIABLE, "HOME", "PATH"]
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
 
 
@@ -208,10 +207,18 @@ def values_for(names):
     return st.one_of(st.sampled_from(likely), st.text(max_size=12))
 
 
+def environs(names):
+    """The resolver's own variables, each maybe set, over a few runtime markers (often none)."""
+    values = values_for(names)
+    own = st.fixed_dictionaries({}, optional={OVERRIDE: values, OFFICIAL: values, ALLOW_LOCAL_PRODUCTION: values})
+    markers = st.dictionaries(st.sampled_from(MARKERS), values, max_size=3)
+    return st.builds(lambda mine, theirs: {**theirs, **mine}, own, markers)
+
+
 @pytest.mark.parametrize("layout", [LAYOUT, REPO_SETTINGS], ids=["test-layout", "this-repository"])
 def test_any_variables_give_an_allowed_environment_or_a_refusal(layout):
     @settings(max_examples=300, deadline=None)
-    @given(st.dictionaries(st.sampled_from([*VARIABLES, "HOME", "PATH"]), values_for(layout.names), max_size=6))
+    @given(environs(layout.names))
     def check(environ):
         try:
             result = resolve(environ, layout)
@@ -222,7 +229,15 @@ def test_any_variables_give_an_allowed_environment_or_a_refusal(layout):
         assert result.tier is layout.environment(result.env).tier
         assert result.source in (OVERRIDE, OFFICIAL, "default")
         assert result.runtime in ("local", "ci") or result.runtime.startswith("aws")
+        override = environ.get(OVERRIDE, "").strip()
+        if result.source == OVERRIDE:
+            assert result.env == override
+        if result.source == OFFICIAL:
+            assert not override
+            assert result.env == environ[OFFICIAL].strip()
         if result.source == "default":
+            assert not override
+            assert OFFICIAL not in environ
             assert result.runtime == "local"
             assert result.env == layout.default_environment.name
         if result.tier is Tier.PRODUCTION and result.runtime == "local":
