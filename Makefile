@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: install bake test lint bench clean
+.PHONY: install bake test lint bench bench-coldstart clean
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: install  ## lint the template, then bake the option matrix and run each ba
 
 bench: install  ## bake-time benchmark
 	$(BIN)/python benchmarks/bench_bake.py
+
+bench-coldstart: install  ## cold start of a baked project: resolve + config load vs bare python and dynaconf
+	$(BIN)/python benchmarks/bench_coldstart.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache

@@ -153,6 +153,17 @@ class Plan:
     def environments_in(self, account: Account) -> list[Environment]:
         return [e for e in self.environments if e.account.key == account.key]
 
+    def environment_config(self, environment: Environment) -> dict[str, dict]:
+        """The keys ``config/<env>.toml`` starts with: tier-dependent values and secret references."""
+        env = environment.name
+        return {
+            **model.tier_defaults(environment.tier),
+            "secrets": {
+                "app": {"store": "secretsmanager", "name": self.naming.secret_name(env, "app")},
+                "api_token": {"store": "ssm", "name": self.naming.ssm_parameter(env, "api-token")},
+            },
+        }
+
     def to_dict(self) -> dict:
         return {
             "project_name": self.project_name,
@@ -492,6 +503,7 @@ def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
         autoescape=False,
     )
     env.filters["toml"] = toml_value
+    env.filters["toml_tables"] = toml_tables
     written: list[Path] = []
     for template_name in sorted(env.list_templates()):
         template = env.get_template(template_name)
@@ -522,3 +534,15 @@ def toml_value(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def toml_tables(data: Mapping[str, object], prefix: str = "") -> str:
+    """A TOML document for nested tables of scalars: ``[a]``, ``[a.b]`` ... in the order given."""
+    blocks: list[str] = []
+    scalars = [f"{key} = {toml_value(value)}" for key, value in data.items() if not isinstance(value, Mapping)]
+    if prefix and scalars:
+        blocks.append("\n".join([f"[{prefix}]", *scalars]))
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            blocks.append(toml_tables(value, f"{prefix}.{key}" if prefix else key))
+    return "\n\n".join(block for block in blocks if block)
