@@ -22,7 +22,9 @@ DEFAULTS = {
     "environments": "sbx,dev,tst,prd",
     "account_strategy": "full_isolation",
 }
-TEMPLATE_SYNTAX = re.compile(r"\{\{\s*cookiecutter|\{%-?\s|\{\{-?\s*plan\b|cookiecutter\.")
+TEMPLATE_SYNTAX = re.compile(
+    r"\{\{-?\s*(?:cookiecutter|plan|environment)\b|\{%-?\s|\{#|cookiecutter\.(?:project_|package_name)"
+)
 
 
 def leftover_template_syntax(project: Path) -> list[str]:
