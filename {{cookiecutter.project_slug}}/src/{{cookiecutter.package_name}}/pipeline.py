@@ -44,12 +44,17 @@ class Stage:
 
     environment: str
     tier: str
-    needs: tuple[str, ...]
+    after: tuple[str, ...]  # environments that must have succeeded first
     condition: str
 
     @property
     def job(self) -> str:
         return job_name(self.environment)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The job's ``needs:``: the build, then the earlier environments' jobs."""
+        return (BUILD_JOB, *(job_name(env) for env in self.after))
 
     @property
     def in_chain(self) -> bool:
@@ -58,6 +63,16 @@ class Stage:
     @property
     def is_production(self) -> bool:
         return self.tier == PRODUCTION
+
+    @property
+    def when(self) -> str:
+        """The rule in words, for people (the README)."""
+        if not self.in_chain:
+            return f"manual run with target `{self.environment}` only, from any branch"
+        waits = f"after {', '.join(self.after)} succeeded" if self.after else "first in the chain"
+        if self.is_production:
+            return f"push to `{DEFAULT_BRANCH}` or manual run with target `{PROMOTE}`, {waits}; default branch only"
+        return f"push to `{DEFAULT_BRANCH}` or manual run with target `{PROMOTE}` from any branch, {waits}"
 
 
 def job_name(environment: str) -> str:
@@ -75,12 +90,12 @@ def stages(environments: Iterable[tuple[str, str]]) -> list[Stage]:
         tier = str(tier)
         if tier == SANDBOX:
             condition = f"{DISPATCHED} && inputs.target == '{name}'"
-            needs: tuple[str, ...] = (BUILD_JOB,)
+            after: tuple[str, ...] = ()
         else:
             condition = f"{PROMOTING} && {ON_DEFAULT_BRANCH}" if tier == PRODUCTION else PROMOTING
-            needs = (BUILD_JOB, *chain)
-            chain.append(job_name(name))
-        result.append(Stage(name, tier, needs, condition))
+            after = tuple(chain)
+            chain.append(name)
+        result.append(Stage(name, tier, after, condition))
     return result
 
 
