@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_project
+from conftest import TEMPLATE, run_project
 
 WORKFLOWS = Path(".github") / "workflows"
 CUSTOM_IDS = (
@@ -165,3 +165,119 @@ def test_baked_workflow_test_fails_when_an_environment_is_missing_from_ci(bake):
     assert run.returncode == 1, run.stdout[-4000:]
     assert "FAILED tests/test_workflows.py::test_every_environment_has_a_deploy_job_in_promotion_order" in run.stdout
     assert "deploy-qa" in run.stdout
+
+
+# --------------------------------------------------------------------------- template-update.yml, run for real
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
+UPDATE_STEPS = ("Is the template ahead of this repository?", "Apply the update", "Stop on conflicts")
+
+
+def template_repo(tmp_path: Path) -> Path:
+    """A git repository holding this template as it is in the working tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE, capture_output=True, check=True
+    ).stdout.decode()
+    repo = tmp_path / "template"
+    for name in filter(None, listed.split("\0")):
+        if (TEMPLATE / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(TEMPLATE / name, repo / name)
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    commit_all(repo, "template")
+    return repo
+
+
+def commit_all(repo: Path, message: str) -> None:
+    subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "-qm", message], cwd=repo, check=True)
+
+
+def run_update_steps(project: Path, tmp_path: Path) -> tuple[dict[str, int], str]:
+    """Run template-update.yml's shell steps as a runner would (bash -eo pipefail, `if:` on the check's output)."""
+    job = load(project, "template-update.yml")["jobs"]["update"]
+    steps = {step.get("name"): step for step in job["steps"]}
+    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    output.write_text("")
+    summary.write_text("")
+    base_env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env['PATH']}"
+    codes: dict[str, int] = {}
+    for name in UPDATE_STEPS:
+        step = steps[name]
+        behind = dict(line.split("=", 1) for line in output.read_text().splitlines()).get("behind")
+        if "if" in step:
+            assert step["if"] == "steps.check.outputs.behind == 'true'"
+            if behind != "true":
+                continue
+        env = {**base_env, **step.get("env", {}), "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
+        env["RUNNER_TEMP"] = str(tmp_path)
+        run = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        codes[name] = run.returncode
+        if run.returncode:
+            break
+    return codes, summary.read_text()
+
+
+@pytest.fixture
+def cruft_project(tmp_path):
+    """A project made with `cruft create` from a git template, committed; returns (template, project)."""
+    repo = template_repo(tmp_path)
+    cruft = Path(sys.executable).parent / "cruft"
+    subprocess.run(
+        [str(cruft), "create", str(repo), "--no-input", "--output-dir", str(tmp_path / "out")],
+        check=True,
+        capture_output=True,
+    )
+    project = tmp_path / "out" / "my-multienv-app"
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=project, check=True)
+    commit_all(project, "generated")
+    return repo, project
+
+
+@pytest.mark.slow
+def test_template_update_does_nothing_when_current(cruft_project, tmp_path):
+    _, project = cruft_project
+    codes, _ = run_update_steps(project, tmp_path)
+    assert codes == {UPDATE_STEPS[0]: 0}
+
+
+@pytest.mark.slow
+def test_template_update_applies_a_clean_update(cruft_project, tmp_path):
+    repo, project = cruft_project
+    readme = repo / "{{cookiecutter.project_slug}}" / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nA line the template gained.\n", encoding="utf-8")
+    commit_all(repo, "template moves on")
+    codes, summary = run_update_steps(project, tmp_path)
+    assert codes == dict.fromkeys(UPDATE_STEPS, 0)
+    assert summary == ""
+    assert "A line the template gained." in (project / "README.md").read_text(encoding="utf-8")
+    changed = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert sorted(line[3:] for line in changed) == [".cruft.json", "README.md"]  # what the PR step commits
+
+
+@pytest.mark.slow
+def test_template_update_reports_conflicts_and_fails(cruft_project, tmp_path):
+    repo, project = cruft_project
+    first_line = "# My Multienv App\n"
+    local = project / "README.md"
+    local.write_text(local.read_text(encoding="utf-8").replace(first_line, "# Our own title\n", 1), encoding="utf-8")
+    commit_all(project, "local edit")
+    readme = repo / "{{cookiecutter.project_slug}}" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert "# {{ plan.project_name }}\n" in text
+    readme.write_text(text.replace("# {{ plan.project_name }}\n", "# {{ plan.project_name }} service\n", 1))
+    commit_all(repo, "template changes the same line")
+    codes, summary = run_update_steps(project, tmp_path)
+    assert codes[UPDATE_STEPS[2]] == 1
+    assert "README.md" in summary
