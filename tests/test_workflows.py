@@ -170,7 +170,8 @@ def test_baked_workflow_test_fails_when_an_environment_is_missing_from_ci(bake):
 # --------------------------------------------------------------------------- template-update.yml, run for real
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
-UPDATE_STEPS = ("Is the template ahead of this repository?", "Apply the update", "Stop on conflicts")
+UPDATE_STEP = "Update from the template"
+PR_STEP = "Open or refresh the pull request"
 
 
 def template_repo(tmp_path: Path) -> Path:
@@ -193,38 +194,28 @@ def commit_all(repo: Path, message: str) -> None:
     subprocess.run([*GIT, "commit", "-qm", message], cwd=repo, check=True)
 
 
-def run_update_steps(project: Path, tmp_path: Path) -> tuple[dict[str, int], str]:
-    """Run template-update.yml's shell steps as a runner would (bash -eo pipefail, `if:` on the check's output)."""
-    job = load(project, "template-update.yml")["jobs"]["update"]
-    steps = {step.get("name"): step for step in job["steps"]}
+def run_update_step(project: Path, tmp_path: Path) -> tuple[int, bool, str]:
+    """Run template-update.yml's update step as a runner would; return its exit code, whether the
+    pull-request step would run, and the job summary it wrote."""
+    steps = {step.get("name"): step for step in load(project, "template-update.yml")["jobs"]["update"]["steps"]}
     output, summary = tmp_path / "github_output", tmp_path / "step_summary"
     output.write_text("")
     summary.write_text("")
-    base_env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env['PATH']}"
-    codes: dict[str, int] = {}
-    for name in UPDATE_STEPS:
-        step = steps[name]
-        behind = dict(line.split("=", 1) for line in output.read_text().splitlines()).get("behind")
-        if "if" in step:
-            assert step["if"] == "steps.check.outputs.behind == 'true'"
-            if behind != "true":
-                continue
-        env = {**base_env, **step.get("env", {}), "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
-        env["RUNNER_TEMP"] = str(tmp_path)
-        run = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        codes[name] = run.returncode
-        if run.returncode:
-            break
-    return codes, summary.read_text()
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary), RUNNER_TEMP=str(tmp_path))
+    run = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", steps[UPDATE_STEP]["run"]],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert steps[PR_STEP]["if"] == "steps.update.outputs.changed == 'true'"
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return run.returncode, outputs.get("changed") == "true", summary.read_text()
 
 
 @pytest.fixture
@@ -246,8 +237,7 @@ def cruft_project(tmp_path):
 @pytest.mark.slow
 def test_template_update_does_nothing_when_current(cruft_project, tmp_path):
     _, project = cruft_project
-    codes, _ = run_update_steps(project, tmp_path)
-    assert codes == {UPDATE_STEPS[0]: 0}
+    assert run_update_step(project, tmp_path) == (0, False, "")
 
 
 @pytest.mark.slow
@@ -256,9 +246,7 @@ def test_template_update_applies_a_clean_update(cruft_project, tmp_path):
     readme = repo / "{{cookiecutter.project_slug}}" / "README.md"
     readme.write_text(readme.read_text(encoding="utf-8") + "\nA line the template gained.\n", encoding="utf-8")
     commit_all(repo, "template moves on")
-    codes, summary = run_update_steps(project, tmp_path)
-    assert codes == dict.fromkeys(UPDATE_STEPS, 0)
-    assert summary == ""
+    assert run_update_step(project, tmp_path) == (0, True, "")
     assert "A line the template gained." in (project / "README.md").read_text(encoding="utf-8")
     changed = subprocess.run(
         ["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True
@@ -269,15 +257,15 @@ def test_template_update_applies_a_clean_update(cruft_project, tmp_path):
 @pytest.mark.slow
 def test_template_update_reports_conflicts_and_fails(cruft_project, tmp_path):
     repo, project = cruft_project
-    first_line = "# My Multienv App\n"
     local = project / "README.md"
-    local.write_text(local.read_text(encoding="utf-8").replace(first_line, "# Our own title\n", 1), encoding="utf-8")
+    local.write_text(local.read_text(encoding="utf-8").replace("# My Multienv App\n", "# Our own title\n", 1))
     commit_all(project, "local edit")
     readme = repo / "{{cookiecutter.project_slug}}" / "README.md"
     text = readme.read_text(encoding="utf-8")
     assert "# {{ plan.project_name }}\n" in text
     readme.write_text(text.replace("# {{ plan.project_name }}\n", "# {{ plan.project_name }} service\n", 1))
     commit_all(repo, "template changes the same line")
-    codes, summary = run_update_steps(project, tmp_path)
-    assert codes[UPDATE_STEPS[2]] == 1
+    code, opens_pr, summary = run_update_step(project, tmp_path)
+    assert (code, opens_pr) == (1, False)
+    assert "needs a hand" in summary
     assert "README.md" in summary

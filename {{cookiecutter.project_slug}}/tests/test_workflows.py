@@ -5,8 +5,6 @@ job at the wrong role or let a non-deploy job mint an OIDC token, and a test her
 """
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,6 @@ REUSABLE = "$/.github/workflows/deploy-environment.yml"
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@"
 ROLE_OUTPUT = re.compile(r"steps\.roles\.outputs\.([a-z_]+)")
-GIT = shutil.which("git") or "git"
 
 
 def expression(text: str) -> str:
@@ -219,32 +216,4 @@ def test_actions_are_pinned_and_checkouts_keep_no_credentials(workflows):
                     assert PINNED.match(step["uses"]), f"{where}: pin to a full commit SHA"
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False, where
-
-
-def git(root: Path, *args: str, check: bool = True) -> None:
-    subprocess.run(
-        [GIT, "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=root,
-        check=check,
-        capture_output=True,
-    )
-
-
-def test_conflicts_lists_rejected_hunks_and_unmerged_paths(tmp_path):
-    git(tmp_path, "init", "-q", "-b", "main")
-    (tmp_path / "a.txt").write_text("base\n")
-    git(tmp_path, "add", "a.txt")
-    git(tmp_path, "commit", "-qm", "base")
-    assert ci.conflicts(tmp_path) == []
-    git(tmp_path, "switch", "-qc", "other")
-    (tmp_path / "a.txt").write_text("theirs\n")
-    git(tmp_path, "commit", "-qam", "theirs")
-    git(tmp_path, "switch", "-q", "main")
-    (tmp_path / "a.txt").write_text("ours\n")
-    git(tmp_path, "commit", "-qam", "ours")
-    git(tmp_path, "merge", "-q", "other", check=False)  # conflicts: a.txt is left unmerged
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "dev.toml.rej").write_text("@@ rejected hunk\n")
-    assert ci.conflicts(tmp_path) == ["a.txt", "config/dev.toml.rej"]
-    assert ci.main(["conflicts", "--root", str(tmp_path)]) == 1
 {%- endraw %}

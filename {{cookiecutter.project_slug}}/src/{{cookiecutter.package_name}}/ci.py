@@ -5,9 +5,6 @@
 the environment's CI role in the DevOps account, then its Deployer Role in the
 environment's account. No workflow holds an account ID: they all come from here.
 
-``python -m {{ cookiecutter.package_name }}.ci conflicts`` lists what a template update left
-unresolved (unmerged paths and ``*.rej`` files) and exits 1 when there is any.
-
 Standard library only.
 """
 
@@ -15,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 from .settings import Settings, SettingsError, settings
 
@@ -63,21 +58,6 @@ def output_lines(values: dict[str, str]) -> list[str]:
     return lines
 
 
-def conflicts(root: Path) -> list[str]:
-    """Paths a merge left unresolved under ``root``: git's unmerged paths, then ``*.rej`` files."""
-    unmerged = subprocess.run(
-        ["git", "diff", "--name-only", "--diff-filter=U"],  # noqa: S607 - git from PATH, as in any checkout
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    rejected = sorted(
-        str(path.relative_to(root)) for path in root.rglob("*.rej") if ".git" not in path.relative_to(root).parts
-    )
-    return [*unmerged, *rejected]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m {{ cookiecutter.package_name }}.ci", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,16 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     roles_parser.add_argument(
         "--allow-placeholders", action="store_true", help="print placeholder accounts too (for local runs)"
     )
-    conflicts_parser = commands.add_parser("conflicts", help="unresolved paths after a template update")
-    conflicts_parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: here)")
     args = parser.parse_args(argv)
 
     try:
-        if args.command == "conflicts":
-            found = conflicts(args.root)
-            for path in found:
-                print(path)
-            return 1 if found else 0
         config = settings()
         problems = [] if args.allow_placeholders else placeholder_problems(config, args.env)
         if problems:
