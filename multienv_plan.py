@@ -46,6 +46,7 @@ def _load(name: str) -> ModuleType:
 
 model = _load("model")
 naming = _load("naming")
+pipeline = _load("pipeline")
 Tier = model.Tier
 AccountStrategy = model.AccountStrategy
 
@@ -163,6 +164,20 @@ class Plan:
                 "api_token": {"store": "ssm", "name": self.naming.ssm_parameter(env, "api-token")},
             },
         }
+
+    @property
+    def pipeline(self) -> ModuleType:
+        """The generated package's ``pipeline.py``: CI's rules and names."""
+        return pipeline
+
+    @property
+    def ci_stages(self) -> list:
+        """The deploy workflow's environment jobs, in promotion order, as ``pipeline.py`` decides them."""
+        return pipeline.stages((e.name, e.tier) for e in self.environments)
+
+    @property
+    def ci_dispatch_targets(self) -> list[str]:
+        return pipeline.dispatch_targets((e.name, e.tier) for e in self.environments)
 
     def to_dict(self) -> dict:
         return {
