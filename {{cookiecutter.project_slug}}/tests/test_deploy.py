@@ -90,11 +90,15 @@ def test_placeholder_accounts_are_refused_before_any_call_to_aws(settings):
         deploy.check_target(context, spec.account_id, spec.name)
 
 
-def test_an_environment_must_be_named_and_known(settings):
-    with pytest.raises(deploy.DeployError, match="--env is required: name one of " + ", ".join(settings.names)):
-        deploy.target_environment(settings, None)
+def test_without_env_the_resolver_decides_and_never_guesses_in_ci(settings):
+    assert deploy.target_environment(settings, None, {}) == settings.default_environment
+    assert deploy.target_environment(settings, None, {"CI": "true", "ENV_NAME": settings.production.name}) == (
+        settings.production
+    )
+    with pytest.raises(deploy.DeployError, match="no --env given, and the environment resolver refused: ENV_NAME"):
+        deploy.target_environment(settings, None, {"CI": "true"})
     with pytest.raises(SettingsError, match="unknown environment 'nope'"):
-        deploy.target_environment(settings, "nope")
+        deploy.target_environment(settings, "nope", {})
 
 
 def test_credentials_of_another_account_are_refused(settings, local_aws, capsys):

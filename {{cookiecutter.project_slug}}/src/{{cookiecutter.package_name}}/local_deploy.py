@@ -275,7 +275,10 @@ def check_environment(run: Run, env_name: str, artifact: Path, digest: str, depl
     expected = base64.b64encode(bytes.fromhex(digest)).decode()
     run.check(function["CodeSha256"] == expected, f"{env.name}: the function runs the published artifact")
     answer = run_handler_from_artifact(artifact, settings.package, variables)
-    run.check(answer.get("env") == env.name, f"{env.name}: the artifact's handler resolves {env.name}")
+    run.check(
+        (answer.get("env"), answer.get("source"), answer.get("runtime")) == (env.name, "ENV_NAME", "aws-lambda"),
+        f"{env.name}: the artifact's handler resolves {env.name} from ENV_NAME on aws-lambda",
+    )
 
 
 def check_artifact_access(run: Run, digest: str) -> None:
