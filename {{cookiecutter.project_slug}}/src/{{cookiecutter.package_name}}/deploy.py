@@ -177,16 +177,21 @@ def stack_status(cfn: Any, name: str) -> dict[str, Any] | None:
         raise
 
 
-def failed_events(cfn: Any, name: str, since: Any = None) -> list[str]:
+def failed_events(cfn: Any, name: str) -> list[str]:
+    """The failed resources of the latest deployment, oldest first, one line each.
+
+    Events come newest first; the latest deployment starts at the stack's own
+    "User Initiated" event, and older ones are history.
+    """
     lines = []
     for event in cfn.describe_stack_events(StackName=name)["StackEvents"]:
-        if since is not None and event["Timestamp"] < since:
-            continue
         if event["ResourceStatus"].endswith("FAILED"):
             reason = event.get("ResourceStatusReason", "")
             lines.append(
                 f"  {event['LogicalResourceId']} ({event['ResourceType']}): {event['ResourceStatus']}: {reason}"
             )
+        if event["LogicalResourceId"] == name and event.get("ResourceStatusReason") == "User Initiated":
+            break
     return list(reversed(lines))
 
 
@@ -222,7 +227,6 @@ def deploy_stack(ctx: Context, spec: stacks.StackSpec, role_arn: str | None = No
         arguments["RoleARN"] = role_arn
     from botocore.exceptions import ClientError
 
-    started = existing["LastUpdatedTime"] if existing and "LastUpdatedTime" in existing else None
     if existing is None:
         ctx.say(f"{spec.name}: creating in {where}")
         cfn.create_stack(**arguments, OnFailure="ROLLBACK")
@@ -237,7 +241,7 @@ def deploy_stack(ctx: Context, spec: stacks.StackSpec, role_arn: str | None = No
             raise
     stack = wait_for(cfn, spec.name)
     if stack["StackStatus"] not in SETTLED_OK:
-        events = failed_events(cfn, spec.name, started)
+        events = failed_events(cfn, spec.name)
         raise DeployError("\n".join([f"{spec.name}: {stack['StackStatus']} in {where}", *events]))
     ctx.say(f"{spec.name}: {stack['StackStatus']}")
     return outputs_of(stack)
