@@ -1,0 +1,60 @@
+"""Local deploy: what `make local-deploy` costs next to merely starting the local AWS.
+
+Both jobs run as fresh processes, interleaved round by round so that load on the machine falls
+on each alike; the medians are printed side by side:
+
+- baseline: import boto3 and moto, start the moto server on 127.0.0.1 and stop it;
+- local deploy: every stack of this repository's strategy, the artifact, the checks and the
+  IAM demonstration (``python -m {{ cookiecutter.package_name }}.local_deploy``).
+
+Target: a few seconds per strategy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = (
+    "import boto3; from moto.server import ThreadedMotoServer; "
+    "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False); server.start(); server.stop()"
+)
+JOBS = {
+    "start and stop the local AWS": [sys.executable, "-c", BASELINE],
+    "local deploy": [sys.executable, "-m", "{{ cookiecutter.package_name }}.local_deploy"],
+}
+
+
+def run_once(command: list[str]) -> float:
+    environ = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    start = time.perf_counter()
+    subprocess.run(command, env=environ, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each job (default 5)")
+    args = parser.parse_args(argv)
+    for command in JOBS.values():  # warm the bytecode caches; a failing job stops here
+        run_once(command)
+    times: dict[str, list[float]] = {name: [] for name in JOBS}
+    for _ in range(args.rounds):
+        for name, command in JOBS.items():
+            times[name].append(run_once(command))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    baseline = medians["start and stop the local AWS"]
+    print(f"local deploy, median of {args.rounds} runs, Python {sys.version.split()[0]}")
+    for name, median in medians.items():
+        print(f"  {name:<30} {median:6.2f} s  ({median / baseline:.1f}x the baseline)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
