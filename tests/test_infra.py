@@ -65,7 +65,9 @@ def test_local_deploy_fails_on_a_resource_type_the_emulator_skips(bake):
     assert result.exit_code == 0, result.exception
     app = result.project / "infra" / "app.yaml"
     text = app.read_text(encoding="utf-8")
-    skipped = "  Schedule:\n    Type: AWS::Scheduler::Schedule\n    Properties:\n      ScheduleExpression: rate(1 hour)\n"
+    skipped = (
+        "  Schedule:\n    Type: AWS::Scheduler::Schedule\n    Properties:\n      ScheduleExpression: rate(1 hour)\n"
+    )
     app.write_text(text.replace("\nOutputs:\n", f"\n{skipped}\nOutputs:\n"), encoding="utf-8")
     deployed = run_project(result.project, "local-deploy")
     assert deployed.returncode != 0
