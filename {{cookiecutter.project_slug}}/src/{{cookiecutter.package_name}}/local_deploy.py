@@ -437,6 +437,7 @@ def main(out: TextIO = sys.stdout) -> int:
         logging.captureWarnings(False)
         moto_logger.removeHandler(warnings)
         python_warnings.removeHandler(warnings)
+        python_warnings.propagate = True
     unexpected = warnings.unexpected()
     if unexpected:
         print(
