@@ -486,16 +486,22 @@ def answers_of(cookiecutter: Mapping[str, object]) -> dict[str, str]:
 # --------------------------------------------------------------------------- hooks
 
 
-def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
-    """Pre-generation hook: 0 when the answers make a plan, else 1 with one ERROR line per problem."""
+def error_lines(answers: Mapping[str, object]) -> list[str]:
+    """What the pre-gen hook prints: one ``ERROR:`` line per problem and a summary, or nothing."""
     try:
         build_plan(answers)
     except PlanError as error:
-        for problem in error.problems:
-            print(f"ERROR: {problem}", file=stderr)
-        print(f"ERROR: {len(error.problems)} answer(s) rejected; nothing was generated.", file=stderr)
-        return 1
-    return 0
+        lines = [f"ERROR: {problem}" for problem in error.problems]
+        return [*lines, f"ERROR: {len(error.problems)} answer(s) rejected; nothing was generated."]
+    return []
+
+
+def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
+    """Pre-generation hook: 0 when the answers make a plan, else 1 with one ERROR line per problem."""
+    lines = error_lines(answers)
+    for line in lines:
+        print(line, file=stderr)
+    return 1 if lines else 0
 
 
 def per_environment_files() -> list[str]:
@@ -507,9 +513,9 @@ def per_environment_files() -> list[str]:
     )
 
 
-def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
-    """Write one file per environment from ``per_environment/`` templates (``__env__`` in the path)."""
-    import jinja2  # the post-gen hook runs under cookiecutter, which always has Jinja2
+def per_environment_contents(plan: Plan) -> dict[str, str]:
+    """``{relative path: text}`` of every file written once per environment, in a stable order."""
+    import jinja2  # always there: cookiecutter renders with it
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(PER_ENVIRONMENT_TEMPLATES)),
@@ -519,21 +525,33 @@ def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
     )
     env.filters["toml"] = toml_value
     env.filters["toml_tables"] = toml_tables
-    written: list[Path] = []
+    contents: dict[str, str] = {}
     for template_name in sorted(env.list_templates()):
         template = env.get_template(template_name)
         for environment in plan.environments:
-            target = project_dir / template_name.replace(ENV_PLACEHOLDER, environment.name).removesuffix(".j2")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(template.render(plan=plan, environment=environment), encoding="utf-8")
-            written.append(target)
+            target = template_name.replace(ENV_PLACEHOLDER, environment.name).removesuffix(".j2")
+            contents[target] = template.render(plan=plan, environment=environment)
+    return contents
+
+
+def write_files(contents: Mapping[str, str], project_dir: Path) -> list[Path]:
+    written = []
+    for name, text in contents.items():
+        target = project_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
     return written
 
 
-def post_gen(answers: Mapping[str, object], project_dir: Path, stderr=sys.stderr) -> int:
-    """Post-generation hook: offline and deterministic (same answers, same bytes)."""
-    plan = build_plan(answers)
-    render_per_environment(plan, project_dir)
+def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
+    """Write one file per environment from ``per_environment/`` templates (``__env__`` in the path)."""
+    return write_files(per_environment_contents(plan), project_dir)
+
+
+def post_gen(answers: Mapping[str, object], project_dir: Path) -> int:
+    """Post-generation step: offline and deterministic (same answers, same bytes)."""
+    render_per_environment(build_plan(answers), project_dir)
     return 0
 
 

@@ -1,14 +1,16 @@
-"""Write the per-environment files. Offline and deterministic; no git init."""
+"""Write the per-environment files. Offline and deterministic; no git init.
+
+Their contents come from multienv_plan.per_environment_contents, rendered while cookiecutter
+renders this file.
+"""
 
 import json
-import sys
-from pathlib import Path
+import os
 
-sys.path.insert(0, {{ multienv_template_dir() | tojson }})
-
-import multienv_plan
-
-ANSWERS = json.loads(r'''{{ cookiecutter | multienv_answers | tojson }}''')
+FILES = json.loads(r'''{{ cookiecutter | multienv_per_environment | tojson }}''')
 
 if __name__ == "__main__":
-    sys.exit(multienv_plan.post_gen(ANSWERS, Path.cwd()))
+    for name, text in FILES.items():
+        os.makedirs(os.path.dirname(name) or ".", exist_ok=True)
+        with open(name, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)

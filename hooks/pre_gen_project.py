@@ -1,13 +1,14 @@
-"""Reject bad answers before anything is written: all problems at once, one ERROR line each."""
+"""Reject bad answers before anything is written: all problems at once, one ERROR line each.
+
+The lines come from multienv_plan.error_lines, evaluated while cookiecutter renders this file.
+"""
 
 import json
 import sys
 
-sys.path.insert(0, {{ multienv_template_dir() | tojson }})
-
-import multienv_plan
-
-ANSWERS = json.loads(r'''{{ cookiecutter | multienv_answers | tojson }}''')
+ERRORS = json.loads(r'''{{ cookiecutter | multienv_errors | tojson }}''')
 
 if __name__ == "__main__":
-    sys.exit(multienv_plan.pre_gen(ANSWERS))
+    for line in ERRORS:
+        print(line, file=sys.stderr)
+    sys.exit(1 if ERRORS else 0)
