@@ -12,7 +12,16 @@ $(BIN)/cookiecutter: requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(BIN)/cookiecutter  ## the template's tools, in .venv
+# The generated projects' access matrix runs iam-simulate (npm); the tests share one copy.
+ACCESS_NODE := $(VENV)/access-node
+ACCESS_LOCK := {{cookiecutter.project_slug}}/access/package-lock.json
+
+$(ACCESS_NODE)/node_modules/.package-lock.json: $(ACCESS_LOCK)
+	mkdir -p $(ACCESS_NODE)
+	cp '{{cookiecutter.project_slug}}/access/package.json' '$(ACCESS_LOCK)' $(ACCESS_NODE)/
+	cd $(ACCESS_NODE) && npm ci --no-audit --no-fund --loglevel=error
+
+install: $(BIN)/cookiecutter $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv
 
 bake: install  ## generate a project with the defaults into out/
 	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir $(OUT)

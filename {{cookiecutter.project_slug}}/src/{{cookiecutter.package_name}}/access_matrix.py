@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fnmatch
 import json
 import os
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cfn import Resolver, load_template, render_template
+from .naming import DEVOPS
 from .persona_stacks import load_trust, persona_specs
 from .personas import (
     CASE_FIELDS,
@@ -43,10 +46,12 @@ from .stacks import stack_specs
 
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
+SKIPS_FILE = Path("access") / "parliament-skips.toml"
 FLAGS = ("mfa", "boundary")
-# The people-facing roles (identity account, Identity Center) live outside these
-# templates; their own policies are assumed to let them call sts:AssumeRole, so the
-# persona roles' trust policies alone decide.
+# The people-facing roles (identity account, Identity Center) and the outsider (any other
+# role of the DevOps account) live outside these templates; they are given
+# sts:AssumeRole on everything, so the trust policies alone decide.
+OUTSIDER = "outsider"
 OUTSIDE_IDENTITY_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "OutsideIdentity", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
@@ -163,7 +168,9 @@ def collect_policies(stacks: list[RenderedStack]) -> Policies:
 
     def managed_policy(arn: str, where: str) -> tuple[str, dict]:
         if arn not in managed:
-            raise AccessError(f"{where}: policy {arn} is not created by any template (AWS-managed policies are not simulated)")
+            raise AccessError(
+                f"{where}: policy {arn} is not created by any template (AWS-managed policies are not simulated)"
+            )
         return managed[arn]
 
     for stack in stacks:
@@ -243,7 +250,9 @@ def read_cases(path: Path) -> list[tuple[int, Case]]:
         raise AccessError(f"{path}: the first row must be the header {','.join(CASE_FIELDS)}")
     for (number, _), row in zip(rows[1:], reader, strict=True):
         if len(row) != len(CASE_FIELDS):
-            raise AccessError(f"{path}:{number}: {len(row)} fields, expected {len(CASE_FIELDS)} ({','.join(CASE_FIELDS)})")
+            raise AccessError(
+                f"{path}:{number}: {len(row)} fields, expected {len(CASE_FIELDS)} ({','.join(CASE_FIELDS)})"
+            )
         case = Case(*[value.strip() for value in row])
         if case.expect not in ("allow", "deny"):
             raise AccessError(f"{path}:{number}: expect {case.expect!r} is not allow or deny")
@@ -282,9 +291,14 @@ class World:
             return n.role_arn(devops, n.ci_role(env.name)), devops
         if case.principal == "identity":
             return self.identity(case, where)
+        if case.principal == "outsider":
+            return n.role_arn(devops, n.name(DEVOPS, OUTSIDER)), devops
         if case.principal.startswith("arn:"):
             return case.principal, case.principal.split(":")[4]
-        raise AccessError(f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, identity or an ARN")
+        raise AccessError(
+            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, identity, outsider"
+            " or an ARN"
+        )
 
     def identity(self, case: Case, where: str) -> tuple[str, str]:
         if case.resource not in PERSONAS:
@@ -339,7 +353,12 @@ def resource_policy(policies: Policies, arn: str) -> dict | None:
         bucket = arn.split(":", 5)[5].split("/", 1)[0]
         return merge_documents(policies.resource_policies.get(f"s3:{bucket}", []))
     if ":secretsmanager:" in arn:
-        documents = [d for key, ds in policies.resource_policies.items() if key.startswith(arn) or arn.startswith(key) for d in ds]
+        documents = [
+            d
+            for key, ds in policies.resource_policies.items()
+            if key.startswith(arn) or arn.startswith(key)
+            for d in ds
+        ]
         return merge_documents(documents)
     return merge_documents(policies.resource_policies.get(arn, []))
 
@@ -361,7 +380,7 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
         n = world.settings.naming
         env = world.env(case.resource_env, where)
         context["iam:PermissionsBoundary"] = n.policy_arn(env.account.id, n.boundary_policy(env.name))
-    if case.principal == "identity":
+    if case.principal in ("identity", "outsider"):
         identity = [{"name": "outside-identity", "policy": OUTSIDE_IDENTITY_POLICY}]
         boundary = None
     else:
@@ -409,13 +428,36 @@ def run_simulations(requests: list[dict], node_modules: Path, root: Path) -> lis
 # --------------------------------------------------------------------------- parliament
 
 
-def parliament_findings(policies: Policies, minimum: str = "MEDIUM") -> tuple[list[str], int]:
+@dataclass(frozen=True)
+class Skip:
+    policy: str
+    issue: str
+    reason: str
+
+
+def read_skips(path: Path) -> list[Skip]:
+    """``access/parliament-skips.toml``: excused findings, each with its reason."""
+    if not path.is_file():
+        return []
+    with path.open("rb") as handle:
+        entries = tomllib.load(handle).get("skip", [])
+    skips = []
+    for index, entry in enumerate(entries):
+        missing = [key for key in ("policy", "issue", "reason") if not str(entry.get(key, "")).strip()]
+        if missing:
+            raise AccessError(f"{path}: skip[{index}] needs {', '.join(missing)}: every skip says which and why")
+        skips.append(Skip(entry["policy"], entry["issue"], entry["reason"]))
+    return skips
+
+
+def parliament_findings(policies: Policies, skips: list[Skip], minimum: str = "MEDIUM") -> tuple[list[str], int]:
     """Findings at ``minimum`` severity or above, and how many a documented skip excused."""
     from parliament import analyze_policy_string, enhance_finding
     from parliament.cli import is_finding_filtered
 
     problems = []
     skipped = 0
+    used: set[Skip] = set()
     for name, document in policies.identity_documents():
         result = analyze_policy_string(json.dumps(document), ignore_private_auditors=True)
         for finding in map(enhance_finding, result.findings):
@@ -424,10 +466,18 @@ def parliament_findings(policies: Policies, minimum: str = "MEDIUM") -> tuple[li
             if finding.issue in policies.skips.get(name, {}):
                 skipped += 1
                 continue
+            matching = [s for s in skips if s.issue == finding.issue and fnmatch.fnmatchcase(name, s.policy)]
+            if matching:
+                used.update(matching)
+                skipped += 1
+                continue
             detail = finding.detail
             if isinstance(detail, list) and len(detail) > 3:
                 detail = [*detail[:3], f"... {len(detail) - 3} more"]
             problems.append(f"parliament: {name}: {finding.severity} {finding.issue}: {detail}")
+    for skip in skips:
+        if skip not in used:
+            problems.append(f"parliament skip for {skip.policy} {skip.issue} matches no finding: remove it")
     return problems, skipped
 
 
@@ -464,8 +514,9 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
         if answer.get("errors"):
             print(f"     simulator: {json.dumps(answer['errors'])[:600]}", file=out)
         for statement in answer.get("deciding", []):
-            print(f"     decided by {statement['kind']} policy {statement['policy']} statement {statement['sid']} ({statement['effect']})", file=out)
-    findings, skipped = parliament_findings(policies)
+            kind, policy, sid, effect = (statement[k] for k in ("kind", "policy", "sid", "effect"))
+            print(f"     decided by {kind} policy {policy} statement {sid} ({effect})", file=out)
+    findings, skipped = parliament_findings(policies, read_skips(settings.root / SKIPS_FILE))
     for finding in findings:
         print(f"FAIL {finding}", file=out)
     allowed = sum(1 for _, c in cases if c.expect == "allow")
@@ -473,7 +524,8 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
     verdict = "all as expected" if not failures else f"{failures} FAILED"
     print(
         f"access matrix: {len(cases)} cases ({allowed} allow, {len(cases) - allowed} deny), {verdict}; "
-        f"{len(policies.roles)} roles, {sum(1 for _ in policies.identity_documents())} identity policies through parliament, "
+        f"{len(policies.roles)} roles, {sum(1 for _ in policies.identity_documents())} identity policies "
+        "through parliament, "
         f"{len(findings)} findings ({skipped} skipped with a reason); {elapsed:.1f} s",
         file=out,
     )

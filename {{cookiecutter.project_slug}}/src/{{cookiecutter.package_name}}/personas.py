@@ -232,7 +232,7 @@ def stack_parameters(
         "ResourcePrefix": naming.prefix(env),
         "SecretPrefix": naming.secret_name(env, ""),
         "BoundaryPolicyName": naming.boundary_policy(env),
-        "PlatformRoles": ",".join([naming.deployer_role(env), naming.cfn_execution_role(env)]),
+        "ProtectedArns": ",".join(protected_arns(naming, env, account_id)),
         "TrustSource": trust.source,
         "OtherEnvironmentResources": ",".join(other_environment_patterns(naming, other_envs)),
     }
@@ -249,6 +249,20 @@ def stack_parameters(
     return params
 
 
+def protected_arns(naming, env: str, account_id: str) -> list[str]:
+    """What only the Project Administrator may change: the platform roles, the boundary, the persona setup."""
+    roles = [
+        naming.deployer_role(env),
+        naming.cfn_execution_role(env),
+        *(naming.persona_role(env, p) for p in PERSONAS),
+    ]
+    return [
+        *(naming.role_arn(account_id, role) for role in roles),
+        naming.policy_arn(account_id, naming.boundary_policy(env)),
+        naming.policy_arn(account_id, policy_name(naming, env, "*")),
+    ]
+
+
 def persona_key(persona: str) -> str:
     """``devops-engineer`` -> ``DevopsEngineer``: the persona's part of parameter and resource names."""
     return "".join(part.title() for part in persona.split("-"))
@@ -262,7 +276,10 @@ def other_environment_patterns(naming, other_envs: Iterable[str]) -> list[str]:
     """
     patterns = []
     for other in other_envs:
-        patterns += [f"arn:{naming.partition}:*:*:*:*{naming.prefix(other)}*", f"arn:{naming.partition}:*:*:*:*/{naming.slug}/{other}/*"]
+        patterns += [
+            f"arn:{naming.partition}:*:*:*:*{naming.prefix(other)}*",
+            f"arn:{naming.partition}:*:*:*:*/{naming.slug}/{other}/*",
+        ]
     return patterns
 
 
@@ -339,6 +356,9 @@ def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
                     cases.append(
                         Case("identity", env, "sts:AssumeRole", persona, env, "deny", "", "assume without MFA")
                     )
+                cases.append(
+                    Case("outsider", env, "sts:AssumeRole", persona, env, "deny", mfa, "assume as someone else")
+                )
             for probe in PROBES:
                 allowed = probe.needs in caps and not (probe.data and g.access.no_data)
                 context = ",".join(filter(None, [mfa, probe.context]))
@@ -365,6 +385,9 @@ def platform_cases(env_names: Iterable[str]) -> list[Case]:
                 Case("deployer", env, "secretsmanager:GetSecretValue", "devops-secret", target, own, "", "read secrets")
             )
             cases.append(Case("ci", env, "sts:AssumeRole", "deployer-role", target, own, "", "assume a Deployer Role"))
+        cases.append(
+            Case("outsider", env, "sts:AssumeRole", "deployer-role", env, "deny", "", "assume as another DevOps role")
+        )
     return cases
 
 
@@ -377,7 +400,8 @@ CASES_HEADER = """\
 # The access matrix: every row is one request and the decision it must get.
 # `make check-access` simulates each one against the rendered policies of infra/.
 # principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
-#   deployer, cfn-exec, ci, or identity (who signs in, see the README) - of principal_env.
+#   deployer, cfn-exec, ci, identity (who signs in, see the README) or outsider (any other
+#   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
 # resource: function, table, data-object, secret, log-group, new-role, deployer-role,
 #   artifact, devops-secret, a persona name (its role), or a full ARN - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa, boundary.
