@@ -93,7 +93,7 @@ def test_no_data_means_no_data_capability():
 
 
 def test_unknown_tier_or_persona_is_named():
-    with pytest.raises(ValueError, match="'nope'.*the tiers are"):
+    with pytest.raises(ValueError, match=r"'nope'.*the tiers are"):
         personas.grant("nope", "qa-engineer")
     with pytest.raises(ValueError, match="'tester' is not one of"):
         personas.grant("staging", "tester")
@@ -178,6 +178,25 @@ def test_custom_environments_pass_check_access(bake, node_modules):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("source", ["identity-center", "saml"])
+def test_other_sign_in_sources_pass_check_access(bake, node_modules, source):
+    result = bake(account_strategy="hybrid")
+    settings = result.project / "multienv.toml"
+    text = settings.read_text()
+    assert 'source = "account"' in text
+    settings.write_text(
+        text.replace(
+            'source = "account"', f'source = "{source}"\nsaml_provider = "corp"\npermission_set_prefix = "app-"'
+        )
+    )
+    run = check_access(result.project)
+    assert run.returncode == 0, run.stdout + run.stderr
+    # production's administrator MFA is the identity provider's: that one case is named, not simulated
+    assert run.stdout.count("\nskip ") == 1
+    assert "MFA is enforced by the identity provider" in run.stdout
+
+
+@pytest.mark.slow
 def test_team_case_that_is_wrong_fails_with_its_line(bake, node_modules):
     result = bake()
     cases = result.project / "access" / "cases.csv"
@@ -213,7 +232,7 @@ def _load(path: Path):
 
     for tag in ("Ref", "Condition", "Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or"):
         Loader.add_constructor(f"!{tag}", construct(tag))
-    return yaml.load(path.read_text(), Loader=Loader)  # noqa: S506 - SafeLoader subclass
+    return yaml.load(path.read_text(), Loader=Loader)  # a SafeLoader subclass with CloudFormation's tags
 
 
 def edit_statements(path: Path, edit) -> int:

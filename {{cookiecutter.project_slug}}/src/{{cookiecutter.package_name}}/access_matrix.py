@@ -34,10 +34,12 @@ from .persona_stacks import load_trust, persona_specs
 from .personas import (
     CASE_FIELDS,
     PERSONAS,
+    SAML_AUDIENCE,
     TEAM_MARKER,
     Case,
     Trust,
     default_cases,
+    grant,
     render_cases,
     trusted_principal,
 )
@@ -303,13 +305,20 @@ class World:
     def identity(self, case: Case, where: str) -> tuple[str, str]:
         if case.resource not in PERSONAS:
             raise AccessError(f"{where}: principal identity assumes a persona role: resource must be a persona")
-        if self.trust.source == "saml":
-            raise AccessError(f"{where}: SAML sign-in is not simulated; remove identity cases or use another source")
         env = self.env(case.resource_env, where)
         accounts = {a.key: a.id for a in self.settings.accounts}
         pattern = trusted_principal(self.trust, self.settings.naming, accounts, env.account.id, case.resource)
-        arn = pattern.replace("/*/", f"/{self.settings.region}/").replace("_*", "_0123456789abcdef")
+        arn = pattern.replace("/*AWSReservedSSO_", f"/{self.settings.region}/AWSReservedSSO_")
+        arn = arn.replace("_*", "_0123456789abcdef")
         return arn, arn.split(":")[4]
+
+    def skip_reason(self, case: Case, where: str) -> str:
+        """Why a case cannot be simulated under these settings ("" when it can)."""
+        if case.principal != "identity" or self.trust.source == "account" or "mfa" in case.context.split(","):
+            return ""
+        if case.resource in PERSONAS and grant(self.env(case.resource_env, where).tier, case.resource).mfa:
+            return f"MFA is enforced by the identity provider with personas.source = {self.trust.source}"
+        return ""
 
     def resource(self, case: Case, where: str) -> tuple[str, str]:
         """(ARN, owning account) of the resource."""
@@ -380,7 +389,13 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
         n = world.settings.naming
         env = world.env(case.resource_env, where)
         context["iam:PermissionsBoundary"] = n.policy_arn(env.account.id, n.boundary_policy(env.name))
-    if case.principal in ("identity", "outsider"):
+    action = case.action
+    if case.principal == "identity" and world.trust.source == "saml":
+        # People arrive through the SAML provider: a federated principal with no identity policy.
+        action = "sts:AssumeRoleWithSAML" if action == "sts:AssumeRole" else action
+        context["SAML:aud"] = SAML_AUDIENCE[world.settings.naming.partition]
+        identity, boundary = [], None
+    elif case.principal in ("identity", "outsider"):
         identity = [{"name": "outside-identity", "policy": OUTSIDE_IDENTITY_POLICY}]
         boundary = None
     else:
@@ -390,7 +405,7 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     request = {
         "request": {
             "principal": principal,
-            "action": case.action,
+            "action": action,
             "resource": {"resource": resource, "accountId": resource_account},
             "contextVariables": context,
         },
@@ -493,6 +508,11 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
     world = World(settings, load_trust(settings))
     policies = collect_policies(render_all(settings))
     cases = read_cases(cases_path)
+    skipped_cases = [(n, c, world.skip_reason(c, f"{cases_path}:{n}")) for n, c in cases]
+    for number, case, reason in skipped_cases:
+        if reason:
+            print(f"skip {cases_path}:{number}: {case.principal} {case.action} {case.resource}: {reason}", file=out)
+    cases = [(n, c) for n, c, reason in skipped_cases if not reason]
     requests = [
         {"id": index, "simulation": simulation(policies, world, case, f"{cases_path}:{number}")}
         for index, (number, case) in enumerate(cases)
@@ -522,6 +542,9 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
     allowed = sum(1 for _, c in cases if c.expect == "allow")
     elapsed = time.perf_counter() - started
     verdict = "all as expected" if not failures else f"{failures} FAILED"
+    skipped_count = sum(1 for *_, reason in skipped_cases if reason)
+    if skipped_count:
+        verdict += f" ({skipped_count} not simulated, see skip lines)"
     print(
         f"access matrix: {len(cases)} cases ({allowed} allow, {len(cases) - allowed} deny), {verdict}; "
         f"{len(policies.roles)} roles, {sum(1 for _ in policies.identity_documents())} identity policies "

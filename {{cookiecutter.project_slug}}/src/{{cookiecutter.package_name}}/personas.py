@@ -151,6 +151,12 @@ def grant(tier: str, persona: str) -> Grant:
 # --------------------------------------------------------------------------- who assumes a persona role
 
 TRUST_SOURCES = ("account", "identity-center", "saml")
+# The audience of AWS sign-in SAML assertions, per partition.
+SAML_AUDIENCE = {
+    "aws": "https://signin.aws.amazon.com/saml",
+    "aws-cn": "https://signin.amazonaws.cn/saml",
+    "aws-us-gov": "https://signin.amazonaws-us-gov.com/saml",
+}
 IDENTITY = "identity"  # the env part of the people-facing role names in an identity account
 
 
@@ -196,7 +202,8 @@ def trusted_principal(trust: Trust, naming, accounts: Mapping[str, str], env_acc
         return naming.role_arn(accounts[trust.identity_account], naming.name(IDENTITY, persona))
     if trust.source == "identity-center":
         permission_set = f"{trust.permission_set_prefix}{persona}"
-        return naming.role_arn(env_account_id, f"aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_{permission_set}_*")
+        # Identity Center's roles live under this path, with or without a region segment.
+        return naming.role_arn(env_account_id, f"aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*")
     return f"arn:{naming.partition}:iam::{env_account_id}:saml-provider/{trust.saml_provider}"
 
 
@@ -234,6 +241,7 @@ def stack_parameters(
         "BoundaryPolicyName": naming.boundary_policy(env),
         "ProtectedArns": ",".join(protected_arns(naming, env, account_id)),
         "TrustSource": trust.source,
+        "SamlAudience": SAML_AUDIENCE[naming.partition],
         "OtherEnvironmentResources": ",".join(other_environment_patterns(naming, other_envs)),
     }
     for persona in PERSONAS:
