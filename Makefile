@@ -3,6 +3,9 @@ PYTHON3 ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
+# checkov, which the baked projects' `make lint-infra` runs, in one environment of its own for all bakes.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
 .PHONY: install bake test lint bench clean
 
@@ -21,14 +24,19 @@ $(ACCESS_NODE)/node_modules/.package-lock.json: $(ACCESS_LOCK)
 	cp '{{cookiecutter.project_slug}}/access/package.json' '$(ACCESS_LOCK)' $(ACCESS_NODE)/
 	cd $(ACCESS_NODE) && npm ci --no-audit --no-fund --loglevel=error
 
-install: $(BIN)/cookiecutter $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv
+$(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN)
+	$(PYTHON3) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r $(CHECKOV_PIN)
+	touch $@
+
+install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node)
 
 bake: install  ## generate a project with the defaults into out/
 	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir $(OUT)
 
 test: install  ## lint the template, then bake the option matrix and run each bake's own checks
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n auto
+	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto
 
 bench: install  ## bake-time benchmark
 	$(BIN)/python benchmarks/bench_bake.py

@@ -50,7 +50,7 @@ def load_template(path: Path) -> dict[str, Any]:
     """Parse a CloudFormation YAML template, short-form tags (``!Ref``, ``!Sub``...) included."""
     import yaml
 
-    class Loader(yaml.SafeLoader):
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: 10x faster
         pass
 
     def construct(tag: str):

@@ -1,0 +1,383 @@
+"""The deploy tool: bootstrap the DevOps account and each environment, publish, deploy the app.
+
+    python -m {{ cookiecutter.package_name }}.deploy stacks                  # what would be deployed where
+    python -m {{ cookiecutter.package_name }}.deploy build                   # dist/app.zip and its sha256
+    python -m {{ cookiecutter.package_name }}.deploy bootstrap-devops [--grant-deployers]
+    python -m {{ cookiecutter.package_name }}.deploy bootstrap-env --env ENV
+    python -m {{ cookiecutter.package_name }}.deploy publish --env ENV --artifact dist/app.zip
+    python -m {{ cookiecutter.package_name }}.deploy app --env ENV --artifact dist/app.zip
+
+Accounts, region and names come from ``multienv.toml`` through ``stacks.py``; credentials
+and ``AWS_ENDPOINT_URL`` from the process environment, as for any AWS tool. Each command
+checks that its credentials belong to the account it deploys to, and refuses placeholder
+account IDs unless the endpoint is a local one (``make local-deploy``). boto3 is imported
+only when a command talks to AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import os
+import sys
+import time
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlparse
+
+from . import stacks
+from .model import PLACEHOLDER_PREFIX, is_placeholder
+from .settings import Environment, Settings, SettingsError, load_settings
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+ARTIFACT = Path("dist") / "app.zip"
+# Fixed timestamp and modes: the same sources always give the same bytes, hence the same key.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+SETTLED_OK = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+NO_UPDATES = "No updates are to be performed"
+POLL_SECONDS = (0.05, 0.2, 1.0, 2.0, 5.0)
+TIMEOUT_SECONDS = 1800
+
+
+class DeployError(RuntimeError):
+    """A deployment step failed; the message says what, where and why, in one line or a few."""
+
+
+@dataclass
+class Context:
+    settings: Settings
+    environ: Mapping[str, str]
+    out: TextIO = sys.stdout
+    _session: Any = field(default=None, repr=False)
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.environ.get("AWS_ENDPOINT_URL") or None
+
+    @property
+    def is_local(self) -> bool:
+        return is_local_endpoint(self.endpoint_url)
+
+    def say(self, message: str) -> None:
+        print(message, file=self.out, flush=True)
+
+    def client(self, service: str) -> Any:
+        if self._session is None:
+            profile = self.environ.get("AWS_PROFILE") or None
+            self._session = boto_session(profile)
+        return self._session.client(
+            service,
+            region_name=self.settings.region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.environ.get("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=self.environ.get("AWS_SECRET_ACCESS_KEY"),
+            aws_session_token=self.environ.get("AWS_SESSION_TOKEN"),
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def boto_session(profile: str | None = None) -> Any:
+    """One session per profile: loading the service models once saves 30 ms per client."""
+    import boto3
+
+    return boto3.Session(profile_name=profile)
+
+
+def is_local_endpoint(url: str | None) -> bool:
+    return bool(url) and (urlparse(url).hostname or "") in LOCAL_HOSTS
+
+
+def target_environment(settings: Settings, name: str | None) -> Environment:
+    """The environment a command acts on: ``--env`` when given.
+
+    This is the one place that picks the environment when ``--env`` is omitted; it is meant
+    to ask the environment resolver, and asks for ``--env`` until the resolver is wired in.
+    """
+    if name:
+        return settings.environment(name)
+    raise DeployError(f"--env is required: name one of {', '.join(settings.names)}")
+
+
+def account_label(settings: Settings, account_id: str) -> str:
+    keys = [a.key for a in settings.accounts if a.id == account_id]
+    return f"{account_id} ({', '.join(keys)})" if keys else account_id
+
+
+def check_target(ctx: Context, account_id: str, what: str) -> None:
+    """Refuse placeholders on real AWS, and credentials of the wrong account anywhere."""
+    if is_placeholder(account_id) and not ctx.is_local:
+        raise DeployError(
+            f"{what}: account ID {account_id} in {ctx.settings.path.name} is a placeholder "
+            f"({PLACEHOLDER_PREFIX}NN): put the real account ID there first; placeholders are for "
+            "the local deploy only (AWS_ENDPOINT_URL on 127.0.0.1 or localhost)"
+        )
+    caller = ctx.client("sts").get_caller_identity()
+    if caller["Account"] != account_id:
+        raise DeployError(
+            f"{what}: the credentials belong to account {caller['Account']} ({caller['Arn']}), "
+            f"but the target is account {account_label(ctx.settings, account_id)}"
+        )
+
+
+# --------------------------------------------------------------------------- artifact
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def artifact_files(settings: Settings) -> list[tuple[Path, str]]:
+    """What goes into the artifact: the package, ``multienv.toml`` and ``config/``."""
+    root = settings.root
+    package = root / "src" / settings.package
+    files = [(p, p.relative_to(package.parent).as_posix()) for p in package.rglob("*.py")]
+    files.append((settings.path, settings.path.name))
+    files += [(p, p.relative_to(root).as_posix()) for p in (root / "config").glob("*.toml")]
+    return sorted(files, key=lambda item: item[1])
+
+
+def build(settings: Settings, target: Path) -> str:
+    """Write the deterministic artifact and return its sha256."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path, name in artifact_files(settings):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return sha256_of(target)
+
+
+# --------------------------------------------------------------------------- stacks
+
+
+def stack_status(cfn: Any, name: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as error:
+        if "does not exist" in str(error):
+            return None
+        raise
+
+
+def failed_events(cfn: Any, name: str, since: Any = None) -> list[str]:
+    lines = []
+    for event in cfn.describe_stack_events(StackName=name)["StackEvents"]:
+        if since is not None and event["Timestamp"] < since:
+            continue
+        if event["ResourceStatus"].endswith("FAILED"):
+            reason = event.get("ResourceStatusReason", "")
+            lines.append(
+                f"  {event['LogicalResourceId']} ({event['ResourceType']}): {event['ResourceStatus']}: {reason}"
+            )
+    return list(reversed(lines))
+
+
+def wait_for(cfn: Any, name: str) -> dict[str, Any]:
+    started = time.monotonic()
+    for attempt in range(10_000):
+        stack = stack_status(cfn, name)
+        if stack is None or not stack["StackStatus"].endswith("_IN_PROGRESS"):
+            return stack or {"StackStatus": "DELETE_COMPLETE"}
+        if time.monotonic() - started > TIMEOUT_SECONDS:
+            raise DeployError(f"{name}: still {stack['StackStatus']} after {TIMEOUT_SECONDS} s")
+        time.sleep(POLL_SECONDS[min(attempt, len(POLL_SECONDS) - 1)])
+    raise DeployError(f"{name}: did not settle")
+
+
+def deploy_stack(ctx: Context, spec: stacks.StackSpec, role_arn: str | None = None) -> dict[str, str]:
+    """Create or update one stack, wait for it, and return its outputs."""
+    cfn = ctx.client("cloudformation")
+    where = f"account {account_label(ctx.settings, spec.account_id)}, {spec.region}"
+    existing = stack_status(cfn, spec.name)
+    if existing is not None and existing["StackStatus"] == "ROLLBACK_COMPLETE":
+        raise DeployError(
+            f"{spec.name}: a first creation failed and left it in ROLLBACK_COMPLETE; delete the stack, then run again"
+        )
+    arguments: dict[str, Any] = {
+        "StackName": spec.name,
+        "TemplateBody": spec.template_path.read_text(encoding="utf-8"),
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in spec.parameters.items()],
+        "Capabilities": ["CAPABILITY_NAMED_IAM"],
+        "Tags": [{"Key": "env", "Value": spec.env or "devops"}],
+    }
+    if role_arn:
+        arguments["RoleARN"] = role_arn
+    from botocore.exceptions import ClientError
+
+    started = existing["LastUpdatedTime"] if existing and "LastUpdatedTime" in existing else None
+    if existing is None:
+        ctx.say(f"{spec.name}: creating in {where}")
+        cfn.create_stack(**arguments, OnFailure="ROLLBACK")
+    else:
+        ctx.say(f"{spec.name}: updating in {where}")
+        try:
+            cfn.update_stack(**arguments)
+        except ClientError as error:
+            if NO_UPDATES in str(error):
+                ctx.say(f"{spec.name}: unchanged")
+                return outputs_of(existing)
+            raise
+    stack = wait_for(cfn, spec.name)
+    if stack["StackStatus"] not in SETTLED_OK:
+        events = failed_events(cfn, spec.name, started)
+        raise DeployError("\n".join([f"{spec.name}: {stack['StackStatus']} in {where}", *events]))
+    ctx.say(f"{spec.name}: {stack['StackStatus']}")
+    return outputs_of(stack)
+
+
+def outputs_of(stack: Mapping[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_stacks(ctx: Context, args: argparse.Namespace) -> None:
+    for spec in stacks.stack_specs(ctx.settings):
+        ctx.say(
+            f"{spec.kind:<9} {spec.name:<40} account {account_label(ctx.settings, spec.account_id)} "
+            f"{spec.region} {spec.template_path.relative_to(ctx.settings.root)}"
+        )
+
+
+def cmd_build(ctx: Context, args: argparse.Namespace) -> None:
+    target = Path(args.output) if args.output else ctx.settings.root / ARTIFACT
+    digest = build(ctx.settings, target)
+    ctx.say(f"{target}: sha256 {digest}")
+
+
+def cmd_bootstrap_devops(ctx: Context, args: argparse.Namespace) -> None:
+    spec = stacks.devops_spec(ctx.settings)
+    check_target(ctx, spec.account_id, spec.name)
+    existing = stack_status(ctx.client("cloudformation"), spec.name)
+    current = {p["ParameterKey"]: p["ParameterValue"] for p in (existing or {}).get("Parameters", [])}
+    # Never revoke silently: once granted, access stays unless the template says otherwise.
+    access = "true" if args.grant_deployers else current.get(stacks.DEPLOYER_ACCESS, "false")
+    deploy_stack(ctx, spec.with_parameters(**{stacks.DEPLOYER_ACCESS: access}))
+    if access != "true":
+        ctx.say(
+            "next: bootstrap every environment (bootstrap-env --env ENV in its account), "
+            "then run bootstrap-devops --grant-deployers"
+        )
+
+
+def cmd_bootstrap_env(ctx: Context, args: argparse.Namespace) -> None:
+    env = target_environment(ctx.settings, args.env)
+    spec = stacks.bootstrap_spec(ctx.settings, env.name)
+    check_target(ctx, spec.account_id, spec.name)
+    deploy_stack(ctx, spec)
+
+
+def cmd_publish(ctx: Context, args: argparse.Namespace) -> None:
+    env = target_environment(ctx.settings, args.env)
+    artifact = Path(args.artifact)
+    if not artifact.is_file():
+        raise DeployError(f"--artifact {artifact}: no such file; run the build command first")
+    naming = ctx.settings.naming
+    bucket = naming.artifact_bucket(ctx.settings.devops.id)
+    digest = sha256_of(artifact)
+    key = naming.artifact_key(env.name, digest)
+    check_target(ctx, ctx.settings.devops.id, f"publish to s3://{bucket}/{key}")
+    s3 = ctx.client("s3")
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        ctx.say(f"s3://{bucket}/{key}: already published (same sha256)")
+        return
+    except ClientError as error:
+        # S3 answers 403 for a missing key to whoever may not list the bucket (the CI roles
+        # may not); a real refusal shows again, in one line, when the upload is tried.
+        if error.response.get("Error", {}).get("Code") not in ("403", "404", "NoSuchKey", "NotFound"):
+            raise
+    with artifact.open("rb") as body:
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ServerSideEncryption="aws:kms", Metadata={"sha256": digest})
+    ctx.say(f"s3://{bucket}/{key}: published for {env.name}")
+
+
+def cmd_app(ctx: Context, args: argparse.Namespace) -> None:
+    env = target_environment(ctx.settings, args.env)
+    artifact = Path(args.artifact)
+    if not artifact.is_file():
+        raise DeployError(f"--artifact {artifact}: no such file; run the build command first")
+    spec = stacks.app_spec(ctx.settings, env.name, sha256_of(artifact))
+    check_target(ctx, spec.account_id, spec.name)
+    naming = ctx.settings.naming
+    role_arn = naming.role_arn(env.account.id, naming.cfn_execution_role(env.name))
+    outputs = deploy_stack(ctx, spec, role_arn=role_arn)
+    for key, value in outputs.items():
+        ctx.say(f"{spec.name}: {key} = {value}")
+
+
+COMMANDS = {
+    "stacks": (cmd_stacks, "list the stacks, their accounts and templates"),
+    "build": (cmd_build, "write dist/app.zip (package, multienv.toml, config/) and print its sha256"),
+    "bootstrap-devops": (cmd_bootstrap_devops, "deploy the DevOps stack (DevOps account credentials)"),
+    "bootstrap-env": (cmd_bootstrap_env, "deploy an environment's bootstrap stack (that account's credentials)"),
+    "publish": (cmd_publish, "upload an artifact under the environment's prefix (the environment's CI role)"),
+    "app": (cmd_app, "deploy the app stack from a published artifact (the environment's Deployer Role)"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog=f"python -m {__package__}.deploy", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+    for name, (_, text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=text, description=text)
+        if name in ("bootstrap-env", "publish", "app"):
+            sub.add_argument("--env", help="environment name (see multienv.toml)")
+        if name in ("publish", "app"):
+            sub.add_argument("--artifact", required=True, help="the artifact built by the build command")
+        if name == "build":
+            sub.add_argument("--output", help=f"where to write the artifact (default {ARTIFACT})")
+        if name == "bootstrap-devops":
+            sub.add_argument(
+                "--grant-deployers",
+                action="store_true",
+                help="name the Deployer Roles in the resource policies (after every bootstrap-env)",
+            )
+    return top
+
+
+def one_line(error: BaseException) -> str:
+    """An AWS error as one readable line: operation, code and message."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        operation = getattr(error, "operation_name", "request")
+        code = response["Error"].get("Code", "Error")
+        message = response["Error"].get("Message", "")
+        return f"{operation}: {code}: {message}"
+    return f"{type(error).__name__}: {error}"
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = parser().parse_args(argv)
+    environ = os.environ if environ is None else environ
+    try:
+        settings = load_settings()
+        handler, _ = COMMANDS[args.command]
+        handler(Context(settings, environ, out), args)
+    except (DeployError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:
+        if type(error).__module__.startswith(("botocore", "boto3")):
+            print(f"error: {one_line(error)}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

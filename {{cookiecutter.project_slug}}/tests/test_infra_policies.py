@@ -1,0 +1,330 @@
+"""Policy contract: the rendered templates grant exactly what multienv.toml and naming.py say.
+
+Every template is rendered for every stack of ``stacks.stack_specs`` (parameters, account
+IDs and conditions filled in, as CloudFormation would), and the policies are read as data.
+"""
+
+import json
+import re
+
+import pytest
+
+from {{ cookiecutter.package_name }}.cfn import as_list, policies, principals, render, statements
+from {{ cookiecutter.package_name }}.naming import LIMITS
+from {{ cookiecutter.package_name }}.settings import load_settings
+from {{ cookiecutter.package_name }}.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
+
+SHA = "0" * 64
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+# AWS quotas on policy documents (characters, whitespace not counted).
+MANAGED_POLICY_MAX = 6144
+INLINE_POLICIES_PER_ROLE_MAX = 10240
+TRUST_POLICY_MAX = 2048
+BUCKET_POLICY_MAX = 20480
+# Actions AWS cannot scope to a resource: the only ones allowed on "*".
+UNSCOPED_ACTIONS = {
+    "cloudformation:ValidateTemplate",
+    "cloudformation:GetTemplateSummary",
+    "ecr:GetAuthorizationToken",
+    "lambda:GetAccountSettings",
+    "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings()
+
+
+@pytest.fixture(scope="module")
+def rendered(settings):
+    return {spec.name: (spec, render(spec)) for spec in stack_specs(settings, SHA)}
+
+
+def of_kind(rendered, kind):
+    return [(spec, doc) for spec, doc in rendered.values() if spec.kind == kind]
+
+
+def devops(rendered):
+    (_, doc), *_ = of_kind(rendered, DEVOPS)
+    return doc
+
+
+def props(doc, logical_id):
+    return doc["Resources"][logical_id]["Properties"]
+
+
+def size(document) -> int:
+    return len(re.sub(r"\s", "", json.dumps(document)))
+
+
+def roles_of(settings, env_name):
+    naming, env = settings.naming, settings.environment(env_name)
+    return {
+        naming.role_arn(env.account.id, naming.deployer_role(env_name)),
+        naming.role_arn(env.account.id, naming.cfn_execution_role(env_name)),
+    }
+
+
+def deployer(settings, env_name):
+    naming, env = settings.naming, settings.environment(env_name)
+    return naming.role_arn(env.account.id, naming.deployer_role(env_name))
+
+
+def every_policy(rendered):
+    for spec, doc in rendered.values():
+        for policy in policies(doc):
+            yield spec, policy
+
+
+# --------------------------------------------------------------------------- DevOps resource policies
+
+
+def test_bucket_policy_grants_each_environment_its_own_prefix_only(settings, rendered):
+    naming = settings.naming
+    bucket = naming.artifact_bucket(settings.devops.id)
+    document = props(devops(rendered), "ArtifactBucketPolicy")["PolicyDocument"]
+    granted = {}
+    for statement in statements(document):
+        if statement["Effect"] != "Allow":
+            continue
+        for resource in as_list(statement["Resource"]):
+            granted.setdefault(resource, set()).update(principals(statement))
+    expected = {
+        f"arn:{naming.partition}:s3:::{bucket}/{naming.artifact_prefix(env.name)}*": roles_of(settings, env.name)
+        for env in settings.environments
+    }
+    assert granted == expected
+
+
+def test_key_policy_lets_each_environment_decrypt_its_own_artifacts_and_secrets_only(settings, rendered):
+    naming = settings.naming
+    bucket = naming.artifact_bucket(settings.devops.id)
+    document = props(devops(rendered), "ArtifactKey")["KeyPolicy"]
+    for env in settings.environments:
+        mine = [s for s in statements(document) if set(principals(s)) & roles_of(settings, env.name)]
+        assert mine, f"no key statement for {env.name}"
+        for statement in mine:
+            assert set(principals(statement)) <= roles_of(settings, env.name)
+            assert as_list(statement["Action"]) == ["kms:Decrypt"]
+            via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+            assert via in (f"s3.{settings.region}.amazonaws.com", f"secretsmanager.{settings.region}.amazonaws.com")
+            context = statement["Condition"]["StringLike"]
+            scope = next(iter(context.values()))
+            assert scope.endswith(
+                (f"{bucket}/{naming.artifact_prefix(env.name)}*", f"secret:{naming.secret_name(env.name, '')}*")
+            )
+
+
+def test_each_secret_is_readable_by_its_own_deployer_only(settings, rendered):
+    naming = settings.naming
+    doc = devops(rendered)
+    for env in settings.environments:
+        secret_id = f"{env.name.capitalize()}AppSecret"
+        assert props(doc, secret_id)["Name"] == naming.secret_name(env.name, "app")
+        policy = props(doc, f"{secret_id}Policy")
+        allows = [s for s in statements(policy["ResourcePolicy"]) if s["Effect"] == "Allow"]
+        assert [principals(s) for s in allows] == [[deployer(settings, env.name)]]
+        assert policy["BlockPublicPolicy"] is True
+
+
+def test_images_are_pulled_by_exactly_the_deployers(settings, rendered):
+    document = props(devops(rendered), "ImageRepository")["RepositoryPolicyText"]
+    (statement,) = statements(document)
+    assert set(principals(statement)) == {deployer(settings, env.name) for env in settings.environments}
+    assert not any("Put" in a or "Upload" in a for a in as_list(statement["Action"]))
+
+
+def test_artifact_storage_is_private_encrypted_and_versioned(rendered):
+    bucket = props(devops(rendered), "ArtifactBucket")
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert bucket["VersioningConfiguration"]["Status"] == "Enabled"
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert props(devops(rendered), "ArtifactKey")["EnableKeyRotation"] is True
+    insecure = [
+        s
+        for s in statements(props(devops(rendered), "ArtifactBucketPolicy")["PolicyDocument"])
+        if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    ]
+    assert insecure, "the bucket policy must deny requests without TLS"
+
+
+# --------------------------------------------------------------------------- isolation between environments
+
+
+def test_explicit_denies_keep_every_environment_to_itself(settings, rendered):
+    """Inside one account an Allow anywhere suffices, so each environment needs a Deny for the others."""
+    naming = settings.naming
+    bucket_policy = props(devops(rendered), "ArtifactBucketPolicy")["PolicyDocument"]
+    boundaries = [props(doc, "PermissionsBoundary")["PolicyDocument"] for _, doc in of_kind(rendered, BOOTSTRAP)]
+    for env in settings.environments:
+        own_roles = f"arn:{naming.partition}:iam::*:role/{naming.prefix(env.name)}*"
+        keyed = [
+            s
+            for s in statements(bucket_policy)
+            if s["Effect"] == "Deny"
+            and s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn") == own_roles
+        ]
+        assert keyed, f"no Deny keyed on aws:PrincipalArn guards {env.name}'s artifacts"
+        for boundary in boundaries:
+            guards = [
+                s
+                for s in statements(boundary)
+                if s["Effect"] == "Deny"
+                and s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn") == own_roles
+            ]
+            assert len(guards) == 1, f"a boundary lacks the Deny that guards {env.name}"
+            covered = " ".join(as_list(guards[0]["Resource"]))
+            assert naming.prefix(env.name) in covered and naming.secret_name(env.name, "") in covered
+        secret_policy = props(devops(rendered), f"{env.name.capitalize()}AppSecretPolicy")["ResourcePolicy"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == own_roles
+            for s in statements(secret_policy)
+        )
+
+
+def test_no_star_principal_without_a_condition(rendered):
+    for spec, policy in every_policy(rendered):
+        for statement in statements(policy.document):
+            if "*" in principals(statement):
+                assert statement.get("Condition"), f"{spec.name} {policy.name}: Principal * without Condition"
+                assert statement["Effect"] == "Deny", f"{spec.name} {policy.name}: Allow to Principal *"
+
+
+def test_no_account_root_is_trusted(settings, rendered):
+    for spec, policy in every_policy(rendered):
+        for statement in statements(policy.document):
+            for principal in principals(statement):
+                if not principal.endswith(":root"):
+                    continue
+                # The key policy's administration statement is AWS's default, for the key's own account.
+                assert policy.kind == "key", f"{spec.name} {policy.name}: trusts {principal}"
+                assert principal == f"arn:{settings.naming.partition}:iam::{settings.devops.id}:root"
+                assert statement["Sid"] == "KeyAdministrationByThisAccount"
+
+
+# --------------------------------------------------------------------------- roles and trust
+
+
+def test_each_ci_role_is_assumable_from_its_own_github_environment_only(settings, rendered):
+    naming, doc = settings.naming, devops(rendered)
+    for env in settings.environments:
+        role = props(doc, f"{env.name.capitalize()}CiRole")
+        assert role["RoleName"] == naming.ci_role(env.name)
+        (statement,) = statements(role["AssumeRolePolicyDocument"])
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        provider = f"arn:{naming.partition}:iam::{settings.devops.id}:oidc-provider/{GITHUB_OIDC}"
+        assert statement["Principal"] == {"Federated": provider}
+        assert statement["Condition"] == {
+            "StringEquals": {
+                f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+                f"{GITHUB_OIDC}:sub": f"repo:{settings.github_repository}:environment:{env.name}",
+            }
+        }
+        assumable = [
+            r
+            for p in role["Policies"]
+            for s in statements(p["PolicyDocument"])
+            if "sts:AssumeRole" in as_list(s["Action"])
+            for r in as_list(s["Resource"])
+        ]
+        assert assumable == [deployer(settings, env.name)]
+
+
+def test_each_deployer_trusts_exactly_its_ci_role(settings, rendered):
+    naming = settings.naming
+    for spec, doc in of_kind(rendered, BOOTSTRAP):
+        role = props(doc, "DeployerRole")
+        ci = naming.role_arn(settings.devops.id, naming.ci_role(spec.env))
+        trust = statements(role["AssumeRolePolicyDocument"])
+        assert {p for s in trust for p in principals(s)} == {ci}
+        assume = next(s for s in trust if s["Action"] == "sts:AssumeRole")
+        assert assume["Condition"] == {"Null": {"sts:ExternalId": "true"}}
+        assert any(s["Action"] == "sts:TagSession" for s in trust)
+        assert role["MaxSessionDuration"] == 3600
+        assert role["RoleName"] == naming.deployer_role(spec.env)
+
+
+def test_every_role_of_an_environment_carries_its_boundary(settings, rendered):
+    naming = settings.naming
+    for spec, doc in rendered.values():
+        if spec.kind == DEVOPS:
+            continue
+        boundary = naming.policy_arn(spec.account_id, naming.boundary_policy(spec.env))
+        for logical_id, resource in doc["Resources"].items():
+            if resource["Type"] == "AWS::IAM::Role":
+                assert resource["Properties"]["PermissionsBoundary"] == boundary, f"{spec.name} {logical_id}"
+        if spec.kind == BOOTSTRAP:
+            denies = statements(props(doc, "PermissionsBoundary")["PolicyDocument"])
+            carry = next(s for s in denies if s.get("Sid") == "RolesCarryThisBoundary")
+            assert carry["Effect"] == "Deny"
+            assert carry["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": boundary}}
+
+
+def test_workload_roles_touch_only_their_own_environment(settings, rendered):
+    naming = settings.naming
+    bucket = naming.artifact_bucket(settings.devops.id)
+    for spec, doc in of_kind(rendered, BOOTSTRAP):
+        own = (
+            naming.prefix(spec.env),
+            f"{bucket}/{naming.artifact_prefix(spec.env)}",
+            naming.secret_name(spec.env, ""),
+            f"repository/{naming.ecr_repository()}",
+            f":kms:{settings.region}:{settings.devops.id}:key/",
+        )
+        for policy in policies(doc):
+            if policy.kind not in ("identity", "managed"):
+                continue
+            for statement in statements(policy.document):
+                if statement["Effect"] != "Allow":
+                    continue
+                for resource in as_list(statement["Resource"]):
+                    if resource == "*":
+                        assert set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS, f"{policy.name}: {statement}"
+                    else:
+                        assert any(part in resource for part in own), f"{policy.name}: {resource}"
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_names_and_policies_fit_aws_limits(rendered):
+    limits = {
+        "AWS::IAM::Role": ("RoleName", "iam_role"),
+        "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", "iam_policy"),
+    }
+    limits |= {
+        "AWS::S3::Bucket": ("BucketName", "s3_bucket"),
+        "AWS::Lambda::Function": ("FunctionName", "lambda_function"),
+    }
+    for spec, doc in rendered.values():
+        assert len(spec.name) <= LIMITS["cloudformation_stack"]
+        for logical_id, resource in doc["Resources"].items():
+            if resource["Type"] in limits:
+                key, kind = limits[resource["Type"]]
+                assert len(resource["Properties"][key]) <= LIMITS[kind], f"{spec.name} {logical_id}"
+            if resource["Type"] == "AWS::IAM::Role":
+                role = resource["Properties"]
+                assert size(role["AssumeRolePolicyDocument"]) <= TRUST_POLICY_MAX
+                assert sum(size(p["PolicyDocument"]) for p in role.get("Policies", [])) <= INLINE_POLICIES_PER_ROLE_MAX
+            if resource["Type"] == "AWS::IAM::ManagedPolicy":
+                assert size(resource["Properties"]["PolicyDocument"]) <= MANAGED_POLICY_MAX, f"{spec.name} {logical_id}"
+            if resource["Type"] == "AWS::S3::BucketPolicy":
+                assert size(resource["Properties"]["PolicyDocument"]) <= BUCKET_POLICY_MAX
+
+
+def test_the_app_runs_its_own_environment_from_its_own_artifact(settings, rendered):
+    naming = settings.naming
+    for spec, doc in of_kind(rendered, APP):
+        function = props(doc, "Function")
+        assert function["FunctionName"] == naming.function(spec.env)
+        assert function["Environment"]["Variables"] == {"ENV_NAME": spec.env}
+        assert function["Code"] == {
+            "S3Bucket": naming.artifact_bucket(settings.devops.id),
+            "S3Key": naming.artifact_key(spec.env, SHA),
+        }
+        assert props(doc, "LogGroup")["LogGroupName"] == naming.log_group(spec.env)
