@@ -264,7 +264,10 @@ def cmd_bootstrap_devops(ctx: Context, args: argparse.Namespace) -> None:
     current = {p["ParameterKey"]: p["ParameterValue"] for p in (existing or {}).get("Parameters", [])}
     # Never revoke silently: once granted, access stays unless the template says otherwise.
     access = "true" if args.grant_deployers else current.get(stacks.DEPLOYER_ACCESS, "false")
-    deploy_stack(ctx, spec.with_parameters(**{stacks.DEPLOYER_ACCESS: access}))
+    create_oidc = "false" if args.existing_oidc_provider else current.get(stacks.CREATE_OIDC_PROVIDER, "true")
+    deploy_stack(
+        ctx, spec.with_parameters(**{stacks.DEPLOYER_ACCESS: access, stacks.CREATE_OIDC_PROVIDER: create_oidc})
+    )
     if access != "true":
         ctx.say(
             "next: bootstrap every environment (bootstrap-env --env ENV in its account), "
@@ -346,6 +349,11 @@ def parser() -> argparse.ArgumentParser:
                 "--grant-deployers",
                 action="store_true",
                 help="name the Deployer Roles in the resource policies (after every bootstrap-env)",
+            )
+            sub.add_argument(
+                "--existing-oidc-provider",
+                action="store_true",
+                help="the account already has the GitHub OIDC provider: use it instead of creating one",
             )
     return top
 

@@ -35,6 +35,8 @@ APP = "app"
 # (AWS rejects a policy whose principal does not exist): the first DevOps deployment runs
 # with this parameter "false", the environments' bootstraps follow, then "true".
 DEPLOYER_ACCESS = "DeployerAccess"
+# An account holds one GitHub OIDC provider; "false" uses the one that exists.
+CREATE_OIDC_PROVIDER = "CreateOidcProvider"
 
 
 @dataclass(frozen=True)
