@@ -7,7 +7,7 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: install bake test lint bench clean
+.PHONY: install bake test lint bench bench-access clean
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -40,6 +40,9 @@ test: install  ## lint the template, then bake the option matrix and run each ba
 
 bench: install  ## bake-time benchmark
 	$(BIN)/python benchmarks/bench_bake.py
+
+bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
+	$(BIN)/python benchmarks/bench_access.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache

@@ -533,6 +533,8 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
         )
         if answer.get("errors"):
             print(f"     simulator: {json.dumps(answer['errors'])[:600]}", file=out)
+        if answer["decision"] == "ImplicitlyDenied" and not answer.get("deciding"):
+            print("     no statement allows it (implicit deny)", file=out)
         for statement in answer.get("deciding", []):
             kind, policy, sid, effect = (statement[k] for k in ("kind", "policy", "sid", "effect"))
             print(f"     decided by {kind} policy {policy} statement {sid} ({effect})", file=out)
