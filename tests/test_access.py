@@ -209,6 +209,19 @@ def test_team_case_that_is_wrong_fails_with_its_line(bake, node_modules):
     assert "expected allow" in run.stdout
 
 
+@pytest.mark.slow
+def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake):
+    result = bake(environments="dev,qa,prd")
+    cases = result.project / "access" / "cases.csv"
+    baked = cases.read_text()
+    team_row = "software-developer,qa,logs:FilterLogEvents,log-group,qa,allow,,developers read qa logs\n"
+    # a stale generated row (as after a change to personas.py) and a team row
+    cases.write_text(baked.replace("identity,dev,", "identity,qa,", 1) + team_row)
+    run = run_project(result.project, "access-cases")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert cases.read_text() == baked + team_row
+
+
 # --- sabotage: the edits work on the YAML's meaning, not its layout --------------
 
 

@@ -323,6 +323,7 @@ PROBES = (
     Probe("create a role without the boundary", "iam:CreateRole", "new-role", C.ADMINISTER),
     Probe("change the deployer's trust", "iam:UpdateAssumeRolePolicy", "deployer-role", C.ADMINISTER),
     Probe("change the deployer's permissions", "iam:PutRolePolicy", "deployer-role", C.ADMINISTER),
+    Probe("hand the deployer to a service", "iam:PassRole", "deployer-role", C.ADMINISTER),
 )
 CROSS_ENVIRONMENT_PROBES = (
     Probe("write another environment", "lambda:UpdateFunctionCode", "function", C.ADMINISTER),
