@@ -7,7 +7,7 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: install bake test lint bench bench-access clean
+.PHONY: install bake test lint bench bench-coldstart bench-access clean
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -36,10 +36,14 @@ bake: install  ## generate a project with the defaults into out/
 
 test: install  ## lint the template, then bake the option matrix and run each bake's own checks
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto
 
 bench: install  ## bake-time benchmark
 	$(BIN)/python benchmarks/bench_bake.py
+
+bench-coldstart: install  ## cold start of a baked project: resolve + config load vs bare python and dynaconf
+	$(BIN)/python benchmarks/bench_coldstart.py
 
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
 	$(BIN)/python benchmarks/bench_access.py

@@ -33,5 +33,6 @@ class MultienvExtension(Extension):
         super().__init__(environment)
         environment.globals["multienv_plan"] = plan_of
         environment.globals["multienv_template_dir"] = lambda: _ROOT
+        environment.globals["multienv_per_environment_files"] = multienv_plan.per_environment_files
         environment.filters["multienv_answers"] = multienv_plan.answers_of
         environment.filters["toml"] = multienv_plan.toml_value

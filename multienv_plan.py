@@ -47,6 +47,7 @@ def _load(name: str) -> ModuleType:
 model = _load("model")
 naming = _load("naming")
 personas = _load("personas")
+pipeline = _load("pipeline")
 Tier = model.Tier
 AccountStrategy = model.AccountStrategy
 
@@ -153,6 +154,31 @@ class Plan:
 
     def environments_in(self, account: Account) -> list[Environment]:
         return [e for e in self.environments if e.account.key == account.key]
+
+    def environment_config(self, environment: Environment) -> dict[str, dict]:
+        """The keys ``config/<env>.toml`` starts with: tier-dependent values and secret references."""
+        env = environment.name
+        return {
+            **model.tier_defaults(environment.tier),
+            "secrets": {
+                "app": {"store": "secretsmanager", "name": self.naming.secret_name(env, "app")},
+                "api_token": {"store": "ssm", "name": self.naming.ssm_parameter(env, "api-token")},
+            },
+        }
+
+    @property
+    def pipeline(self) -> ModuleType:
+        """The generated package's ``pipeline.py``: CI's rules and names."""
+        return pipeline
+
+    @property
+    def ci_stages(self) -> list:
+        """The deploy workflow's environment jobs, in promotion order, as ``pipeline.py`` decides them."""
+        return pipeline.stages((e.name, e.tier) for e in self.environments)
+
+    @property
+    def ci_dispatch_targets(self) -> list[str]:
+        return pipeline.dispatch_targets((e.name, e.tier) for e in self.environments)
 
     # --- personas and the access matrix (decided in the generated package's personas.py)
     def persona_rows(self) -> list[tuple[str, list[str]]]:
@@ -487,6 +513,15 @@ def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
     return 0
 
 
+def per_environment_files() -> list[str]:
+    """Paths of the files written once per environment, with ``__env__`` standing for its name."""
+    return sorted(
+        path.relative_to(PER_ENVIRONMENT_TEMPLATES).as_posix().removesuffix(".j2")
+        for path in PER_ENVIRONMENT_TEMPLATES.rglob("*")
+        if path.is_file()
+    )
+
+
 def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
     """Write one file per environment from ``per_environment/`` templates (``__env__`` in the path)."""
     import jinja2  # the post-gen hook runs under cookiecutter, which always has Jinja2
@@ -498,6 +533,7 @@ def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
         autoescape=False,
     )
     env.filters["toml"] = toml_value
+    env.filters["toml_tables"] = toml_tables
     written: list[Path] = []
     for template_name in sorted(env.list_templates()):
         template = env.get_template(template_name)
@@ -528,3 +564,15 @@ def toml_value(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def toml_tables(data: Mapping[str, object], prefix: str = "") -> str:
+    """A TOML document for nested tables of scalars: ``[a]``, ``[a.b]`` ... in the order given."""
+    blocks: list[str] = []
+    scalars = [f"{key} = {toml_value(value)}" for key, value in data.items() if not isinstance(value, Mapping)]
+    if prefix and scalars:
+        blocks.append("\n".join([f"[{prefix}]", *scalars]))
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            blocks.append(toml_tables(value, f"{prefix}.{key}" if prefix else key))
+    return "\n\n".join(block for block in blocks if block)

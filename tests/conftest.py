@@ -22,7 +22,9 @@ DEFAULTS = {
     "environments": "sbx,dev,tst,prd",
     "account_strategy": "full_isolation",
 }
-TEMPLATE_SYNTAX = re.compile(r"\{\{\s*cookiecutter|\{%-?\s|\{\{-?\s*plan\b|cookiecutter\.")
+TEMPLATE_SYNTAX = re.compile(
+    r"\{\{-?\s*(?:cookiecutter|plan|environment)\b|\{%-?\s|\{#|cookiecutter\.(?:project_|package_name)"
+)
 
 
 def leftover_template_syntax(project: Path) -> list[str]:
@@ -50,6 +52,28 @@ def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.
         timeout=timeout,
         check=False,
     )
+
+
+def template_as_git_repo(tmp_path: Path) -> Path:
+    """A git clone of the template as it is in this working tree (committed or not)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    repo = tmp_path / "multienv-template"
+    for name in filter(None, listed.split("\0")):
+        source = TEMPLATE / name
+        if source.is_file():
+            target = repo / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "template"], cwd=repo, check=True)
+    return repo
 
 
 def pytest_configure(config):

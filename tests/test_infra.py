@@ -54,7 +54,7 @@ def test_strategy_passes_check_and_deploys_locally(bake, strategy):
     assert int(summary.group(1)) == 1 + 2 * len(envs)
     for env in envs:
         assert f"{env}'s deployer reads" in deployed.stdout
-        assert f"{env}: the artifact's handler resolves {env}" in deployed.stdout
+        assert f"{env}: the artifact's handler resolves {env} from ENV_NAME on aws-lambda" in deployed.stdout
     print(f"local-deploy {strategy}: {elapsed:.1f} s")
 
 

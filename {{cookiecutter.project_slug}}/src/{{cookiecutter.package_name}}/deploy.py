@@ -91,15 +91,22 @@ def is_local_endpoint(url: str | None) -> bool:
     return bool(url) and (urlparse(url).hostname or "") in LOCAL_HOSTS
 
 
-def target_environment(settings: Settings, name: str | None) -> Environment:
-    """The environment a command acts on: ``--env`` when given.
+def target_environment(settings: Settings, name: str | None, environ: Mapping[str, str]) -> Environment:
+    """The environment a command acts on: ``--env`` when given, else what the resolver says.
 
-    This is the one place that picks the environment when ``--env`` is omitted; it is meant
-    to ask the environment resolver, and asks for ``--env`` until the resolver is wired in.
+    The resolver reads ``USER_ENV_NAME`` / ``ENV_NAME`` (CI sets the latter) and, on a
+    workstation only, falls back to the first development environment; it never guesses
+    production.
     """
     if name:
         return settings.environment(name)
-    raise DeployError(f"--env is required: name one of {', '.join(settings.names)}")
+    from .env import ResolutionError, resolve
+
+    try:
+        resolution = resolve(environ, settings)
+    except ResolutionError as error:
+        raise DeployError(f"no --env given, and the environment resolver refused: {error}") from None
+    return settings.environment(resolution.env)
 
 
 def account_label(settings: Settings, account_id: str) -> str:
@@ -276,14 +283,14 @@ def cmd_bootstrap_devops(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def cmd_bootstrap_env(ctx: Context, args: argparse.Namespace) -> None:
-    env = target_environment(ctx.settings, args.env)
+    env = target_environment(ctx.settings, args.env, ctx.environ)
     spec = stacks.bootstrap_spec(ctx.settings, env.name)
     check_target(ctx, spec.account_id, spec.name)
     deploy_stack(ctx, spec)
 
 
 def cmd_publish(ctx: Context, args: argparse.Namespace) -> None:
-    env = target_environment(ctx.settings, args.env)
+    env = target_environment(ctx.settings, args.env, ctx.environ)
     artifact = Path(args.artifact)
     if not artifact.is_file():
         raise DeployError(f"--artifact {artifact}: no such file; run the build command first")
@@ -310,7 +317,7 @@ def cmd_publish(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def cmd_app(ctx: Context, args: argparse.Namespace) -> None:
-    env = target_environment(ctx.settings, args.env)
+    env = target_environment(ctx.settings, args.env, ctx.environ)
     artifact = Path(args.artifact)
     if not artifact.is_file():
         raise DeployError(f"--artifact {artifact}: no such file; run the build command first")
@@ -339,7 +346,7 @@ def parser() -> argparse.ArgumentParser:
     for name, (_, text) in COMMANDS.items():
         sub = commands.add_parser(name, help=text, description=text)
         if name in ("bootstrap-env", "publish", "app"):
-            sub.add_argument("--env", help="environment name (see multienv.toml)")
+            sub.add_argument("--env", help="environment name (default: what the environment resolver says)")
         if name in ("publish", "app"):
             sub.add_argument("--artifact", required=True, help="the artifact built by the build command")
         if name == "build":
@@ -358,6 +365,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+ONE_LINE_MAX = 400
+
+
 def one_line(error: BaseException) -> str:
     """An AWS error as one readable line: operation, code and message."""
     response = getattr(error, "response", None)
@@ -365,8 +375,11 @@ def one_line(error: BaseException) -> str:
         operation = getattr(error, "operation_name", "request")
         code = response["Error"].get("Code", "Error")
         message = response["Error"].get("Message", "")
-        return f"{operation}: {code}: {message}"
-    return f"{type(error).__name__}: {error}"
+        text = f"{operation}: {code}: {message}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    text = " ".join(text.split())
+    return text if len(text) <= ONE_LINE_MAX else text[: ONE_LINE_MAX - 3] + "..."
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, out: TextIO = sys.stdout) -> int:

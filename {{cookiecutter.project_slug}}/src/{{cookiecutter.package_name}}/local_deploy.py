@@ -275,7 +275,10 @@ def check_environment(run: Run, env_name: str, artifact: Path, digest: str, depl
     expected = base64.b64encode(bytes.fromhex(digest)).decode()
     run.check(function["CodeSha256"] == expected, f"{env.name}: the function runs the published artifact")
     answer = run_handler_from_artifact(artifact, settings.package, variables)
-    run.check(answer.get("env") == env.name, f"{env.name}: the artifact's handler resolves {env.name}")
+    run.check(
+        (answer.get("env"), answer.get("source"), answer.get("runtime")) == (env.name, "ENV_NAME", "aws-lambda"),
+        f"{env.name}: the artifact's handler resolves {env.name} from ENV_NAME on aws-lambda",
+    )
 
 
 def check_artifact_access(run: Run, digest: str) -> None:
@@ -296,7 +299,7 @@ def check_artifact_access(run: Run, digest: str) -> None:
         for index, env in enumerate(envs):
             s3 = run.client("s3", callers[env.name])
             own = naming.artifact_key(env.name, digest)
-            body = s3.get_object(Bucket=bucket, Key=own)["Body"].read()
+            body = _read(lambda s3=s3, own=own: s3.get_object(Bucket=bucket, Key=own)["Body"].read())
             run.check(hashlib.sha256(body).hexdigest() == digest, f"IAM on: {env.name}'s deployer reads {own}")
             other = envs[(index + 1) % len(envs)]
             if other.name != env.name:
@@ -323,6 +326,15 @@ def _post(url: str, data: bytes) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         response.read()
+
+
+def _read(call: Callable[[], bytes]) -> bytes:
+    from botocore.exceptions import ClientError
+
+    try:
+        return call()
+    except ClientError as error:
+        return f"refused: {deploy.one_line(error)}".encode()
 
 
 def _denied(call: Callable[[], Any]) -> bool:
@@ -415,6 +427,11 @@ def main(out: TextIO = sys.stdout) -> int:
     except (LocalDeployError, deploy.DeployError) as error:
         print(f"local deploy failed: {error}", file=sys.stderr)
         return 1
+    except Exception as error:
+        if type(error).__module__.startswith(("botocore", "boto3")):
+            print(f"local deploy failed: {deploy.one_line(error)}", file=sys.stderr)
+            return 1
+        raise
     finally:
         server.stop()
         logging.captureWarnings(False)

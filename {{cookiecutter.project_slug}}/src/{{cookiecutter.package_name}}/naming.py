@@ -106,6 +106,25 @@ class Naming:
     def ssm_parameter(self, env: str, name: str) -> str:
         return f"/{self.slug}/{env}/{name}"
 
+    def secret_prefix(self, env: str) -> str:
+        """What every Secrets Manager name of ``env`` starts with."""
+        return self.secret_name(env, "")
+
+    def ssm_prefix(self, env: str) -> str:
+        """What every SSM parameter name of ``env`` starts with."""
+        return self.ssm_parameter(env, "")
+
+    def secret_arn_prefix(self, account_id: str, env: str) -> str:
+        """Secrets Manager ARNs of ``env`` start with this (AWS appends ``-`` and six random characters)."""
+        return f"arn:{self.partition}:secretsmanager:{self.region}:{account_id}:secret:{self.secret_prefix(env)}"
+
+    def secret_arn_pattern(self, account_id: str, env: str) -> str:
+        return f"{self.secret_arn_prefix(account_id, env)}*"
+
+    def ssm_parameter_arn_pattern(self, account_id: str, env: str) -> str:
+        """SSM parameter ARNs drop the leading slash of the name."""
+        return f"arn:{self.partition}:ssm:{self.region}:{account_id}:parameter{self.ssm_prefix(env)}*"
+
     # --- workload resources --------------------------------------------------
     def stack(self, env: str, thing: str) -> str:
         return self.name(env, thing)

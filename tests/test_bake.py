@@ -1,0 +1,130 @@
+"""The supported combinations: every strategy with several environment sets bakes cleanly,
+and the default plus one bake per strategy passes its own checks."""
+
+from __future__ import annotations
+
+import filecmp
+import importlib.metadata
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATE, leftover_template_syntax, run_project, template_as_git_repo
+from packaging.requirements import Requirement
+
+import multienv_plan
+
+STRATEGIES = ["full_isolation", "hybrid", "consolidated_nonprod", "single_account"]
+ENV_SETS = {
+    "smallest": "dev,prd",
+    "default": "sbx,dev,tst,prd",
+    "six-custom": "sbx,dev,qa,uat:staging,perf:testing,prd",
+}
+MATRIX = [(strategy, name) for strategy in STRATEGIES for name in ENV_SETS]
+# The baked projects whose own checks run: the defaults plus one per strategy.
+CHECKED = [
+    ("full_isolation", "default"),
+    ("full_isolation", "six-custom"),
+    ("hybrid", "default"),
+    ("consolidated_nonprod", "smallest"),
+    ("single_account", "six-custom"),
+]
+
+
+def answers(strategy: str, env_set: str) -> dict[str, str]:
+    return {"account_strategy": strategy, "environments": ENV_SETS[env_set]}
+
+
+@pytest.mark.parametrize("strategy,env_set", MATRIX, ids=[f"{s}-{e}" for s, e in MATRIX])
+def test_combination_bakes_without_leftover_template_syntax(bake, strategy, env_set):
+    result = bake(**answers(strategy, env_set))
+    assert result.exit_code == 0, result.exception
+    assert leftover_template_syntax(result.project) == []
+
+
+@pytest.mark.parametrize("strategy,env_set", MATRIX, ids=[f"{s}-{e}" for s, e in MATRIX])
+def test_settings_file_records_the_plan(bake, strategy, env_set):
+    result = bake(**answers(strategy, env_set))
+    settings = tomllib.loads((result.project / "multienv.toml").read_text(encoding="utf-8"))
+    plan = multienv_plan.build_plan({**multienv_plan.answers_of(result.result.context), **answers(strategy, env_set)})
+    assert [e["name"] for e in settings["environments"]] == plan.env_names
+    assert [e["tier"] for e in settings["environments"]] == [e.tier.value for e in plan.environments]
+    assert settings["accounts"] == {a.key: a.id for a in plan.accounts}
+    assert settings["project"]["account_strategy"] == strategy
+    config_files = sorted(p.stem for p in (result.project / "config").glob("*.toml"))
+    assert config_files == sorted(["shared", *plan.env_names])
+
+
+def test_same_answers_give_byte_identical_output(bake):
+    first = bake(environments="sbx,dev,uat:staging,prd", account_strategy="hybrid")
+    second = bake(environments="sbx,dev,uat:staging,prd", account_strategy="hybrid")
+    files = sorted(p.relative_to(first.project) for p in first.project.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second.project) for p in second.project.rglob("*") if p.is_file())
+    _, mismatch, errors = filecmp.cmpfiles(first.project, second.project, [str(f) for f in files], shallow=False)
+    assert (mismatch, errors) == ([], [])
+
+
+def test_no_git_repository_is_created(bake):
+    assert not (bake().project / ".git").exists()
+
+
+def test_generated_dev_dependencies_are_in_the_shared_environment(bake):
+    """The shared virtual environment stands in for each bake's `make install`: it must satisfy it."""
+    pyproject = tomllib.loads((bake().project / "pyproject.toml").read_text(encoding="utf-8"))
+    missing = []
+    for line in pyproject["project"]["optional-dependencies"]["dev"]:
+        requirement = Requirement(line)
+        try:
+            installed = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(f"{requirement} (not installed)")
+            continue
+        if installed not in requirement.specifier:
+            missing.append(f"{requirement} (installed {installed})")
+    assert missing == [], "add these to requirements-dev.txt"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy,env_set", CHECKED, ids=[f"{s}-{e}" for s, e in CHECKED])
+def test_baked_project_passes_its_own_lint_and_tests(bake, strategy, env_set):
+    result = bake(**answers(strategy, env_set))
+    run = run_project(result.project, "lint", "test")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+
+
+def _cookiecutter_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    config = tmp_path / "cookiecutter-config.yaml"
+    config.write_text(f"cookiecutters_dir: {tmp_path / 'cache'}\nreplay_dir: {tmp_path / 'replay'}\n")
+    cli = Path(sys.executable).parent / "cookiecutter"
+    return subprocess.run(
+        [str(cli), *args, "--config-file", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_bake_from_a_git_url_like_users_do(tmp_path):
+    repo = template_as_git_repo(tmp_path)
+    out = tmp_path / "out"
+    run = _cookiecutter_cli(tmp_path, f"git+file://{repo}", "--no-input", "--output-dir", str(out))
+    assert run.returncode == 0, run.stderr
+    project = out / "my-multienv-app"
+    assert (project / "config" / "sbx.toml").is_file()
+    assert leftover_template_syntax(project) == []
+
+
+def test_cli_rejection_prints_error_lines_and_leaves_no_folder(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    run = _cookiecutter_cli(
+        tmp_path, str(TEMPLATE), "--no-input", "--output-dir", str(out), "environments=dev,stg", "aws_region=moon-1"
+    )
+    assert run.returncode != 0
+    errors = [line for line in run.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert "ERROR: environments: 'dev,stg' needs exactly one production-tier environment (found: none)" in errors
+    assert any(line.startswith("ERROR: aws_region: 'moon-1' is not an AWS region") for line in errors)
+    assert list(out.iterdir()) == []

@@ -1,0 +1,181 @@
+"""The plan module: what answers mean, read like the design text's four strategies."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from conftest import DEFAULTS
+
+import multienv_plan
+from multienv_plan import AccountStrategy, PlanError, Tier, build_plan
+
+BASE = {
+    **DEFAULTS,
+    "project_slug": "my-multienv-app",
+    "package_name": "my_multienv_app",
+    "aws_region": "us-east-1",
+    "account_ids": "",
+    "github_repository": "my-org/my-multienv-app",
+}
+
+
+def plan(**overrides):
+    return build_plan({**BASE, **overrides})
+
+
+def accounts_by_env(p) -> dict[str, str]:
+    return {"devops": p.devops.key, **{e.name: e.account.key for e in p.environments}}
+
+
+@pytest.mark.parametrize(
+    "strategy,expected",
+    [
+        ("full_isolation", {"devops": "devops", "sbx": "sbx", "dev": "dev", "tst": "tst", "prd": "prd"}),
+        ("hybrid", {"devops": "devops", "sbx": "nonprod", "dev": "nonprod", "tst": "nonprod", "prd": "prod"}),
+        (
+            "consolidated_nonprod",
+            {"devops": "devops", "sbx": "workloads", "dev": "workloads", "tst": "workloads", "prd": "workloads"},
+        ),
+        ("single_account", {"devops": "main", "sbx": "main", "dev": "main", "tst": "main", "prd": "main"}),
+    ],
+)
+def test_each_strategy_places_environments_in_its_accounts(strategy, expected):
+    p = plan(account_strategy=strategy)
+    assert accounts_by_env(p) == expected
+    # Placeholders: one per named account, never shared between two named accounts.
+    assert len({a.id for a in p.accounts}) == len(set(expected.values()))
+    assert all(a.placeholder for a in p.accounts)
+
+
+@pytest.mark.parametrize(
+    "strategy,ids",
+    [
+        ("full_isolation", "devops=111111111111,dev=222222222222,prd=333333333333"),
+        ("hybrid", "devops=111111111111,dev=222222222222,prd=333333333333"),
+        ("consolidated_nonprod", "devops=111111111111,dev=222222222222,prd=222222222222"),
+        ("single_account", "devops=111111111111,dev=111111111111,prd=111111111111"),
+    ],
+)
+def test_given_account_ids_consistent_with_the_strategy_are_kept(strategy, ids):
+    p = plan(account_strategy=strategy, environments="dev,prd", account_ids=ids)
+    given = dict(pair.split("=") for pair in ids.split(","))
+    assert p.account_ids_given
+    assert p.devops.id == given["devops"]
+    assert {e.name: e.account.id for e in p.environments} == {"dev": given["dev"], "prd": given["prd"]}
+    assert not any(a.placeholder for a in p.accounts)
+
+
+def test_hybrid_shares_one_account_among_non_production_environments():
+    p = plan(
+        account_strategy="hybrid",
+        environments="dev,tst,prd",
+        account_ids="devops=111111111111,dev=222222222222,tst=222222222222,prd=333333333333",
+    )
+    assert p.environment("dev").account == p.environment("tst").account != p.production.account
+
+
+@pytest.mark.parametrize(
+    "name,tier",
+    [
+        ("sbx", Tier.SANDBOX),
+        ("sandbox", Tier.SANDBOX),
+        ("dev", Tier.DEVELOPMENT),
+        ("development", Tier.DEVELOPMENT),
+        ("tst", Tier.TESTING),
+        ("test", Tier.TESTING),
+        ("testing", Tier.TESTING),
+        ("qa", Tier.QA),
+        ("stg", Tier.STAGING),
+        ("staging", Tier.STAGING),
+    ],
+)
+def test_known_names_map_to_their_tier(name, tier):
+    assert plan(environments=f"{name},dev2:development,prd").environment(name).tier is tier
+
+
+@pytest.mark.parametrize("name", ["prd", "prod", "production"])
+def test_production_names(name):
+    assert plan(environments=f"dev,{name}").production.name == name
+
+
+def test_custom_names_take_the_tier_given():
+    p = plan(environments="dev,uat:staging,perf:testing,prd")
+    assert [(e.name, e.tier) for e in p.environments] == [
+        ("dev", Tier.DEVELOPMENT),
+        ("uat", Tier.STAGING),
+        ("perf", Tier.TESTING),
+        ("prd", Tier.PRODUCTION),
+    ]
+    assert [e.position for e in p.environments] == [0, 1, 2, 3]
+
+
+def test_the_local_default_is_the_first_development_environment():
+    assert plan(environments="sbx,feature:development,dev,prd").default_environment.name == "feature"
+
+
+def test_twelve_character_names_are_allowed_and_thirteen_are_not():
+    assert plan(environments="dev,abcdefghijkl:testing,prd").environment("abcdefghijkl")
+    with pytest.raises(PlanError, match="abcdefghijklm"):
+        plan(environments="dev,abcdefghijklm:testing,prd")
+
+
+def test_partition_follows_the_region():
+    assert plan(aws_region="cn-north-1").naming.partition == "aws-cn"
+    assert plan(aws_region="us-gov-west-1").naming.partition == "aws-us-gov"
+    assert plan(aws_region="eu-central-2").naming.partition == "aws"
+
+
+def test_the_longest_legal_slug_is_accepted_and_one_more_character_is_not():
+    # The artifact bucket "<slug>-devops-artifacts-<12 digits>" is the tightest limit: 63 - 30 = 33.
+    assert plan(project_slug="a" * 33, package_name="app")
+    with pytest.raises(PlanError) as error:
+        plan(project_slug="a" * 34, package_name="app")
+    assert [p.field for p in error.value.problems] == ["project_slug"]
+    assert "64 characters long; AWS allows 63" in str(error.value)
+
+
+def test_errors_name_field_and_value_and_the_allowed_values():
+    with pytest.raises(PlanError) as error:
+        plan(account_strategy="multi", environments="dev,uat,prd")
+    text = str(error.value)
+    for strategy in AccountStrategy:
+        assert strategy.value in text
+    for tier in Tier:
+        assert tier.value in text
+    assert {p.field for p in error.value.problems} == {"account_strategy", "environments"}
+
+
+def test_pre_gen_hook_returns_1_and_prints_every_problem():
+    stderr = io.StringIO()
+    assert multienv_plan.pre_gen({**BASE, "environments": "dev", "aws_region": "x"}, stderr=stderr) == 1
+    lines = stderr.getvalue().splitlines()
+    assert lines[0].startswith("ERROR: aws_region: 'x'")
+    assert lines[1].startswith("ERROR: environments: 'dev' needs exactly one production-tier environment")
+    assert lines[-1] == "ERROR: 2 answer(s) rejected; nothing was generated."
+
+
+def test_pre_gen_hook_accepts_the_defaults():
+    assert multienv_plan.pre_gen(BASE, stderr=io.StringIO()) == 0
+
+
+def test_per_environment_files_are_rendered_for_every_environment(tmp_path):
+    p = plan(environments="dev,uat:staging,prd")
+    written = multienv_plan.render_per_environment(p, tmp_path)
+    assert sorted(path.relative_to(tmp_path).as_posix() for path in written) == [
+        "config/dev.toml",
+        "config/prd.toml",
+        "config/uat.toml",
+    ]
+    assert "staging" in (tmp_path / "config" / "uat.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    "value,literal",
+    [('a"b\\c', '"a\\"b\\\\c"'), (True, "true"), (3, "3"), (["x", "y"], '["x", "y"]'), ("é", '"é"')],
+)
+def test_toml_values_round_trip(value, literal):
+    import tomllib
+
+    assert multienv_plan.toml_value(value) == literal
+    assert tomllib.loads(f"v = {literal}")["v"] == value

@@ -1,0 +1,175 @@
+"""Regenerating with changed answers keeps the team's work: `make regenerate` in a cruft-linked bake."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import run_project, template_as_git_repo
+
+CRUFT = Path(sys.executable).parent / "cruft"
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
+TEAM_CODE = '\n\ndef team_feature() -> str:\n    return "kept"\n'
+TEAM_CONFIG = "# tuned by the team\n"
+
+
+def git(project: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=project, capture_output=True, text=True, check=True).stdout
+
+
+def commit_all(project: Path, message: str) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", message)
+
+
+def environments(project: Path) -> list[str]:
+    settings = tomllib.loads((project / "multienv.toml").read_text(encoding="utf-8"))
+    return [env["name"] for env in settings["environments"]]
+
+
+def snapshot(project: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(project.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }
+
+
+@pytest.fixture
+def linked_project(tmp_path):
+    """A project made with `cruft create` from a git clone of the template, committed, with team edits."""
+    template = template_as_git_repo(tmp_path)
+    out = tmp_path / "out"
+    subprocess.run(
+        [str(CRUFT), "create", str(template), "--no-input", "--output-dir", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    project = out / "my-multienv-app"
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "generated")
+    init = project / "src" / "my_multienv_app" / "__init__.py"
+    init.write_text(init.read_text() + TEAM_CODE)
+    dev_config = project / "config" / "dev.toml"
+    dev_config.write_text(dev_config.read_text() + TEAM_CONFIG)
+    commit_all(project, "team work")
+    return project
+
+
+def assert_team_edits_survived(project: Path) -> None:
+    assert TEAM_CODE in (project / "src" / "my_multienv_app" / "__init__.py").read_text()
+    assert TEAM_CONFIG in (project / "config" / "dev.toml").read_text()
+
+
+def test_cruft_state_records_answers_not_machine_paths(linked_project):
+    state = json.loads((linked_project / ".cruft.json").read_text())
+    context = state["context"]["cookiecutter"]
+    assert context["environments"] == "sbx,dev,tst,prd"
+    assert not {"_output_dir", "_repo_dir"} & set(context)
+
+
+@pytest.mark.slow
+def test_adding_an_environment_keeps_edits_and_reaches_everything(linked_project):
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert environments(linked_project) == ["sbx", "dev", "tst", "stg", "prd"]
+    assert (linked_project / "config" / "stg.toml").is_file()
+    assert "`stg`" in (linked_project / "README.md").read_text()
+    assert_team_edits_survived(linked_project)
+    commit_all(linked_project, "add stg")
+    check = run_project(linked_project, "check")
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-4000:]
+
+
+@pytest.mark.slow
+def test_removing_an_environment_and_changing_strategy_keeps_edits(linked_project):
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=dev,tst,prd", "ACCOUNT_STRATEGY=hybrid")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert environments(linked_project) == ["dev", "tst", "prd"]
+    assert not (linked_project / "config" / "sbx.toml").exists()
+    settings = tomllib.loads((linked_project / "multienv.toml").read_text())
+    assert settings["project"]["account_strategy"] == "hybrid"
+    assert set(settings["accounts"]) == {"devops", "nonprod", "prod"}
+    assert_team_edits_survived(linked_project)
+    commit_all(linked_project, "hybrid")
+    test = run_project(linked_project, "lint", "test")
+    assert test.returncode == 0, test.stdout[-4000:] + test.stderr[-4000:]
+
+
+def test_removing_an_edited_environment_is_reported_as_a_conflict(linked_project):
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,tst:development,prd")
+    assert run.returncode != 0
+    assert "conflicts" in run.stderr
+    assert "config/dev.toml" in run.stderr
+
+
+def test_a_conflicting_edit_fails_and_names_the_file(linked_project):
+    settings = linked_project / "multienv.toml"
+    settings.write_text(settings.read_text().replace('dev = "000000000003"', 'dev = "222222222222"'))
+    commit_all(linked_project, "real dev account")
+    run = run_project(linked_project, "regenerate", "ACCOUNT_STRATEGY=consolidated_nonprod")
+    assert run.returncode != 0
+    assert "multienv.toml" in run.stderr
+
+
+def test_a_rejected_choice_leaves_the_tree_byte_identical(linked_project):
+    before = snapshot(linked_project)
+    head = git(linked_project, "rev-parse", "HEAD")
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=dev,dev,prd")
+    assert run.returncode != 0
+    assert "ERROR: environments: 'dev' is listed twice" in run.stderr
+    assert snapshot(linked_project) == before
+    assert git(linked_project, "status", "--porcelain") == ""
+    assert git(linked_project, "rev-parse", "HEAD") == head
+
+
+def test_a_dirty_tree_is_refused(linked_project):
+    (linked_project / "scratch.txt").write_text("unsaved")
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=dev,prd")
+    assert run.returncode != 0
+    assert "not clean" in run.stderr and "scratch.txt" in run.stderr
+    assert environments(linked_project) == ["sbx", "dev", "tst", "prd"]
+
+
+def test_a_template_change_committed_after_the_bake_arrives(linked_project):
+    template = linked_project.parents[1] / "multienv-template"  # where the fixture cloned it
+    project_template = template / "{{cookiecutter.project_slug}}"
+    (project_template / "CONTRIBUTING.md").write_text("# Contributing to {{ cookiecutter.project_name }}\n")
+    gitignore = project_template / ".gitignore"
+    gitignore.write_text(gitignore.read_text() + "*.local\n")
+    commit_all(template, "template moves on")
+    run = run_project(linked_project, "regenerate")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (linked_project / "CONTRIBUTING.md").read_text() == "# Contributing to My Multienv App\n"
+    assert "*.local" in (linked_project / ".gitignore").read_text()
+    assert_team_edits_survived(linked_project)
+
+
+def test_a_plain_cookiecutter_bake_can_be_linked_then_regenerated(tmp_path):
+    template = template_as_git_repo(tmp_path)
+    out = tmp_path / "plain"
+    answers = {"environments": "sbx,dev,uat:staging,prd", "account_strategy": "hybrid"}
+    subprocess.run(
+        [str(Path(sys.executable).parent / "cookiecutter"), str(template), "--no-input", "--output-dir", str(out)]
+        + [f"{key}={value}" for key, value in answers.items()],
+        capture_output=True,
+        check=True,
+    )
+    project = out / "my-multienv-app"
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "generated")
+    run = run_project(project, "link", f"TEMPLATE={template}")
+    assert run.returncode == 0, run.stdout + run.stderr
+    recorded = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
+    assert {key: recorded[key] for key in answers} == answers
+    commit_all(project, "linked")
+    run = run_project(project, "regenerate", "ENVIRONMENTS=sbx,dev,uat:staging,perf:testing,prd")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert environments(project) == ["sbx", "dev", "uat", "perf", "prd"]
+    assert git(project, "status", "--porcelain", "--", "config/sbx.toml", "src") == ""

@@ -1,0 +1,154 @@
+"""Environment resolver and per-environment config in baked projects, custom ``name:tier`` sets included."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import leftover_template_syntax, run_project
+
+import multienv_plan
+from multienv_plan import Tier
+
+BASE = {
+    "project_name": "My Multienv App",
+    "project_slug": "my-multienv-app",
+    "package_name": "my_multienv_app",
+    "environments": "sbx,dev,tst,prd",
+    "account_strategy": "full_isolation",
+    "aws_region": "us-east-1",
+    "account_ids": "",
+    "github_repository": "my-org/my-multienv-app",
+}
+MATRIX = {
+    "defaults": {},
+    "custom-tiers-hybrid": {"environments": "sbx,dev,qa,uat:staging,perf:testing,prd", "account_strategy": "hybrid"},
+    "two-envs-single-account": {
+        "environments": "development,production",
+        "account_strategy": "single_account",
+        "project_name": "Tiny",
+        "project_slug": "tiny",
+        "package_name": "tiny",
+        "aws_region": "eu-central-1",
+        "github_repository": "acme/tiny",
+    },
+}
+
+
+def answers(case: str) -> dict[str, str]:
+    return {**BASE, **MATRIX[case]}
+
+
+@pytest.fixture(params=list(MATRIX))
+def baked(request, bake):
+    given = answers(request.param)
+    result = bake(**given)
+    assert result.exit_code == 0, result.exception
+    return Path(result.project), multienv_plan.build_plan(given)
+
+
+def run_module(project: Path, package: str, module: str, *args: str, **variables: str):
+    """``python -m <package>.<module>`` in the baked project with only the given variables set."""
+    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(project / "src"), **variables}
+    return subprocess.run(
+        [sys.executable, "-m", f"{package}.{module}", *args],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_each_environment_file_holds_what_the_plan_decides(baked):
+    project, plan = baked
+    for env in plan.environments:
+        written = tomllib.loads((project / "config" / f"{env.name}.toml").read_text(encoding="utf-8"))
+        assert written == plan.environment_config(env)
+    assert sorted(p.stem for p in (project / "config").glob("*.toml")) == sorted(["shared", *plan.env_names])
+
+
+def test_the_baked_files_hold_no_template_syntax(baked):
+    project, _ = baked
+    assert leftover_template_syntax(project) == []
+
+
+def test_the_resolver_of_a_baked_project_follows_its_plan(baked):
+    project, plan = baked
+    default = plan.default_environment
+    done = run_module(project, plan.package_name, "env", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "env": default.name,
+        "source": "default",
+        "runtime": "local",
+        "tier": default.tier.value,
+    }
+    for env in plan.environments:
+        done = run_module(project, plan.package_name, "env", "--json", ENV_NAME=env.name, CI="true")
+        assert json.loads(done.stdout)["tier"] == env.tier.value
+    refused = run_module(project, plan.package_name, "env", USER_ENV_NAME=plan.production.name)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert "ALLOW_LOCAL_PRODUCTION=true" in refused.stderr
+    done = run_module(project, plan.package_name, "config", "--env", plan.production.name)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["service"]["debug"] is False
+
+
+def test_custom_tiers_resolve_to_their_own_tier(bake):
+    given = answers("custom-tiers-hybrid")
+    project = Path(bake(**given).project)
+    expected = {"sbx": "sandbox", "dev": "development", "qa": "qa", "uat": "staging", "perf": "testing"}
+    for name, tier in expected.items():
+        done = run_module(project, given["package_name"], "env", "--json", USER_ENV_NAME=name)
+        assert json.loads(done.stdout) == {"env": name, "source": "USER_ENV_NAME", "runtime": "local", "tier": tier}
+    misspelt = run_module(project, given["package_name"], "env", ENV_NAME="staging")
+    assert misspelt.returncode == 2
+    assert "did you mean 'uat'" in misspelt.stderr
+
+
+def test_readme_explains_the_precedence_with_this_projects_names(baked):
+    project, plan = baked
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Which environment am I in?")[1]
+    assert f"`{plan.default_environment.name}`, the first development-tier environment" in section
+    assert f"USER_ENV_NAME={plan.production.name} ALLOW_LOCAL_PRODUCTION=true" in section
+    for name in plan.env_names:
+        assert f"`{name}`" in section
+
+
+@pytest.mark.parametrize("tier", list(Tier))
+def test_tier_defaults_keep_debug_out_of_production(tier):
+    values = multienv_plan.model.tier_defaults(tier)
+    debug = values["service"]["debug"]
+    assert debug == (tier.rank <= Tier.DEVELOPMENT.rank)
+    assert (values["log"]["level"] == "DEBUG") == debug
+    if tier.is_production:
+        assert values["log"]["level"] == "WARNING"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"service": {"debug": True}},
+        {"log": {"level": "INFO", "json": False}, "features": {"a": True, "b": False}},
+        {"secrets": {"app": {"store": "ssm", "name": "/x/dev/app"}, "b": {"store": "ssm", "name": 'q"uote'}}},
+        {"a": {"x": 1, "b": {"y": [1, 2], "c": {"z": "deep"}}}},
+    ],
+)
+def test_toml_tables_round_trips(data):
+    assert tomllib.loads(multienv_plan.toml_tables(data)) == data
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(MATRIX))
+def test_baked_project_passes_its_own_lint_and_tests(bake, case):
+    result = bake(**answers(case))
+    assert result.exit_code == 0, result.exception
+    done = run_project(Path(result.project), "lint", "test")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]

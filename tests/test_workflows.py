@@ -1,0 +1,271 @@
+"""The generated GitHub Actions workflows: promotion wiring per plan, scanners clean, the
+baked repository's own workflow test passing, and failing when multienv.toml and CI drift."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TEMPLATE, run_project
+
+WORKFLOWS = Path(".github") / "workflows"
+CUSTOM_IDS = (
+    "devops=111111111111,sbx=222222222222,play=222222222222,dev=222222222222,"
+    "uat=222222222222,qa=222222222222,prd=333333333333"
+)
+BAKES = {
+    "full_isolation": {"account_strategy": "full_isolation"},
+    "hybrid": {"account_strategy": "hybrid"},
+    "consolidated_nonprod": {"account_strategy": "consolidated_nonprod"},
+    "single_account": {"account_strategy": "single_account"},
+    "custom": {
+        "environments": "sbx,play:sandbox,dev,uat:staging,qa,prd",
+        "account_strategy": "hybrid",
+        "account_ids": CUSTOM_IDS,
+    },
+}
+
+# What the rules say, written out by hand for two environment sets: the deploy jobs in
+# order with their `needs:`, and the targets a manual run offers.
+EXPECTED = {
+    "sbx,dev,tst,prd": (
+        {
+            "deploy-sbx": ["build"],
+            "deploy-dev": ["build"],
+            "deploy-tst": ["build", "deploy-dev"],
+            "deploy-prd": ["build", "deploy-dev", "deploy-tst"],
+        },
+        ["promote", "sbx"],
+    ),
+    "sbx,play:sandbox,dev,uat:staging,qa,prd": (
+        {
+            "deploy-sbx": ["build"],
+            "deploy-play": ["build"],
+            "deploy-dev": ["build"],
+            "deploy-uat": ["build", "deploy-dev"],
+            "deploy-qa": ["build", "deploy-dev", "deploy-uat"],
+            "deploy-prd": ["build", "deploy-dev", "deploy-uat", "deploy-qa"],
+        },
+        ["promote", "sbx", "play"],
+    ),
+}
+
+
+def load(project: Path, name: str) -> dict:
+    workflow = yaml.safe_load((project / WORKFLOWS / name).read_text(encoding="utf-8"))
+    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads the key `on` as true
+    return workflow
+
+
+def run_baked_workflow_test(project: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_workflows.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def resolve_roles(project: Path, env_name: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PYTHONPATH"] = str(project / "src")
+    return subprocess.run(
+        [sys.executable, "-m", "my_multienv_app.ci", "roles", "--env", env_name],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", BAKES)
+def test_scanners_report_nothing(bake, name):
+    result = bake(**BAKES[name])
+    assert result.exit_code == 0, result.exception
+    run = run_project(result.project, "check-workflows")
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    assert "No findings to report" in run.stdout + run.stderr
+    assert "ok -- validation done" in run.stdout
+
+
+@pytest.mark.parametrize("environments", EXPECTED)
+def test_deploy_jobs_promote_in_plan_order(bake, environments):
+    result = bake(environments=environments)
+    deploy = load(result.project, "deploy.yml")
+    needs, targets = EXPECTED[environments]
+    deploy_jobs = {name: job for name, job in deploy["jobs"].items() if name.startswith("deploy-")}
+    assert {name: job["needs"] for name, job in deploy_jobs.items()} == needs
+    assert list(deploy_jobs) == list(needs)  # in promotion order
+    assert deploy["on"]["workflow_dispatch"]["inputs"]["target"]["options"] == targets
+    for name, job in deploy_jobs.items():
+        assert job["with"]["environment"] == name.removeprefix("deploy-")
+        sandbox = name.removeprefix("deploy-") in targets
+        assert ("workflow_dispatch" in job["if"]) == sandbox, name
+        assert ("default_branch" in job["if"]) == (name == "deploy-prd"), name
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert deploy["jobs"]["build"]["permissions"] == {"contents": "read"}
+
+
+def test_github_expressions_survive_rendering(bake):
+    project = bake().project
+    reusable = (project / WORKFLOWS / "deploy-environment.yml").read_text(encoding="utf-8")
+    assert "ENV_NAME: ${{ inputs.environment }}" in reusable
+    assert "python -m my_multienv_app.ci roles" in reusable
+    for path in (project / WORKFLOWS).glob("*.yml"):
+        text = path.read_text(encoding="utf-8")
+        assert "{%" not in text and "cookiecutter" not in text, path.name
+
+
+def test_roles_come_from_multienv_toml(bake):
+    project = bake(**BAKES["custom"]).project
+    run = resolve_roles(project, "uat")
+    assert run.returncode == 0, run.stderr
+    assert dict(line.split("=", 1) for line in run.stdout.splitlines()) == {
+        "ci_role_arn": "arn:aws:iam::111111111111:role/my-multienv-app-uat-ci",
+        "deployer_role_arn": "arn:aws:iam::222222222222:role/my-multienv-app-uat-deployer",
+        "devops_account_id": "111111111111",
+        "env_account_id": "222222222222",
+        "region": "us-east-1",
+    }
+
+
+def test_roles_refuse_placeholder_accounts(bake):
+    project = bake(account_strategy="hybrid").project
+    run = resolve_roles(project, "prd")
+    assert run.returncode == 1
+    assert run.stdout == ""
+    assert "accounts.devops: 000000000001 is a placeholder" in run.stderr
+    assert "accounts.prod: 000000000003 is a placeholder" in run.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BAKES)
+def test_baked_workflow_test_passes(bake, name):
+    run = run_baked_workflow_test(bake(**BAKES[name]).project)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+
+
+@pytest.mark.slow
+def test_baked_workflow_test_fails_when_an_environment_is_missing_from_ci(bake):
+    project = bake().project
+    wider = bake(environments="sbx,dev,tst,qa,prd").project
+    shutil.copy(wider / "multienv.toml", project / "multienv.toml")
+    run = run_baked_workflow_test(project)
+    assert run.returncode == 1, run.stdout[-4000:]
+    assert "FAILED tests/test_workflows.py::test_every_environment_has_a_deploy_job_in_promotion_order" in run.stdout
+    assert "deploy-qa" in run.stdout
+
+
+# --------------------------------------------------------------------------- template-update.yml, run for real
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
+UPDATE_STEP = "Update from the template"
+PR_STEP = "Open or refresh the pull request"
+
+
+def template_repo(tmp_path: Path) -> Path:
+    """A git repository holding this template as it is in the working tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE, capture_output=True, check=True
+    ).stdout.decode()
+    repo = tmp_path / "template"
+    for name in filter(None, listed.split("\0")):
+        if (TEMPLATE / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(TEMPLATE / name, repo / name)
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    commit_all(repo, "template")
+    return repo
+
+
+def commit_all(repo: Path, message: str) -> None:
+    subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "-qm", message], cwd=repo, check=True)
+
+
+def run_update_step(project: Path, tmp_path: Path) -> tuple[int, bool, str]:
+    """Run template-update.yml's update step as a runner would; return its exit code, whether the
+    pull-request step would run, and the job summary it wrote."""
+    steps = {step.get("name"): step for step in load(project, "template-update.yml")["jobs"]["update"]["steps"]}
+    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    output.write_text("")
+    summary.write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary), RUNNER_TEMP=str(tmp_path))
+    run = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", steps[UPDATE_STEP]["run"]],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert steps[PR_STEP]["if"] == "steps.update.outputs.changed == 'true'"
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return run.returncode, outputs.get("changed") == "true", summary.read_text()
+
+
+@pytest.fixture
+def cruft_project(tmp_path):
+    """A project made with `cruft create` from a git template, committed; returns (template, project)."""
+    repo = template_repo(tmp_path)
+    cruft = Path(sys.executable).parent / "cruft"
+    subprocess.run(
+        [str(cruft), "create", str(repo), "--no-input", "--output-dir", str(tmp_path / "out")],
+        check=True,
+        capture_output=True,
+    )
+    project = tmp_path / "out" / "my-multienv-app"
+    subprocess.run([*GIT, "init", "-q", "-b", "main"], cwd=project, check=True)
+    commit_all(project, "generated")
+    return repo, project
+
+
+@pytest.mark.slow
+def test_template_update_does_nothing_when_current(cruft_project, tmp_path):
+    _, project = cruft_project
+    assert run_update_step(project, tmp_path) == (0, False, "")
+
+
+@pytest.mark.slow
+def test_template_update_applies_a_clean_update(cruft_project, tmp_path):
+    repo, project = cruft_project
+    readme = repo / "{{cookiecutter.project_slug}}" / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nA line the template gained.\n", encoding="utf-8")
+    commit_all(repo, "template moves on")
+    assert run_update_step(project, tmp_path) == (0, True, "")
+    assert "A line the template gained." in (project / "README.md").read_text(encoding="utf-8")
+    changed = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert sorted(line[3:] for line in changed) == [".cruft.json", "README.md"]  # what the PR step commits
+
+
+@pytest.mark.slow
+def test_template_update_reports_conflicts_and_fails(cruft_project, tmp_path):
+    repo, project = cruft_project
+    local = project / "README.md"
+    local.write_text(local.read_text(encoding="utf-8").replace("# My Multienv App\n", "# Our own title\n", 1))
+    commit_all(project, "local edit")
+    readme = repo / "{{cookiecutter.project_slug}}" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert "# {{ plan.project_name }}\n" in text
+    readme.write_text(text.replace("# {{ plan.project_name }}\n", "# {{ plan.project_name }} service\n", 1))
+    commit_all(repo, "template changes the same line")
+    code, opens_pr, summary = run_update_step(project, tmp_path)
+    assert (code, opens_pr) == (1, False)
+    assert "needs a hand" in summary
+    assert "README.md" in summary

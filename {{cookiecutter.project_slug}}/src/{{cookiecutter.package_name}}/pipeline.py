@@ -1,0 +1,104 @@
+"""The deployment pipeline: which environment CI deploys to, on what event, after which others.
+
+The rules, decided here once:
+
+- Every run builds the artifact once (after the repository's checks); every environment
+  job deploys that same artifact.
+- Sandbox-tier environments sit outside the promotion chain: they are deployed only by a
+  manual dispatch that names them.
+- The other environments form the chain in ``multienv.toml`` order. Each one runs after
+  every earlier environment of the chain succeeded, on a push to the default branch or a
+  dispatch with target ``promote``.
+- Production, last in the chain, also requires the run to be on the default branch.
+
+``.github/workflows/deploy.yml`` is laid out from ``stages()`` (the template renders it from
+this very file) and ``tests/test_workflows.py`` checks the workflow against it. Standard
+library only and free of package-relative imports: the template loads this file by path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+DEFAULT_BRANCH = "main"
+CHECKS_JOB = "checks"
+BUILD_JOB = "build"
+ARTIFACT_NAME = "app"
+ARTIFACT_PATH = "dist/app.zip"
+# Dispatch target that runs the promotion chain (a sandbox environment's name deploys only it).
+PROMOTE = "promote"
+
+SANDBOX = "sandbox"
+PRODUCTION = "production"
+
+# GitHub expressions, the building blocks of each job's `if:`.
+DISPATCHED = "github.event_name == 'workflow_dispatch'"
+PROMOTING = f"(github.event_name == 'push' || inputs.target == '{PROMOTE}')"
+ON_DEFAULT_BRANCH = "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One environment's deploy job."""
+
+    environment: str
+    tier: str
+    after: tuple[str, ...]  # environments that must have succeeded first
+    condition: str
+
+    @property
+    def job(self) -> str:
+        return job_name(self.environment)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The job's ``needs:``: the build, then the earlier environments' jobs."""
+        return (BUILD_JOB, *(job_name(env) for env in self.after))
+
+    @property
+    def in_chain(self) -> bool:
+        return self.tier != SANDBOX
+
+    @property
+    def is_production(self) -> bool:
+        return self.tier == PRODUCTION
+
+    @property
+    def when(self) -> str:
+        """The rule in words, for people (the README)."""
+        if not self.in_chain:
+            return f"manual run with target `{self.environment}` only, from any branch"
+        waits = f"after {', '.join(self.after)} succeeded" if self.after else "first in the chain"
+        if self.is_production:
+            return f"push to `{DEFAULT_BRANCH}` or manual run with target `{PROMOTE}`, {waits}; default branch only"
+        return f"push to `{DEFAULT_BRANCH}` or manual run with target `{PROMOTE}` from any branch, {waits}"
+
+
+def job_name(environment: str) -> str:
+    return f"deploy-{environment}"
+
+
+def stages(environments: Iterable[tuple[str, str]]) -> list[Stage]:
+    """``[(name, tier)]`` in promotion order -> one ``Stage`` per environment, same order.
+
+    Tiers may be given as strings or as ``model.Tier`` (a ``StrEnum``).
+    """
+    result: list[Stage] = []
+    chain: list[str] = []
+    for name, tier in environments:
+        tier = str(tier)
+        if tier == SANDBOX:
+            condition = f"{DISPATCHED} && inputs.target == '{name}'"
+            after: tuple[str, ...] = ()
+        else:
+            condition = f"{PROMOTING} && {ON_DEFAULT_BRANCH}" if tier == PRODUCTION else PROMOTING
+            after = tuple(chain)
+            chain.append(name)
+        result.append(Stage(name, tier, after, condition))
+    return result
+
+
+def dispatch_targets(environments: Iterable[tuple[str, str]]) -> list[str]:
+    """What a manual run may deploy: the chain, or one sandbox environment."""
+    return [PROMOTE, *(s.environment for s in stages(environments) if not s.in_chain)]
