@@ -345,6 +345,21 @@ def test_sabotage_dropped_cross_environment_deny(bake, node_modules):
 
 
 @pytest.mark.slow
+def test_sabotage_dropped_tag_deny(bake, node_modules):
+    # A resource outside the naming scheme is another environment's only by its env tag.
+    result = bake(account_strategy="single_account")
+
+    def drop_tag_guard(statement):
+        if statement.get("Sid") == "DenyOtherEnvironmentsByTag":
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop_tag_guard) == 1
+    assert_caught(result.project, "project-admin lambda:UpdateFunctionCode", "tagged resource")
+
+
+@pytest.mark.slow
 def test_sabotage_trust_widened_to_account_root(bake, node_modules):
     result = bake()
     plan = multienv_plan.build_plan(answers())

@@ -49,7 +49,9 @@ from .stacks import stack_specs
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
-FLAGS = ("mfa", "boundary")
+FLAGS = ("mfa", "boundary", "tagged")
+# Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
+# ignores those keys), so artifact and secret decryption is left to the policy contract tests.
 # The people-facing roles (identity account, Identity Center) and the outsider (any other
 # role of the DevOps account) live outside these templates; they are given
 # sts:AssumeRole on everything, so the trust policies alone decide.
@@ -330,6 +332,8 @@ class World:
         p, region = n.partition, s.region
         kinds = {
             "function": (f"arn:{p}:lambda:{region}:{account}:function:{n.function(env.name)}", account),
+            # Named outside the scheme on purpose: only its env tag says whose it is.
+            "tagged-function": (f"arn:{p}:lambda:{region}:{account}:function:shared-worker", account),
             "table": (f"arn:{p}:dynamodb:{region}:{account}:table/{n.name(env.name, 'data')}", account),
             "data-object": (f"arn:{p}:s3:::{n.data_bucket(env.name, account)}/example.json", account),
             "secret": (
@@ -385,6 +389,8 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
         "aws:SecureTransport": "true",
         "aws:MultiFactorAuthPresent": "true" if "mfa" in flags else "false",
     }
+    if "tagged" in flags:
+        context["aws:ResourceTag/env"] = case.resource_env
     if "boundary" in flags:
         n = world.settings.naming
         env = world.env(case.resource_env, where)
@@ -505,8 +511,8 @@ def _decision(raw: str) -> str:
 
 def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdout) -> int:
     started = time.perf_counter()
-    world = World(settings, load_trust(settings))
     policies = collect_policies(render_all(settings))
+    world = World(settings, load_trust(settings))
     cases = read_cases(cases_path)
     skipped_cases = [(n, c, world.skip_reason(c, f"{cases_path}:{n}")) for n, c in cases]
     for number, case, reason in skipped_cases:

@@ -328,6 +328,14 @@ PROBES = (
 CROSS_ENVIRONMENT_PROBES = (
     Probe("write another environment", "lambda:UpdateFunctionCode", "function", C.ADMINISTER),
     Probe("read another environment's data", "s3:GetObject", "data-object", C.ADMINISTER),
+    # A resource outside the naming scheme, known only by its env tag (ABAC).
+    Probe(
+        "write another environment's tagged resource",
+        "lambda:UpdateFunctionCode",
+        "tagged-function",
+        C.ADMINISTER,
+        context="tagged",
+    ),
 )
 
 
@@ -378,7 +386,8 @@ def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
                 if other == env:
                     continue
                 for probe in CROSS_ENVIRONMENT_PROBES:
-                    cases.append(Case(persona, env, probe.action, probe.resource, other, "deny", mfa, probe.why))
+                    context = ",".join(filter(None, [mfa, probe.context]))
+                    cases.append(Case(persona, env, probe.action, probe.resource, other, "deny", context, probe.why))
     return cases
 
 
@@ -411,9 +420,11 @@ CASES_HEADER = """\
 # principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
 #   deployer, cfn-exec, ci, identity (who signs in, see the README) or outsider (any other
 #   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
-# resource: function, table, data-object, secret, log-group, new-role, deployer-role,
-#   artifact, devops-secret, a persona name (its role), or a full ARN - of resource_env.
-# expect: allow or deny. context: comma-separated flags: mfa, boundary.
+# resource: function, tagged-function, table, data-object, secret, log-group, new-role,
+#   deployer-role, artifact, devops-secret, a persona name (its role), or a full
+#   ARN - of resource_env.
+# expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
+#   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>).
 # The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
 """
 TEAM_MARKER = "# team cases"
