@@ -328,3 +328,19 @@ def test_the_app_runs_its_own_environment_from_its_own_artifact(settings, render
             "S3Key": naming.artifact_key(spec.env, SHA),
         }
         assert props(doc, "LogGroup")["LogGroupName"] == naming.log_group(spec.env)
+
+
+def test_the_stackset_passes_on_every_bootstrap_parameter(settings):
+    """The scale path deploys the same bootstrap: its parameters must not drift from the template's."""
+    from {{ cookiecutter.package_name }}.cfn import load_template
+    from {{ cookiecutter.package_name }}.stacks import STACKSET_TEMPLATE, bootstrap_spec
+
+    bootstrap = load_template(settings.root / "infra" / "workload-bootstrap.yaml")
+    stackset = load_template(settings.root / STACKSET_TEMPLATE)
+    passed = stackset["Resources"]["WorkloadBootstrap"]["Properties"]["Parameters"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in passed} == {
+        name: {"Ref": name} for name in bootstrap["Parameters"]
+    }
+    assert set(bootstrap_spec(settings, settings.names[0]).parameters) == set(bootstrap["Parameters"])
+    for name, declared in bootstrap["Parameters"].items():
+        assert stackset["Parameters"][name]["Type"] == declared["Type"]
