@@ -7,7 +7,7 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: install bake test lint bench bench-coldstart clean
+.PHONY: install bake test lint bench bench-coldstart bench-access clean
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -15,12 +15,21 @@ $(BIN)/cookiecutter: requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The generated projects' access matrix runs iam-simulate (npm); the tests share one copy.
+ACCESS_NODE := $(VENV)/access-node
+ACCESS_LOCK := {{cookiecutter.project_slug}}/access/package-lock.json
+
+$(ACCESS_NODE)/node_modules/.package-lock.json: $(ACCESS_LOCK)
+	mkdir -p $(ACCESS_NODE)
+	cp '{{cookiecutter.project_slug}}/access/package.json' '$(ACCESS_LOCK)' $(ACCESS_NODE)/
+	cd $(ACCESS_NODE) && npm ci --no-audit --no-fund --loglevel=error
+
 $(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN)
 	$(PYTHON3) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r $(CHECKOV_PIN)
 	touch $@
 
-install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov  ## the template's tools, in .venv (checkov in .venv-checkov)
+install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node)
 
 bake: install  ## generate a project with the defaults into out/
 	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir $(OUT)
@@ -35,6 +44,9 @@ bench: install  ## bake-time benchmark
 
 bench-coldstart: install  ## cold start of a baked project: resolve + config load vs bare python and dynaconf
 	$(BIN)/python benchmarks/bench_coldstart.py
+
+bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
+	$(BIN)/python benchmarks/bench_access.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache

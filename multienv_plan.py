@@ -46,6 +46,7 @@ def _load(name: str) -> ModuleType:
 
 model = _load("model")
 naming = _load("naming")
+personas = _load("personas")
 pipeline = _load("pipeline")
 Tier = model.Tier
 AccountStrategy = model.AccountStrategy
@@ -178,6 +179,20 @@ class Plan:
     @property
     def ci_dispatch_targets(self) -> list[str]:
         return pipeline.dispatch_targets((e.name, e.tier) for e in self.environments)
+
+    # --- personas and the access matrix (decided in the generated package's personas.py)
+    def persona_rows(self) -> list[tuple[str, list[str]]]:
+        """(persona title, its grant in each environment) for the README table."""
+        return [
+            (personas.TITLES[p], [personas.grant(e.tier, p).summary for e in self.environments])
+            for p in personas.PERSONAS
+        ]
+
+    def access_cases(self) -> list:
+        return personas.default_cases((e.name, e.tier) for e in self.environments)
+
+    def access_cases_csv(self) -> str:
+        return personas.render_cases(self.access_cases())
 
     def to_dict(self) -> dict:
         return {

@@ -1,0 +1,415 @@
+"""Persona policies and the access matrix: the table, the cases, and ``make check-access``.
+
+The slow tests bake a project and run its own ``make check-access``: every strategy
+passes, and each deliberate break of the policies (a deployer reaching another
+environment's artifacts, a dropped cross-environment Deny, a trust widened to an account
+root) makes it fail on the case that guards it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import SHARED_VENV, TEMPLATE, run_project
+
+import multienv_plan
+
+personas = multienv_plan.personas
+ACCESS = TEMPLATE / "{{cookiecutter.project_slug}}" / "access"
+NODE_DIR = SHARED_VENV / "access-node"
+SUMMARY = re.compile(r"access matrix: (\d+) cases \((\d+) allow, (\d+) deny\), all as expected")
+
+
+def answers(**overrides):
+    base = {
+        "project_name": "My Multienv App",
+        "project_slug": "my-multienv-app",
+        "package_name": "my_multienv_app",
+        "environments": "sbx,dev,tst,prd",
+        "account_strategy": "full_isolation",
+        "aws_region": "us-east-1",
+        "account_ids": "",
+        "github_repository": "my-org/my-multienv-app",
+    }
+    return {**base, **overrides}
+
+
+# --------------------------------------------------------------------------- the table, fast
+
+
+def test_every_tier_has_a_grant_for_every_persona():
+    tiers = {t.value for t in multienv_plan.Tier}
+    assert set(personas.TABLE) == tiers
+    for row in personas.TABLE.values():
+        assert set(row) == set(personas.PERSONAS)
+
+
+def test_persona_names_are_the_naming_schemes():
+    assert personas.PERSONAS == multienv_plan.naming.PERSONAS
+
+
+@pytest.mark.parametrize(
+    ("tier", "persona", "expected"),
+    [
+        ("sandbox", "software-developer", "full-environment"),
+        ("development", "qa-engineer", "read-only"),
+        ("testing", "software-developer", "read-logs"),
+        ("qa", "qa-engineer", "read-execute"),
+        ("staging", "software-developer", "read-only"),
+        ("staging", "devops-engineer", "full-environment"),
+        ("production", "devops-engineer", "view-only"),
+        ("production", "software-developer", "view-only"),
+        ("production", "qa-engineer", "none"),
+        ("production", "project-admin", "full"),
+    ],
+)
+def test_access_follows_the_design(tier, persona, expected):
+    assert personas.grant(tier, persona).access.key == expected
+
+
+def test_production_admin_needs_mfa_and_short_sessions():
+    admin = personas.grant("production", "project-admin")
+    assert admin.mfa
+    assert admin.max_session_seconds == 3600
+    assert not personas.grant("staging", "project-admin").mfa
+
+
+def test_no_data_means_no_data_capability():
+    for row in personas.TABLE.values():
+        for grant in row.values():
+            if grant.access.no_data:
+                assert not grant.access.capabilities & {
+                    personas.Capability.READ_DATA,
+                    personas.Capability.READ_LOGS,
+                    personas.Capability.READ_SECRETS,
+                }
+
+
+def test_unknown_tier_or_persona_is_named():
+    with pytest.raises(ValueError, match=r"'nope'.*the tiers are"):
+        personas.grant("nope", "qa-engineer")
+    with pytest.raises(ValueError, match="'tester' is not one of"):
+        personas.grant("staging", "tester")
+
+
+def test_custom_environment_gets_its_tiers_access():
+    plan = multienv_plan.build_plan(answers(environments="dev,uat:staging,prd"))
+    rows = dict(plan.persona_rows())
+    assert rows["Software Developer"] == [
+        personas.grant("development", "software-developer").summary,
+        personas.grant("staging", "software-developer").summary,
+        personas.grant("production", "software-developer").summary,
+    ]
+
+
+def test_default_plan_has_at_least_150_cases():
+    plan = multienv_plan.build_plan(answers())
+    cases = plan.access_cases()
+    assert len(cases) >= 150
+    # every persona x environment x probe, and every deployer x every environment
+    for env in plan.env_names:
+        for persona in personas.PERSONAS:
+            assert sum(1 for c in cases if c.principal == persona and c.principal_env == env) >= len(personas.PROBES)
+        assert {c.resource_env for c in cases if c.principal == "deployer" and c.principal_env == env} == set(
+            plan.env_names
+        )
+
+
+def test_cases_render_and_keep_team_rows():
+    plan = multienv_plan.build_plan(answers())
+    text = personas.render_cases(plan.access_cases(), "qa-engineer,dev,s3:PutObject,data-object,dev,deny,,ours\n")
+    assert text.rstrip().endswith("ours")
+    assert personas.TEAM_MARKER in text
+
+
+# --------------------------------------------------------------------------- baked projects, slow
+
+
+@pytest.fixture(scope="session")
+def node_modules():
+    """iam-simulate installed once per machine into the shared venv, from the template's lock file."""
+    target = NODE_DIR / "node_modules" / "@cloud-copilot" / "iam-simulate"
+    lock = ACCESS / "package-lock.json"
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    with (NODE_DIR / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # xdist workers share the one install
+        stamp = NODE_DIR / "package-lock.json"
+        if not target.is_dir() or not stamp.is_file() or stamp.read_bytes() != lock.read_bytes():
+            shutil.copy(ACCESS / "package.json", NODE_DIR / "package.json")
+            shutil.copy(lock, stamp)
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True, timeout=300
+            )
+    os.environ["NODE_MODULES"] = str(NODE_DIR / "node_modules")  # make's ?= picks it up in run_project
+    return NODE_DIR / "node_modules"
+
+
+def check_access(project: Path) -> subprocess.CompletedProcess:
+    return run_project(project, "check-access")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["full_isolation", "hybrid", "consolidated_nonprod", "single_account"])
+def test_every_strategy_passes_check_access(bake, node_modules, strategy):
+    result = bake(account_strategy=strategy)
+    assert result.exit_code == 0, result.exception
+    run = check_access(result.project)
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = SUMMARY.search(run.stdout)
+    assert summary, run.stdout
+    plan = multienv_plan.build_plan(answers(account_strategy=strategy))
+    assert int(summary.group(1)) == len(plan.access_cases())
+    assert int(summary.group(1)) >= 150
+
+
+@pytest.mark.slow
+def test_custom_environments_pass_check_access(bake, node_modules):
+    result = bake(environments="dev,qa,uat:staging,prd", account_strategy="hybrid")
+    assert result.exit_code == 0, result.exception
+    run = check_access(result.project)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["identity-center", "saml"])
+def test_other_sign_in_sources_pass_check_access(bake, node_modules, source):
+    result = bake(account_strategy="hybrid")
+    settings = result.project / "multienv.toml"
+    text = settings.read_text()
+    assert 'source = "account"' in text
+    settings.write_text(
+        text.replace(
+            'source = "account"', f'source = "{source}"\nsaml_provider = "corp"\npermission_set_prefix = "app-"'
+        )
+    )
+    run = check_access(result.project)
+    assert run.returncode == 0, run.stdout + run.stderr
+    # production's administrator MFA is the identity provider's: that one case is named, not simulated
+    assert run.stdout.count("\nskip ") == 1
+    assert "MFA is enforced by the identity provider" in run.stdout
+
+
+@pytest.mark.slow
+def test_team_case_that_is_wrong_fails_with_its_line(bake, node_modules):
+    result = bake()
+    cases = result.project / "access" / "cases.csv"
+    line = "qa-engineer,prd,s3:GetObject,data-object,prd,allow,,production data for QA\n"
+    cases.write_text(cases.read_text() + line)
+    number = len(cases.read_text().splitlines())
+    run = check_access(result.project)
+    assert run.returncode != 0
+    assert f"cases.csv:{number}:" in run.stdout
+    assert "expected allow" in run.stdout
+
+
+@pytest.mark.slow
+def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake):
+    result = bake(environments="dev,qa,prd")
+    cases = result.project / "access" / "cases.csv"
+    baked = cases.read_text()
+    team_row = "software-developer,qa,logs:FilterLogEvents,log-group,qa,allow,,developers read qa logs\n"
+    # a stale generated row (as after a change to personas.py) and a team row
+    cases.write_text(baked.replace("identity,dev,", "identity,qa,", 1) + team_row)
+    run = run_project(result.project, "access-cases")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert cases.read_text() == baked + team_row
+
+
+# --- sabotage: the edits work on the YAML's meaning, not its layout --------------
+
+
+def _load(path: Path):
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct(tag):
+        def _construct(loader, node):
+            if isinstance(node, yaml.ScalarNode):
+                value = loader.construct_scalar(node)
+                if tag == "GetAtt":
+                    value = value.split(".", 1)
+            elif isinstance(node, yaml.SequenceNode):
+                value = loader.construct_sequence(node, deep=True)
+            else:
+                value = loader.construct_mapping(node, deep=True)
+            return {tag if tag in ("Ref", "Condition") else f"Fn::{tag}": value}
+
+        return _construct
+
+    for tag in ("Ref", "Condition", "Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or"):
+        Loader.add_constructor(f"!{tag}", construct(tag))
+    return yaml.load(path.read_text(), Loader=Loader)  # a SafeLoader subclass with CloudFormation's tags
+
+
+def edit_statements(path: Path, edit) -> int:
+    """Apply ``edit(statement)`` to every policy statement; it returns True when it changed one.
+    A statement it marks with ``_drop`` is removed."""
+    data = _load(path)
+    changed = 0
+
+    def visit(node):
+        nonlocal changed
+        if isinstance(node, dict):
+            if "Effect" in node and ("Action" in node or "NotAction" in node):
+                changed += bool(edit(node))
+                return
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+            # NoValue rather than removal keeps an enclosing Fn::If well formed.
+            node[:] = [{"Ref": "AWS::NoValue"} if isinstance(v, dict) and v.get("_drop") else v for v in node]
+
+    visit(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return changed
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    return []
+
+
+def assert_caught(project: Path, *needles: str):
+    run = check_access(project)
+    assert run.returncode != 0, run.stdout
+    failed = [line for line in run.stdout.splitlines() if line.startswith("FAIL")]
+    assert failed, run.stdout
+    for needle in needles:
+        assert any(needle in line for line in failed), f"{needle!r} not among:\n" + "\n".join(failed)
+
+
+@pytest.mark.slow
+def test_sabotage_dev_deployer_reads_production_artifacts(bake, node_modules):
+    result = bake()
+    infra = result.project / "infra"
+    plan = multienv_plan.build_plan(answers())
+    dev_deployer = plan.naming.role_arn(plan.environment("dev").account.id, plan.naming.deployer_role("dev"))
+    prd = plan.naming.prefix("prd")
+
+    def whole_bucket(statement):  # the deployers' identity side: the whole bucket, not their prefix
+        text = str(statement.get("Resource"))
+        if "${ArtifactPrefix}" in text:
+            statement["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ArtifactBucketName}/*"}
+            return True
+        return False
+
+    def no_production_denies(statement):  # every Deny that keeps others off production's artifacts
+        texts = _strings(statement.get("Resource")) + _strings(statement.get("Condition"))
+        if statement["Effect"] == "Deny" and any("/prd/" in t or prd in t for t in texts):
+            statement["_drop"] = True
+            return True
+        return False
+
+    def dev_in_production_grant(statement):  # the bucket policy names dev's deployer for prd's artifacts
+        resources = _strings(statement.get("Resource"))
+        if statement["Effect"] == "Allow" and "Principal" in statement and any("/prd/*" in r for r in resources):
+            principal = statement["Principal"]["AWS"]
+            statement["Principal"]["AWS"] = [*(principal if isinstance(principal, list) else [principal]), dev_deployer]
+            return True
+        return False
+
+    assert edit_statements(infra / "workload-bootstrap.yaml", whole_bucket) >= 1
+    assert edit_statements(infra / "workload-bootstrap.yaml", no_production_denies) >= 1
+    assert edit_statements(infra / "devops.yaml", no_production_denies) >= 1
+    assert edit_statements(infra / "devops.yaml", dev_in_production_grant) >= 1
+    assert_caught(result.project, f"{plan.naming.deployer_role('dev')} s3:GetObject", "read artifacts")
+
+
+@pytest.mark.slow
+def test_sabotage_dropped_cross_environment_deny(bake, node_modules):
+    # In a shared account only the Deny keeps one environment's administrator out of another's.
+    result = bake(account_strategy="consolidated_nonprod")
+
+    def drop_guard(statement):
+        if statement.get("Sid") == "DenyOtherEnvironments":
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop_guard) == 1
+    assert_caught(result.project, "project-admin lambda:UpdateFunctionCode", "write another environment")
+
+
+@pytest.mark.slow
+def test_sabotage_dropped_tag_deny(bake, node_modules):
+    # A resource outside the naming scheme is another environment's only by its env tag.
+    result = bake(account_strategy="single_account")
+
+    def drop_tag_guard(statement):
+        if statement.get("Sid") == "DenyOtherEnvironmentsByTag":
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop_tag_guard) == 1
+    assert_caught(result.project, "project-admin lambda:UpdateFunctionCode", "tagged resource")
+
+
+@pytest.mark.slow
+def test_sabotage_trust_widened_to_account_root(bake, node_modules):
+    result = bake()
+    plan = multienv_plan.build_plan(answers())
+
+    def root_trust(statement):
+        principal = statement.get("Principal", {})
+        if isinstance(principal, dict) and principal.get("AWS") == {"Ref": "CiRoleArn"}:
+            principal["AWS"] = {"Fn::Sub": "arn:${AWS::Partition}:iam::${DevOpsAccountId}:root"}
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "workload-bootstrap.yaml", root_trust) >= 1
+    outsider = plan.naming.name("devops", "outsider")
+    assert_caught(result.project, f"{outsider} sts:AssumeRole", "assume as another DevOps role")
+
+
+@pytest.mark.slow
+def test_sabotage_production_data_readable(bake, node_modules):
+    # The explicit no-data Deny is what keeps production data from view-only personas.
+    result = bake()
+
+    def drop_no_data(statement):
+        if statement.get("Sid") == "DenyDataReads":
+            statement["_drop"] = True
+            return True
+        return False
+
+    def read_everything(statement):
+        if statement.get("Sid") == "DescribeBuckets":
+            statement["Action"] = [*statement["Action"], "s3:GetObject"]
+            statement["Resource"] = "*"
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop_no_data) == 1
+    assert edit_statements(result.project / "infra" / "personas.yaml", read_everything) == 1
+    assert_caught(result.project, "prd-devops-engineer s3:GetObject", "read data")
+
+
+@pytest.mark.slow
+def test_parliament_finding_fails_the_check(bake, node_modules):
+    result = bake()
+
+    def copied_wrong_arn(statement):  # the table statement pasted with the objects' ARN
+        if statement.get("Sid") == "ReadItems":
+            statement["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ResourcePrefix}*/*"}
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "personas.yaml", copied_wrong_arn) == 1
+    run = check_access(result.project)
+    assert run.returncode != 0
+    assert re.search(r"FAIL parliament: \S+-persona-read-data: MEDIUM RESOURCE_MISMATCH", run.stdout), run.stdout

@@ -1,0 +1,598 @@
+"""The access matrix: every case of ``access/cases.csv`` simulated against the real policies.
+
+``python -m <package>.access_matrix`` (``make check-access``) renders every stack of
+``stack_specs`` and the persona stacks with their parameters from ``multienv.toml``,
+collects each role's identity policies, permissions boundary and trust policy and every
+resource policy (bucket, secret, repository, key), and asks ``@cloud-copilot/iam-simulate``
+(``access/simulate.cjs``, one node process for all cases) for the decision of each case,
+with AWS's evaluation logic: explicit Deny wins, a boundary caps, and a cross-account
+request needs both the identity and the resource side. It also runs parliament on every
+identity policy. Exit status 1 when any case or finding fails.
+
+``--write-cases`` rewrites the generated rows of the cases file from ``personas.py`` and
+keeps the rows under ``# team cases``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cfn import Resolver, load_template, render_template
+from .naming import DEVOPS
+from .persona_stacks import load_trust, persona_specs
+from .personas import (
+    CASE_FIELDS,
+    PERSONAS,
+    SAML_AUDIENCE,
+    TEAM_MARKER,
+    Case,
+    Trust,
+    default_cases,
+    grant,
+    render_cases,
+    trusted_principal,
+)
+from .settings import Settings, load_settings
+from .stacks import stack_specs
+
+CASES_FILE = Path("access") / "cases.csv"
+DRIVER = Path("access") / "simulate.cjs"
+SKIPS_FILE = Path("access") / "parliament-skips.toml"
+FLAGS = ("mfa", "boundary", "tagged")
+# Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
+# ignores those keys), so artifact and secret decryption is left to the policy contract tests.
+# The people-facing roles (identity account, Identity Center) and the outsider (any other
+# role of the DevOps account) live outside these templates; they are given
+# sts:AssumeRole on everything, so the trust policies alone decide.
+OUTSIDER = "outsider"
+OUTSIDE_IDENTITY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "OutsideIdentity", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+}
+
+
+class AccessError(ValueError):
+    """A case or a template cannot be turned into a simulation."""
+
+
+# --------------------------------------------------------------------------- the policies
+
+
+@dataclass
+class Role:
+    arn: str
+    account: str
+    trust: dict
+    policies: list[tuple[str, dict]] = field(default_factory=list)
+    boundary: tuple[str, dict] | None = None
+
+
+def parliament_skips(resource: Resource, where: str) -> dict[str, str]:
+    """``Metadata: parliament: skip: [{issue: ..., comment: why}]`` of a role or policy: issue -> reason."""
+    skips = {}
+    for entry in (resource.metadata.get("parliament") or {}).get("skip", []):
+        issue, comment = entry.get("issue", ""), str(entry.get("comment", "")).strip()
+        if not issue or not comment:
+            raise AccessError(f"{where}: every parliament skip needs an issue and a comment saying why")
+        skips[issue] = comment
+    return skips
+
+
+@dataclass
+class Resource:
+    logical_id: str
+    type: str
+    properties: dict
+    name: str  # what Ref gives
+    arn: str  # what GetAtt Arn gives ("" when the type has none)
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class RenderedStack:
+    """One stack as CloudFormation would create it: where it goes and its resolved resources."""
+
+    name: str
+    account_id: str
+    resources: list[Resource]
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+
+_WITH_ARN = {
+    "AWS::IAM::Role",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::S3::Bucket",
+    "AWS::KMS::Key",
+    "AWS::ECR::Repository",
+    "AWS::Logs::LogGroup",
+    "AWS::Lambda::Function",
+}
+
+
+def render_spec(spec) -> RenderedStack:
+    """Render a ``StackSpec`` with ``cfn``: properties resolved, plus each resource's name and ARN."""
+    template = load_template(spec.template_path)
+    rendered = render_template(template, spec.parameters, spec.account_id, spec.region, spec.name)
+    resolver = Resolver(template, spec.parameters, spec.account_id, spec.region, spec.name)
+    resources = []
+    for logical_id, body in rendered["Resources"].items():
+        kind = body["Type"]
+        name = str(resolver.ref(logical_id)) if kind in _WITH_ARN or kind == "AWS::SecretsManager::Secret" else ""
+        if kind == "AWS::SecretsManager::Secret":
+            arn = name
+        else:
+            arn = str(resolver.get_att(logical_id, "Arn")) if kind in _WITH_ARN else ""
+        resources.append(Resource(logical_id, kind, body["Properties"], name, arn, body.get("Metadata") or {}))
+    return RenderedStack(spec.name, spec.account_id, resources)
+
+
+@dataclass
+class Policies:
+    """Every role and resource policy the rendered stacks would create."""
+
+    stacks: list[RenderedStack]
+    roles: dict[str, Role] = field(default_factory=dict)
+    resource_policies: dict[str, list[dict]] = field(default_factory=dict)  # resource ARN -> documents
+    bucket_accounts: dict[str, str] = field(default_factory=dict)
+    skips: dict[str, dict[str, str]] = field(default_factory=dict)  # policy name -> parliament issue -> reason
+
+    def identity_documents(self) -> Iterable[tuple[str, dict]]:
+        seen: set[str] = set()
+        for role in self.roles.values():
+            for name, document in [*role.policies, *([role.boundary] if role.boundary else [])]:
+                key = json.dumps(document, sort_keys=True)
+                if key not in seen:
+                    seen.add(key)
+                    yield name, document
+
+
+def collect_policies(stacks: list[RenderedStack]) -> Policies:
+    policies = Policies(stacks)
+    managed: dict[str, tuple[str, dict]] = {}
+    for stack in stacks:
+        for resource in stack.of_type("AWS::IAM::ManagedPolicy"):
+            name = resource.properties.get("ManagedPolicyName", resource.logical_id)
+            managed[resource.arn] = (name, resource.properties["PolicyDocument"])
+            policies.skips[name] = parliament_skips(resource, f"{stack.name}: {resource.logical_id}")
+        for resource in stack.of_type("AWS::S3::Bucket"):
+            policies.bucket_accounts[resource.name] = stack.account_id
+
+    def managed_policy(arn: str, where: str) -> tuple[str, dict]:
+        if arn not in managed:
+            raise AccessError(
+                f"{where}: policy {arn} is not created by any template (AWS-managed policies are not simulated)"
+            )
+        return managed[arn]
+
+    for stack in stacks:
+        for resource in stack.of_type("AWS::IAM::Role"):
+            props = resource.properties
+            where = f"{stack.name}: {resource.logical_id}"
+            role = Role(resource.arn, stack.account_id, props["AssumeRolePolicyDocument"])
+            for inline in props.get("Policies", []):
+                name = f"{resource.name}/{inline['PolicyName']}"
+                role.policies.append((name, inline["PolicyDocument"]))
+                policies.skips[name] = parliament_skips(resource, where)
+            for arn in props.get("ManagedPolicyArns", []):
+                role.policies.append(managed_policy(arn, where))
+            if "PermissionsBoundary" in props:
+                role.boundary = managed_policy(props["PermissionsBoundary"], where)
+            policies.roles[resource.arn] = role
+            policies.resource_policies.setdefault(resource.arn, []).append(role.trust)
+    role_by_name = {(r.account, r.arn.rsplit("/", 1)[-1]): r for r in policies.roles.values()}
+    for stack in stacks:
+        for resource in stack.of_type("AWS::IAM::ManagedPolicy") + stack.of_type("AWS::IAM::Policy"):
+            props = resource.properties
+            name = props.get("ManagedPolicyName", props.get("PolicyName", resource.logical_id))
+            for role_name in props.get("Roles", []):
+                role = role_by_name.get((stack.account_id, role_name))
+                if role is None:
+                    raise AccessError(f"{stack.name}: {resource.logical_id}: attaches to unknown role {role_name}")
+                entry = (name, props["PolicyDocument"])
+                if entry not in role.policies:
+                    role.policies.append(entry)
+        for resource in stack.of_type("AWS::S3::BucketPolicy"):
+            bucket = resource.properties["Bucket"]
+            policies.resource_policies.setdefault(f"s3:{bucket}", []).append(resource.properties["PolicyDocument"])
+        for resource in stack.of_type("AWS::SecretsManager::ResourcePolicy"):
+            secret = resource.properties["SecretId"]
+            policies.resource_policies.setdefault(secret, []).append(resource.properties["ResourcePolicy"])
+        for resource in stack.of_type("AWS::ECR::Repository"):
+            if "RepositoryPolicyText" in resource.properties:
+                policies.resource_policies.setdefault(resource.arn, []).append(
+                    resource.properties["RepositoryPolicyText"]
+                )
+        for resource in stack.of_type("AWS::KMS::Key"):
+            policies.resource_policies.setdefault(resource.arn, []).append(resource.properties["KeyPolicy"])
+    return policies
+
+
+def merge_documents(documents: list[dict]) -> dict | None:
+    """One resource can carry several policies in these templates (never in AWS): join them."""
+    if not documents:
+        return None
+    statements: list[dict] = []
+    for document in documents:
+        body = document.get("Statement", [])
+        statements += body if isinstance(body, list) else [body]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def render_all(settings: Settings) -> list[RenderedStack]:
+    rendered = []
+    for spec in [*stack_specs(settings), *persona_specs(settings)]:
+        if not spec.template_path.is_file():
+            raise AccessError(f"stack {spec.name}: template {spec.template_path} does not exist")
+        rendered.append(render_spec(spec))
+    return rendered
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def read_cases(path: Path) -> list[tuple[int, Case]]:
+    """The cases of the file with their line numbers; a malformed row is an error naming the line."""
+    cases: list[tuple[int, Case]] = []
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    rows = [(n, line) for n, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
+    reader = csv.reader(line for _, line in rows)
+    header = next(reader, None)
+    if header != list(CASE_FIELDS):
+        raise AccessError(f"{path}: the first row must be the header {','.join(CASE_FIELDS)}")
+    for (number, _), row in zip(rows[1:], reader, strict=True):
+        if len(row) != len(CASE_FIELDS):
+            raise AccessError(
+                f"{path}:{number}: {len(row)} fields, expected {len(CASE_FIELDS)} ({','.join(CASE_FIELDS)})"
+            )
+        case = Case(*[value.strip() for value in row])
+        if case.expect not in ("allow", "deny"):
+            raise AccessError(f"{path}:{number}: expect {case.expect!r} is not allow or deny")
+        for flag in filter(None, case.context.split(",")):
+            if flag not in FLAGS:
+                raise AccessError(f"{path}:{number}: context flag {flag!r} is not one of {', '.join(FLAGS)}")
+        cases.append((number, case))
+    return cases
+
+
+@dataclass
+class World:
+    """Turns the symbols of a case into ARNs, from ``multienv.toml`` and ``naming.py``."""
+
+    settings: Settings
+    trust: Trust
+
+    def env(self, name: str, where: str):
+        try:
+            return self.settings.environment(name)
+        except ValueError as error:
+            raise AccessError(f"{where}: {error}") from None
+
+    def principal(self, case: Case, where: str) -> tuple[str, str]:
+        """(ARN, account) of the principal."""
+        n = self.settings.naming
+        env = self.env(case.principal_env, where)
+        devops = self.settings.devops.id
+        if case.principal in PERSONAS:
+            return n.role_arn(env.account.id, n.persona_role(env.name, case.principal)), env.account.id
+        if case.principal == "deployer":
+            return n.role_arn(env.account.id, n.deployer_role(env.name)), env.account.id
+        if case.principal == "cfn-exec":
+            return n.role_arn(env.account.id, n.cfn_execution_role(env.name)), env.account.id
+        if case.principal == "ci":
+            return n.role_arn(devops, n.ci_role(env.name)), devops
+        if case.principal == "identity":
+            return self.identity(case, where)
+        if case.principal == "outsider":
+            return n.role_arn(devops, n.name(DEVOPS, OUTSIDER)), devops
+        if case.principal.startswith("arn:"):
+            return case.principal, case.principal.split(":")[4]
+        raise AccessError(
+            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, identity, outsider"
+            " or an ARN"
+        )
+
+    def identity(self, case: Case, where: str) -> tuple[str, str]:
+        if case.resource not in PERSONAS:
+            raise AccessError(f"{where}: principal identity assumes a persona role: resource must be a persona")
+        env = self.env(case.resource_env, where)
+        accounts = {a.key: a.id for a in self.settings.accounts}
+        pattern = trusted_principal(self.trust, self.settings.naming, accounts, env.account.id, case.resource)
+        arn = pattern.replace("/*AWSReservedSSO_", f"/{self.settings.region}/AWSReservedSSO_")
+        arn = arn.replace("_*", "_0123456789abcdef")
+        return arn, arn.split(":")[4]
+
+    def skip_reason(self, case: Case, where: str) -> str:
+        """Why a case cannot be simulated under these settings ("" when it can)."""
+        if case.principal != "identity" or self.trust.source == "account" or "mfa" in case.context.split(","):
+            return ""
+        if case.resource in PERSONAS and grant(self.env(case.resource_env, where).tier, case.resource).mfa:
+            return f"MFA is enforced by the identity provider with personas.source = {self.trust.source}"
+        return ""
+
+    def resource(self, case: Case, where: str) -> tuple[str, str]:
+        """(ARN, owning account) of the resource."""
+        s = self.settings
+        n = s.naming
+        env = self.env(case.resource_env, where)
+        account = env.account.id
+        devops = s.devops.id
+        p, region = n.partition, s.region
+        kinds = {
+            "function": (f"arn:{p}:lambda:{region}:{account}:function:{n.function(env.name)}", account),
+            # Named outside the scheme on purpose: only its env tag says whose it is.
+            "tagged-function": (f"arn:{p}:lambda:{region}:{account}:function:shared-worker", account),
+            "table": (f"arn:{p}:dynamodb:{region}:{account}:table/{n.name(env.name, 'data')}", account),
+            "data-object": (f"arn:{p}:s3:::{n.data_bucket(env.name, account)}/example.json", account),
+            "secret": (
+                f"arn:{p}:secretsmanager:{region}:{account}:secret:{n.secret_name(env.name, 'app')}-AbCdEf",
+                account,
+            ),
+            "log-group": (f"arn:{p}:logs:{region}:{account}:log-group:{n.log_group(env.name)}", account),
+            "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
+            "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
+            "artifact": (
+                f"arn:{p}:s3:::{n.artifact_bucket(devops)}/{n.artifact_key(env.name, '0' * 64)}",
+                devops,
+            ),
+            "devops-secret": (
+                f"arn:{p}:secretsmanager:{region}:{devops}:secret:{n.secret_name(env.name, 'app')}-AbCdEf",
+                devops,
+            ),
+        }
+        if case.resource in kinds:
+            return kinds[case.resource]
+        if case.resource in PERSONAS:
+            return n.role_arn(account, n.persona_role(env.name, case.resource)), account
+        if case.resource.startswith("arn:"):
+            return case.resource, case.resource.split(":")[4] or account
+        raise AccessError(f"{where}: resource {case.resource!r} is not one of {', '.join(kinds)}, a persona or an ARN")
+
+
+def resource_policy(policies: Policies, arn: str) -> dict | None:
+    if arn.startswith("arn:") and arn.split(":")[2] == "s3":
+        bucket = arn.split(":", 5)[5].split("/", 1)[0]
+        return merge_documents(policies.resource_policies.get(f"s3:{bucket}", []))
+    if ":secretsmanager:" in arn:
+        documents = [
+            d
+            for key, ds in policies.resource_policies.items()
+            if key.startswith(arn) or arn.startswith(key)
+            for d in ds
+        ]
+        return merge_documents(documents)
+    return merge_documents(policies.resource_policies.get(arn, []))
+
+
+def simulation(policies: Policies, world: World, case: Case, where: str) -> dict:
+    principal, principal_account = world.principal(case, where)
+    resource, resource_account = world.resource(case, where)
+    if resource.startswith(f"arn:{world.settings.naming.partition}:s3:::"):
+        bucket = resource.split(":::", 1)[1].split("/", 1)[0]
+        resource_account = policies.bucket_accounts.get(bucket, resource_account)
+    flags = set(filter(None, case.context.split(",")))
+    context: dict[str, str | list[str]] = {
+        "aws:PrincipalArn": principal,
+        "aws:PrincipalAccount": principal_account,
+        "aws:SecureTransport": "true",
+        "aws:MultiFactorAuthPresent": "true" if "mfa" in flags else "false",
+    }
+    if "tagged" in flags:
+        context["aws:ResourceTag/env"] = case.resource_env
+    if "boundary" in flags:
+        n = world.settings.naming
+        env = world.env(case.resource_env, where)
+        context["iam:PermissionsBoundary"] = n.policy_arn(env.account.id, n.boundary_policy(env.name))
+    action = case.action
+    if case.principal == "identity" and world.trust.source == "saml":
+        # People arrive through the SAML provider: a federated principal with no identity policy.
+        action = "sts:AssumeRoleWithSAML" if action == "sts:AssumeRole" else action
+        context["SAML:aud"] = SAML_AUDIENCE[world.settings.naming.partition]
+        identity, boundary = [], None
+    elif case.principal in ("identity", "outsider"):
+        identity = [{"name": "outside-identity", "policy": OUTSIDE_IDENTITY_POLICY}]
+        boundary = None
+    else:
+        role = policies.roles.get(principal)
+        identity = [{"name": name, "policy": doc} for name, doc in role.policies] if role else []
+        boundary = role.boundary if role else None
+    request = {
+        "request": {
+            "principal": principal,
+            "action": action,
+            "resource": {"resource": resource, "accountId": resource_account},
+            "contextVariables": context,
+        },
+        "identityPolicies": identity,
+        "serviceControlPolicies": [],
+        "resourceControlPolicies": [],
+    }
+    document = resource_policy(policies, resource)
+    if document is not None:
+        request["resourcePolicy"] = document
+    if boundary is not None:
+        request["permissionBoundaryPolicies"] = [{"name": boundary[0], "policy": boundary[1]}]
+    return request
+
+
+def run_simulations(requests: list[dict], node_modules: Path, root: Path) -> list[dict]:
+    env = {**os.environ, "NODE_PATH": str(Path(node_modules).resolve())}
+    driver = root / DRIVER
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            ["node", str(driver)],  # noqa: S607 - node from PATH, like make and npm
+            input=json.dumps(requests),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise AccessError("node is not on PATH: install Node.js 20 or newer, then run make install") from None
+    if completed.returncode != 0:
+        raise AccessError(f"{driver} failed (run make install?):\n{completed.stderr.strip()}")
+    return json.loads(completed.stdout)
+
+
+# --------------------------------------------------------------------------- parliament
+
+
+@dataclass(frozen=True)
+class Skip:
+    policy: str
+    issue: str
+    reason: str
+
+
+def read_skips(path: Path) -> list[Skip]:
+    """``access/parliament-skips.toml``: excused findings, each with its reason."""
+    if not path.is_file():
+        return []
+    with path.open("rb") as handle:
+        entries = tomllib.load(handle).get("skip", [])
+    skips = []
+    for index, entry in enumerate(entries):
+        missing = [key for key in ("policy", "issue", "reason") if not str(entry.get(key, "")).strip()]
+        if missing:
+            raise AccessError(f"{path}: skip[{index}] needs {', '.join(missing)}: every skip says which and why")
+        skips.append(Skip(entry["policy"], entry["issue"], entry["reason"]))
+    return skips
+
+
+def parliament_findings(policies: Policies, skips: list[Skip], minimum: str = "MEDIUM") -> tuple[list[str], int]:
+    """Findings at ``minimum`` severity or above, and how many a documented skip excused."""
+    from parliament import analyze_policy_string, enhance_finding
+    from parliament.cli import is_finding_filtered
+
+    problems = []
+    skipped = 0
+    used: set[Skip] = set()
+    for name, document in policies.identity_documents():
+        result = analyze_policy_string(json.dumps(document), ignore_private_auditors=True)
+        for finding in map(enhance_finding, result.findings):
+            if is_finding_filtered(finding, minimum):
+                continue
+            if finding.issue in policies.skips.get(name, {}):
+                skipped += 1
+                continue
+            matching = [s for s in skips if s.issue == finding.issue and fnmatch.fnmatchcase(name, s.policy)]
+            if matching:
+                used.update(matching)
+                skipped += 1
+                continue
+            detail = finding.detail
+            if isinstance(detail, list) and len(detail) > 3:
+                detail = [*detail[:3], f"... {len(detail) - 3} more"]
+            problems.append(f"parliament: {name}: {finding.severity} {finding.issue}: {detail}")
+    for skip in skips:
+        if skip not in used:
+            problems.append(f"parliament skip for {skip.policy} {skip.issue} matches no finding: remove it")
+    return problems, skipped
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _decision(raw: str) -> str:
+    return "allow" if raw == "Allowed" else ("deny" if raw in ("ExplicitlyDenied", "ImplicitlyDenied") else raw)
+
+
+def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdout) -> int:
+    started = time.perf_counter()
+    policies = collect_policies(render_all(settings))
+    world = World(settings, load_trust(settings))
+    cases = read_cases(cases_path)
+    skipped_cases = [(n, c, world.skip_reason(c, f"{cases_path}:{n}")) for n, c in cases]
+    for number, case, reason in skipped_cases:
+        if reason:
+            print(f"skip {cases_path}:{number}: {case.principal} {case.action} {case.resource}: {reason}", file=out)
+    cases = [(n, c) for n, c, reason in skipped_cases if not reason]
+    requests = [
+        {"id": index, "simulation": simulation(policies, world, case, f"{cases_path}:{number}")}
+        for index, (number, case) in enumerate(cases)
+    ]
+    answers = run_simulations(requests, node_modules, settings.root)
+    failures = 0
+    for (number, case), answer in zip(cases, answers, strict=True):
+        actual = _decision(answer["decision"])
+        if actual == case.expect:
+            continue
+        failures += 1
+        principal, _ = world.principal(case, "")
+        resource, _ = world.resource(case, "")
+        print(
+            f"FAIL {cases_path}:{number}: {principal} {case.action} {resource}: "
+            f"expected {case.expect}, got {answer['decision']} ({case.why})",
+            file=out,
+        )
+        if answer.get("errors"):
+            print(f"     simulator: {json.dumps(answer['errors'])[:600]}", file=out)
+        if answer["decision"] == "ImplicitlyDenied" and not answer.get("deciding"):
+            print("     no statement allows it (implicit deny)", file=out)
+        for statement in answer.get("deciding", []):
+            kind, policy, sid, effect = (statement[k] for k in ("kind", "policy", "sid", "effect"))
+            print(f"     decided by {kind} policy {policy} statement {sid} ({effect})", file=out)
+    findings, skipped = parliament_findings(policies, read_skips(settings.root / SKIPS_FILE))
+    for finding in findings:
+        print(f"FAIL {finding}", file=out)
+    allowed = sum(1 for _, c in cases if c.expect == "allow")
+    elapsed = time.perf_counter() - started
+    verdict = "all as expected" if not failures else f"{failures} FAILED"
+    skipped_count = sum(1 for *_, reason in skipped_cases if reason)
+    if skipped_count:
+        verdict += f" ({skipped_count} not simulated, see skip lines)"
+    print(
+        f"access matrix: {len(cases)} cases ({allowed} allow, {len(cases) - allowed} deny), {verdict}; "
+        f"{len(policies.roles)} roles, {sum(1 for _ in policies.identity_documents())} identity policies "
+        "through parliament, "
+        f"{len(findings)} findings ({skipped} skipped with a reason); {elapsed:.1f} s",
+        file=out,
+    )
+    return 1 if failures or findings else 0
+
+
+def write_cases(settings: Settings, cases_path: Path) -> int:
+    team = ""
+    if cases_path.is_file():
+        text = cases_path.read_text(encoding="utf-8")
+        marker = f"{TEAM_MARKER}\n"
+        if marker in text:
+            team = text.split(marker, 1)[1]
+    cases = default_cases((e.name, e.tier) for e in settings.environments)
+    cases_path.write_text(render_cases(cases, team), encoding="utf-8")
+    print(f"{cases_path}: {len(cases)} generated cases written, team cases kept")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="check-access", description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=Path, default=None, help=f"cases file (default: {CASES_FILE})")
+    parser.add_argument("--node-modules", type=Path, default=None, help="where npm installed iam-simulate")
+    parser.add_argument("--write-cases", action="store_true", help="rewrite the generated cases, keep team cases")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        cases_path = args.cases or settings.root / CASES_FILE
+        if args.write_cases:
+            return write_cases(settings, cases_path)
+        node_modules = args.node_modules or settings.root / "access" / "node_modules"
+        return check(settings, cases_path, node_modules)
+    except (AccessError, ValueError) as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

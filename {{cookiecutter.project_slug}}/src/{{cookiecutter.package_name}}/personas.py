@@ -1,0 +1,442 @@
+"""Who may do what in each environment: the persona table, written once.
+
+Access is decided by an environment's tier, so a custom environment (``uat:staging``)
+gets the same access as every other environment of its tier. The persona stacks
+(``infra/personas.yaml``) take their parameters from ``stack_parameters``; the README
+table and the default cases of the access matrix (``access/cases.csv``) come from
+``TABLE`` too. Nothing else decides access.
+
+Standard library only and free of package-relative imports: the template that generated
+this repository loads this file by path to render the README table and the default cases.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+# The persona roles' names end in these (``naming.persona_role(env, persona)``).
+PROJECT_ADMIN = "project-admin"
+DEVOPS_ENGINEER = "devops-engineer"
+SOFTWARE_DEVELOPER = "software-developer"
+QA_ENGINEER = "qa-engineer"
+PERSONAS = (PROJECT_ADMIN, DEVOPS_ENGINEER, SOFTWARE_DEVELOPER, QA_ENGINEER)
+TITLES = {
+    PROJECT_ADMIN: "Project Administrator",
+    DEVOPS_ENGINEER: "DevOps Engineer",
+    SOFTWARE_DEVELOPER: "Software Developer",
+    QA_ENGINEER: "QA Engineer",
+}
+
+
+class Capability(StrEnum):
+    """One block of permissions; each is one managed policy in ``infra/personas.yaml``."""
+
+    VIEW = "view"  # list and describe the environment's resources: metadata only
+    READ_DATA = "read-data"  # objects, items, messages, parameters of the environment
+    READ_LOGS = "read-logs"  # log events of the environment's log groups
+    READ_SECRETS = "read-secrets"  # secret values of the environment
+    EXECUTE = "execute"  # invoke functions, start executions and test builds
+    CHANGE = "change"  # create, change and delete the environment's resources; roles only under the boundary
+    ADMINISTER = "administer"  # everything in the account except other environments' resources
+
+    @property
+    def parameter(self) -> str:
+        """The persona stack parameter listing the roles that get this block."""
+        return "".join(part.title() for part in self.value.split("-")) + "Roles"
+
+
+@dataclass(frozen=True)
+class Access:
+    """A named level of access: what the README says and the blocks it grants."""
+
+    key: str
+    summary: str
+    capabilities: frozenset[Capability]
+    # An explicit Deny on every data read, so nothing attached later can grant one.
+    no_data: bool = False
+
+    @property
+    def grants_anything(self) -> bool:
+        return bool(self.capabilities)
+
+
+C = Capability
+FULL = Access("full", "full", frozenset(C))
+FULL_ENVIRONMENT = Access(
+    "full-environment",
+    "full on the environment's resources",
+    frozenset({C.VIEW, C.READ_DATA, C.READ_LOGS, C.READ_SECRETS, C.EXECUTE, C.CHANGE}),
+)
+READ_EXECUTE = Access(
+    "read-execute",
+    "read + execute (start tests, invoke, read logs), no infrastructure changes",
+    frozenset({C.VIEW, C.READ_DATA, C.READ_LOGS, C.EXECUTE}),
+)
+READ_LOGS = Access("read-logs", "read-only + logs", frozenset({C.VIEW, C.READ_DATA, C.READ_LOGS}))
+READ_ONLY = Access("read-only", "read-only", frozenset({C.VIEW, C.READ_DATA}))
+VIEW_ONLY = Access("view-only", "read-only, no data", frozenset({C.VIEW}), no_data=True)
+NO_ACCESS = Access("none", "no access", frozenset())
+ACCESS_LEVELS = (FULL, FULL_ENVIRONMENT, READ_EXECUTE, READ_LOGS, READ_ONLY, VIEW_ONLY, NO_ACCESS)
+
+SESSION_SECONDS = 4 * 3600
+SHORT_SESSION_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What one persona gets in one environment."""
+
+    access: Access
+    mfa: bool = False
+    max_session_seconds: int = SESSION_SECONDS
+
+    @property
+    def summary(self) -> str:
+        extra = []
+        if self.max_session_seconds < SESSION_SECONDS:
+            extra.append(f"{self.max_session_seconds // 3600} h sessions")
+        if self.mfa:
+            extra.append("MFA required")
+        return ", ".join([self.access.summary, *extra])
+
+
+_NONPROD_BUILD = {
+    PROJECT_ADMIN: Grant(FULL),
+    DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT),
+    SOFTWARE_DEVELOPER: Grant(FULL_ENVIRONMENT),
+    QA_ENGINEER: Grant(READ_ONLY),
+}
+_NONPROD_TEST = {
+    PROJECT_ADMIN: Grant(FULL),
+    DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT),
+    SOFTWARE_DEVELOPER: Grant(READ_LOGS),
+    QA_ENGINEER: Grant(READ_EXECUTE),
+}
+
+# tier -> persona -> grant. Keys are the tier values of ``model.Tier``.
+TABLE: dict[str, dict[str, Grant]] = {
+    "sandbox": _NONPROD_BUILD,
+    "development": _NONPROD_BUILD,
+    "testing": _NONPROD_TEST,
+    "qa": _NONPROD_TEST,
+    "staging": {
+        PROJECT_ADMIN: Grant(FULL),
+        DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT),
+        SOFTWARE_DEVELOPER: Grant(READ_ONLY),
+        QA_ENGINEER: Grant(READ_EXECUTE),
+    },
+    "production": {
+        PROJECT_ADMIN: Grant(FULL, mfa=True, max_session_seconds=SHORT_SESSION_SECONDS),
+        DEVOPS_ENGINEER: Grant(VIEW_ONLY),
+        SOFTWARE_DEVELOPER: Grant(VIEW_ONLY),
+        QA_ENGINEER: Grant(NO_ACCESS),
+    },
+}
+
+
+def grant(tier: str, persona: str) -> Grant:
+    """The grant of ``persona`` in an environment of ``tier``; unknown values are errors."""
+    if str(tier) not in TABLE:
+        raise ValueError(f"tier {tier!r} has no row in the persona table: the tiers are {', '.join(TABLE)}")
+    row = TABLE[str(tier)]
+    if persona not in row:
+        raise ValueError(f"persona {persona!r} is not one of {', '.join(PERSONAS)}")
+    return row[persona]
+
+
+# --------------------------------------------------------------------------- who assumes a persona role
+
+TRUST_SOURCES = ("account", "identity-center", "saml")
+# The audience of AWS sign-in SAML assertions, per partition.
+SAML_AUDIENCE = {
+    "aws": "https://signin.aws.amazon.com/saml",
+    "aws-cn": "https://signin.amazonaws.cn/saml",
+    "aws-us-gov": "https://signin.amazonaws-us-gov.com/saml",
+}
+IDENTITY = "identity"  # the env part of the people-facing role names in an identity account
+
+
+@dataclass(frozen=True)
+class Trust:
+    """Who may assume the persona roles: read from ``[personas]`` in ``multienv.toml``.
+
+    ``account``: people sign in to an identity account (``identity_account``, default the
+    DevOps account) and assume ``<slug>-identity-<persona>`` there, which may assume the
+    persona role of each environment. ``identity-center``: the IAM Identity Center
+    permission set ``<permission_set_prefix><persona>`` in the environment's account.
+    ``saml``: the SAML provider ``saml_provider`` in the environment's account.
+    """
+
+    source: str = "account"
+    identity_account: str = ""
+    permission_set_prefix: str = ""
+    saml_provider: str = ""
+
+
+def parse_trust(table: Mapping[str, object], accounts: Mapping[str, str], devops_key: str, where: str) -> Trust:
+    """Check the ``[personas]`` table; every error names the key, the value and what is allowed."""
+    known = {"source", "identity_account", "permission_set_prefix", "saml_provider"}
+    for key in table:
+        if key not in known:
+            raise ValueError(f"{where}: personas.{key}: unknown key; the keys are {', '.join(sorted(known))}")
+    source = str(table.get("source", "account"))
+    if source not in TRUST_SOURCES:
+        raise ValueError(f"{where}: personas.source: {source!r} is not one of {', '.join(TRUST_SOURCES)}")
+    identity = str(table.get("identity_account", devops_key))
+    if identity not in accounts:
+        raise ValueError(f"{where}: personas.identity_account: {identity!r} is not one of {', '.join(accounts)}")
+    prefix = str(table.get("permission_set_prefix", ""))
+    saml = str(table.get("saml_provider", ""))
+    if source == "saml" and not saml:
+        raise ValueError(f"{where}: personas.saml_provider: needed when personas.source is 'saml'")
+    return Trust(source, identity, prefix, saml)
+
+
+def trusted_principal(trust: Trust, naming, accounts: Mapping[str, str], env_account_id: str, persona: str) -> str:
+    """The ARN (pattern) that may assume ``persona``'s role in an environment of account ``env_account_id``."""
+    if trust.source == "account":
+        return naming.role_arn(accounts[trust.identity_account], naming.name(IDENTITY, persona))
+    if trust.source == "identity-center":
+        permission_set = f"{trust.permission_set_prefix}{persona}"
+        # Identity Center's roles live under this path, with or without a region segment.
+        return naming.role_arn(env_account_id, f"aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*")
+    return f"arn:{naming.partition}:iam::{env_account_id}:saml-provider/{trust.saml_provider}"
+
+
+# --------------------------------------------------------------------------- stack parameters
+
+
+GUARD = "guard"  # on every persona role: other environments are out of reach
+FENCE = "fence"  # on every persona role but the administrator's: hands off the platform
+NO_DATA = "no-data"  # where the access says no data
+
+
+def policy_blocks(tier: str, persona: str) -> list[str]:
+    """The persona policies (``infra/personas.yaml``) a persona's role carries in a tier."""
+    access = grant(tier, persona).access
+    blocks = [GUARD]
+    if Capability.ADMINISTER not in access.capabilities:
+        blocks.append(FENCE)
+    if access.no_data:
+        blocks.append(NO_DATA)
+    return blocks + [c.value for c in Capability if c in access.capabilities]
+
+
+def policy_name(naming, env: str, block: str) -> str:
+    return naming.name(env, f"persona-{block}")
+
+
+def stack_parameters(
+    naming, env: str, tier: str, account_id: str, other_envs: Iterable[str], trust: Trust, accounts: Mapping[str, str]
+) -> dict[str, str]:
+    """Parameters of the persona stack of ``env`` (``infra/personas.yaml``) in account ``account_id``."""
+    params: dict[str, str] = {
+        "EnvName": env,
+        "ResourcePrefix": naming.prefix(env),
+        "SecretPrefix": naming.secret_name(env, ""),
+        "BoundaryPolicyName": naming.boundary_policy(env),
+        "ProtectedArns": ",".join(protected_arns(naming, env, account_id)),
+        "TrustSource": trust.source,
+        "SamlAudience": SAML_AUDIENCE[naming.partition],
+        "OtherEnvironmentResources": ",".join(other_environment_patterns(naming, other_envs)),
+    }
+    for persona in PERSONAS:
+        key = persona_key(persona)
+        g = grant(tier, persona)
+        params[f"{key}RoleName"] = naming.persona_role(env, persona) if g.access.grants_anything else ""
+        params[f"{key}MaxSession"] = str(g.max_session_seconds)
+        params[f"{key}RequireMfa"] = "true" if g.mfa else "false"
+        params[f"{key}TrustedPrincipal"] = trusted_principal(trust, naming, accounts, account_id, persona)
+        params[f"{key}PolicyArns"] = ",".join(
+            naming.policy_arn(account_id, policy_name(naming, env, block)) for block in policy_blocks(tier, persona)
+        )
+    return params
+
+
+def protected_arns(naming, env: str, account_id: str) -> list[str]:
+    """What only the Project Administrator may change: the platform roles, the boundary, the persona setup."""
+    roles = [
+        naming.deployer_role(env),
+        naming.cfn_execution_role(env),
+        *(naming.persona_role(env, p) for p in PERSONAS),
+    ]
+    return [
+        *(naming.role_arn(account_id, role) for role in roles),
+        naming.policy_arn(account_id, naming.boundary_policy(env)),
+        naming.policy_arn(account_id, policy_name(naming, env, "*")),
+    ]
+
+
+def persona_key(persona: str) -> str:
+    """``devops-engineer`` -> ``DevopsEngineer``: the persona's part of parameter and resource names."""
+    return "".join(part.title() for part in persona.split("-"))
+
+
+def other_environment_patterns(naming, other_envs: Iterable[str]) -> list[str]:
+    """Resource patterns of other environments, denied to every persona role whatever the account layout.
+
+    ``*`` stands in for the service, region and account: ``<slug>-<env>-`` names and
+    ``<slug>/<env>/`` paths (secrets, parameters) are the environment's wherever they are.
+    """
+    patterns = []
+    for other in other_envs:
+        patterns += [
+            f"arn:{naming.partition}:*:*:*:*{naming.prefix(other)}*",
+            f"arn:{naming.partition}:*:*:*:*/{naming.slug}/{other}/*",
+        ]
+    return patterns
+
+
+# --------------------------------------------------------------------------- default access cases
+
+# A case names its principal, resource and environments symbolically; ``access_matrix``
+# turns the symbols into ARNs from ``multienv.toml``, so the file survives real account IDs.
+CASE_FIELDS = ("principal", "principal_env", "action", "resource", "resource_env", "expect", "context", "why")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A representative action and the capability that must allow it."""
+
+    why: str
+    action: str
+    resource: str
+    needs: Capability
+    data: bool = False
+    context: str = ""
+
+
+PROBES = (
+    Probe("view metadata", "lambda:GetFunctionConfiguration", "function", C.VIEW),
+    Probe("write a resource", "lambda:UpdateFunctionCode", "function", C.CHANGE),
+    Probe("write data", "s3:PutObject", "data-object", C.CHANGE),
+    Probe("read data", "s3:GetObject", "data-object", C.READ_DATA, data=True),
+    Probe("read an item", "dynamodb:GetItem", "table", C.READ_DATA, data=True),
+    Probe("read a secret", "secretsmanager:GetSecretValue", "secret", C.READ_SECRETS, data=True),
+    Probe("read logs", "logs:FilterLogEvents", "log-group", C.READ_LOGS, data=True),
+    Probe("start a test", "lambda:InvokeFunction", "function", C.EXECUTE),
+    Probe("create a role under the boundary", "iam:CreateRole", "new-role", C.CHANGE, context="boundary"),
+    Probe("create a role without the boundary", "iam:CreateRole", "new-role", C.ADMINISTER),
+    Probe("change the deployer's trust", "iam:UpdateAssumeRolePolicy", "deployer-role", C.ADMINISTER),
+    Probe("change the deployer's permissions", "iam:PutRolePolicy", "deployer-role", C.ADMINISTER),
+    Probe("hand the deployer to a service", "iam:PassRole", "deployer-role", C.ADMINISTER),
+)
+CROSS_ENVIRONMENT_PROBES = (
+    Probe("write another environment", "lambda:UpdateFunctionCode", "function", C.ADMINISTER),
+    Probe("read another environment's data", "s3:GetObject", "data-object", C.ADMINISTER),
+    # A resource outside the naming scheme, known only by its env tag (ABAC).
+    Probe(
+        "write another environment's tagged resource",
+        "lambda:UpdateFunctionCode",
+        "tagged-function",
+        C.ADMINISTER,
+        context="tagged",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    principal: str
+    principal_env: str
+    action: str
+    resource: str
+    resource_env: str
+    expect: str
+    context: str = ""
+    why: str = ""
+
+    def row(self) -> list[str]:
+        return [getattr(self, name) for name in CASE_FIELDS]
+
+
+def _expect(allowed: bool) -> str:
+    return "allow" if allowed else "deny"
+
+
+def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
+    """Every persona x environment x probe, its assumption, and writes into every other environment."""
+    envs = [(str(name), str(tier)) for name, tier in environments]
+    cases: list[Case] = []
+    for env, tier in envs:
+        for persona in PERSONAS:
+            g = grant(tier, persona)
+            caps = g.access.capabilities
+            mfa = "mfa" if g.mfa else ""
+            if g.access.grants_anything:
+                cases.append(Case("identity", env, "sts:AssumeRole", persona, env, "allow", mfa, "assume the role"))
+                if g.mfa:
+                    cases.append(
+                        Case("identity", env, "sts:AssumeRole", persona, env, "deny", "", "assume without MFA")
+                    )
+                cases.append(
+                    Case("outsider", env, "sts:AssumeRole", persona, env, "deny", mfa, "assume as someone else")
+                )
+            for probe in PROBES:
+                allowed = probe.needs in caps and not (probe.data and g.access.no_data)
+                context = ",".join(filter(None, [mfa, probe.context]))
+                cases.append(
+                    Case(persona, env, probe.action, probe.resource, env, _expect(allowed), context, probe.why)
+                )
+            for other, _ in envs:
+                if other == env:
+                    continue
+                for probe in CROSS_ENVIRONMENT_PROBES:
+                    context = ",".join(filter(None, [mfa, probe.context]))
+                    cases.append(Case(persona, env, probe.action, probe.resource, other, "deny", context, probe.why))
+    return cases
+
+
+def platform_cases(env_names: Iterable[str]) -> list[Case]:
+    """Every deployer x every environment's artifacts and secrets, every CI role x every Deployer Role."""
+    names = [str(n) for n in env_names]
+    cases: list[Case] = []
+    for env in names:
+        for target in names:
+            own = _expect(target == env)
+            cases.append(Case("deployer", env, "s3:GetObject", "artifact", target, own, "", "read artifacts"))
+            cases.append(
+                Case("deployer", env, "secretsmanager:GetSecretValue", "devops-secret", target, own, "", "read secrets")
+            )
+            cases.append(Case("ci", env, "sts:AssumeRole", "deployer-role", target, own, "", "assume a Deployer Role"))
+        cases.append(
+            Case("outsider", env, "sts:AssumeRole", "deployer-role", env, "deny", "", "assume as another DevOps role")
+        )
+    return cases
+
+
+def default_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
+    envs = [(str(name), str(tier)) for name, tier in environments]
+    return persona_cases(envs) + platform_cases(name for name, _ in envs)
+
+
+CASES_HEADER = """\
+# The access matrix: every row is one request and the decision it must get.
+# `make check-access` simulates each one against the rendered policies of infra/.
+# principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
+#   deployer, cfn-exec, ci, identity (who signs in, see the README) or outsider (any other
+#   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
+# resource: function, tagged-function, table, data-object, secret, log-group, new-role,
+#   deployer-role, artifact, devops-secret, a persona name (its role), or a full
+#   ARN - of resource_env.
+# expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
+#   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>).
+# The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
+"""
+TEAM_MARKER = "# team cases"
+
+
+def render_cases(cases: Iterable[Case], team_rows: str = "") -> str:
+    out = io.StringIO()
+    out.write(CASES_HEADER)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CASE_FIELDS)
+    for case in cases:
+        writer.writerow(case.row())
+    out.write(f"{TEAM_MARKER}\n")
+    out.write(team_rows)
+    return out.getvalue()

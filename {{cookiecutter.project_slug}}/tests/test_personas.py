@@ -1,0 +1,85 @@
+"""The persona table, the persona stacks' parameters and the access-matrix case file."""
+
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }} import personas
+from {{ cookiecutter.package_name }}.access_matrix import AccessError, read_cases
+from {{ cookiecutter.package_name }}.model import Tier
+from {{ cookiecutter.package_name }}.naming import PERSONAS
+from {{ cookiecutter.package_name }}.persona_stacks import persona_specs
+from {{ cookiecutter.package_name }}.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings(ROOT / "multienv.toml")
+
+
+def test_every_tier_and_persona_has_a_grant():
+    assert set(personas.TABLE) == {t.value for t in Tier}
+    assert personas.PERSONAS == PERSONAS
+    for row in personas.TABLE.values():
+        assert set(row) == set(PERSONAS)
+
+
+def test_each_environment_gets_a_persona_stack_in_its_own_account(settings):
+    specs = persona_specs(settings)
+    assert [s.env for s in specs] == list(settings.names)
+    for spec, env in zip(specs, settings.environments, strict=True):
+        assert spec.account_id == env.account.id
+        assert spec.template_path.is_file()
+
+
+def test_roles_exist_only_where_the_persona_has_access(settings):
+    for spec, env in zip(persona_specs(settings), settings.environments, strict=True):
+        for persona in PERSONAS:
+            has_access = personas.grant(env.tier, persona).access.grants_anything
+            assert bool(spec.parameters[f"{personas.persona_key(persona)}RoleName"]) == has_access
+
+
+def test_other_environments_are_denied_by_name(settings):
+    for spec in persona_specs(settings):
+        patterns = spec.parameters["OtherEnvironmentResources"].split(",")
+        for other in settings.names:
+            own = other == spec.env
+            assert any(settings.naming.prefix(other) in p for p in patterns) != own
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"source": "ldap"}, "personas.source: 'ldap' is not one of"),
+        ({"identity_account": "nowhere"}, "personas.identity_account: 'nowhere' is not one of"),
+        ({"source": "saml"}, "personas.saml_provider: needed"),
+        ({"sorce": "account"}, "personas.sorce: unknown key"),
+    ],
+)
+def test_bad_trust_settings_are_named(settings, table, message):
+    accounts = {a.key: a.id for a in settings.accounts}
+    with pytest.raises(ValueError, match=message):
+        personas.parse_trust(table, accounts, settings.devops.key, "multienv.toml")
+
+
+def test_the_case_file_parses_and_covers_every_environment(settings):
+    cases = [case for _, case in read_cases(ROOT / "access" / "cases.csv")]
+    assert {c.principal_env for c in cases} == set(settings.names)
+    assert {c.expect for c in cases} == {"allow", "deny"}
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("qa-engineer,dev,s3:GetObject,data-object,dev,maybe,,x", "expect 'maybe' is not allow or deny"),
+        ("qa-engineer,dev,s3:GetObject,data-object,dev,deny,,x,extra", "9 fields, expected 8"),
+        ("qa-engineer,dev,s3:GetObject,data-object,dev,deny,root,x", "context flag 'root'"),
+    ],
+)
+def test_a_bad_case_row_names_its_line(tmp_path, row, message):
+    path = tmp_path / "cases.csv"
+    path.write_text(",".join(personas.CASE_FIELDS) + "\n" + row + "\n")
+    with pytest.raises(AccessError, match=f"cases.csv:2: .*{message}"):
+        read_cases(path)
