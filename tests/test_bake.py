@@ -128,3 +128,22 @@ def test_cli_rejection_prints_error_lines_and_leaves_no_folder(tmp_path):
     assert "ERROR: environments: 'dev,stg' needs exactly one production-tier environment (found: none)" in errors
     assert any(line.startswith("ERROR: aws_region: 'moon-1' is not an AWS region") for line in errors)
     assert list(out.iterdir()) == []
+
+
+def test_files_copied_without_rendering_are_exactly_those_without_jinja():
+    """`_copy_without_render` skips Jinja for plain files (bake time); a file listed there must hold no Jinja."""
+    import json
+    import re
+
+    project_template = TEMPLATE / "{{cookiecutter.project_slug}}"
+    listed = json.loads((TEMPLATE / "cookiecutter.json").read_text())["_copy_without_render"]
+    jinja = re.compile(r"\{\{|\{%|\{#")
+    plain = sorted(
+        path.relative_to(project_template).as_posix()
+        for path in project_template.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and ".ruff_cache" not in path.parts
+        and not jinja.search(path.read_text(encoding="utf-8"))
+    )
+    assert sorted(listed) == plain
