@@ -202,6 +202,14 @@ def test_no_account_root_is_trusted(settings, rendered):
             for principal in principals(statement):
                 if not principal.endswith(":root"):
                     continue
+                if spec.kind == PERSONAS:
+                    # personas.source = "identity-center": Identity Center names its roles with a
+                    # random suffix, so a persona role trusts its own account, narrowed to the
+                    # permission set's role by aws:PrincipalArn.
+                    assert principal == f"arn:{settings.naming.partition}:iam::{spec.account_id}:root"
+                    sso_roles = settings.naming.role_arn(spec.account_id, "aws-reserved/sso.amazonaws.com/")
+                    assert statement["Condition"]["ArnLike"]["aws:PrincipalArn"].startswith(sso_roles)
+                    continue
                 # The key policy's administration statement is AWS's default, for the key's own account.
                 assert policy.kind == "key", f"{spec.name} {policy.name}: trusts {principal}"
                 assert principal == f"arn:{settings.naming.partition}:iam::{settings.devops.id}:root"
