@@ -139,12 +139,12 @@ def test_every_environment_gets_its_persona_stack_right_after_its_bootstrap(sett
         assert follower.account_id == env.account.id
 
 
-def stack_status(endpoint, credentials, name):
+def stack_status(settings, endpoint, credentials, name):
     import boto3
 
     cfn = boto3.client(
         "cloudformation",
-        region_name="us-east-1",
+        region_name=settings.region,
         endpoint_url=endpoint,
         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
@@ -163,7 +163,8 @@ def test_bootstrap_env_deploys_the_bootstrap_then_the_persona_stack(settings, lo
     bootstrap, persona = stacks.bootstrap_spec(settings, env.name).name, persona_spec(settings, env.name).name
     assert out.index(f"{bootstrap}: CREATE_COMPLETE") < out.index(f"{persona}: creating in account {env.account.id}")
     assert f"{persona}: CREATE_COMPLETE" in out
-    assert stack_status(local_aws, admin, bootstrap) == stack_status(local_aws, admin, persona) == "CREATE_COMPLETE"
+    for name in (bootstrap, persona):
+        assert stack_status(settings, local_aws, admin, name) == "CREATE_COMPLETE"
     for persona_name in PERSONAS:
         if personas.grant(env.tier, persona_name).access.grants_anything:
             assert f"{persona}: {persona_name} trusts " in out
@@ -184,7 +185,7 @@ def test_role_creating_stacks_refuse_the_deployer_role(settings, local_aws, comm
     assert code == 1
     assert f"not as {deployer}" in err and "administrator credentials" in err
     admin = credentials_in(local_aws, env.account.id, "administrator")
-    assert stack_status(local_aws, admin, persona_spec(settings, env.name).name) is None
+    assert stack_status(settings, local_aws, admin, persona_spec(settings, env.name).name) is None
 
 
 @pytest.mark.parametrize(
