@@ -228,7 +228,9 @@ def apply_skipped(
             if props.get("Policies"):
                 applied.append(f"inline policies of {props['RoleName']}")
             # moto ignores a role's ManagedPolicyArns. AWS attaches them when it creates the
-            # role; attaching here, by ARN, fails on a policy the stack did not create.
+            # role; attaching here, by ARN, fails on a policy the stack did not create. The
+            # template keeps them on the role rather than in each policy's Roles: what a role
+            # carries is then read in one place, by reviewers and by the access matrix.
             for arn in cfn.as_list(props.get("ManagedPolicyArns")):
                 iam.attach_role_policy(RoleName=props["RoleName"], PolicyArn=arn)
             if props.get("ManagedPolicyArns"):
@@ -452,7 +454,7 @@ def deploy_everything(run: Run) -> None:
     run.say("   moto skipped, applied directly: " + ", ".join(apply_skipped(run, devops_spec, devops_admin)))
 
     for env in settings.environments:
-        run.say(f"== {env.name}: bootstrap in account {env.account.id} ({env.account.key})")
+        run.say(f"== {env.name}: bootstrap and personas in account {env.account.id} ({env.account.key}), as admin")
         admin = run.admin(env.account.id)
         run.deploy(admin, "bootstrap-env", "--env", env.name)
         apply_skipped(run, stacks.bootstrap_spec(settings, env.name), admin)
