@@ -23,6 +23,13 @@ STRATEGIES = {
     "consolidated_nonprod": "sbx,dev,tst,prd",
     "single_account": "dev,prd",
 }
+# Who signs in to the persona roles ([personas] of multienv.toml): each source in some case.
+SIGN_IN = {
+    "full_isolation": 'source = "account"',
+    "hybrid": 'source = "identity-center"\npermission_set_prefix = "app-"',
+    "consolidated_nonprod": 'source = "account"\nidentity_account = "workloads"',
+    "single_account": 'source = "saml"\nsaml_provider = "corp"',
+}
 
 
 def checkov_venv() -> Path:
@@ -39,6 +46,12 @@ def test_strategy_passes_check_and_deploys_locally(bake, strategy):
     assert result.exit_code == 0, result.exception
     project = result.project
     assert not leftover_template_syntax(project)
+    settings = project / "multienv.toml"
+    text, count = re.subn(
+        r'source = "account"\nidentity_account = "\w+"\n', SIGN_IN[strategy] + "\n", settings.read_text()
+    )
+    assert count == 1
+    settings.write_text(text, encoding="utf-8")
 
     checked = run_project(project, "check", f"CHECKOV_VENV={checkov_venv()}")
     assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-4000:]
@@ -51,10 +64,21 @@ def test_strategy_passes_check_and_deploys_locally(bake, strategy):
     envs = [e.split(":")[0] for e in STRATEGIES[strategy].split(",")]
     summary = re.search(r"local deploy OK: (\d+) stacks in (\d+) account\(s\), (\d+) checks passed", deployed.stdout)
     assert summary, deployed.stdout[-2000:]
-    assert int(summary.group(1)) == 1 + 2 * len(envs)
+    # The DevOps stack, and per environment its bootstrap, persona and app stacks.
+    assert int(summary.group(1)) == 1 + 3 * len(envs)
+    source = SIGN_IN[strategy].split('"')[1]
     for env in envs:
         assert f"{env}'s deployer reads" in deployed.stdout
         assert f"{env}: the artifact's handler resolves {env} from ENV_NAME on aws-lambda" in deployed.stdout
+        assert f"my-multienv-app-{env}-personas: CREATE_COMPLETE" in deployed.stdout
+        admin = f"{env}: my-multienv-app-{env}-project-admin"
+        assert re.search(rf"ok: {admin} exists and trusts exactly \S+ \({source}\)", deployed.stdout)
+        assert f"ok: {admin} carries exactly the persona policies guard, " in deployed.stdout
+    production = "ok: prd: my-multienv-app-prd-project-admin {}"
+    if source == "account":
+        assert production.format("requires MFA (aws:MultiFactorAuthPresent)") in deployed.stdout
+    else:
+        assert production.format(f"leaves MFA to the identity provider ({source})") in deployed.stdout
     print(f"local-deploy {strategy}: {elapsed:.1f} s")
 
 

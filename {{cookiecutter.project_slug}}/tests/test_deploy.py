@@ -1,14 +1,17 @@
 """The deploy tool: reproducible artifacts, refusals before anything reaches AWS, one-line errors."""
 
 import hashlib
+import io
 import tomllib
 import zipfile
 
 import pytest
 
-from {{ cookiecutter.package_name }} import deploy, stacks
+from {{ cookiecutter.package_name }} import deploy, personas, stacks
 from {{ cookiecutter.package_name }}.local_deploy import LOCAL_CREDENTIALS
 from {{ cookiecutter.package_name }}.model import is_placeholder, placeholder_account_id
+from {{ cookiecutter.package_name }}.naming import PERSONAS
+from {{ cookiecutter.package_name }}.persona_stacks import persona_spec
 from {{ cookiecutter.package_name }}.settings import SettingsError, load_settings, parse_settings
 
 
@@ -29,7 +32,7 @@ def local_aws():
     server.stop()
 
 
-def credentials_in(endpoint, account_id):
+def credentials_in(endpoint, account_id, role_name="tester"):
     import boto3
 
     sts = boto3.client(
@@ -39,7 +42,7 @@ def credentials_in(endpoint, account_id):
         aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
     )
-    role = f"arn:aws:iam::{account_id}:role/tester"
+    role = f"arn:aws:iam::{account_id}:role/{role_name}"
     c = sts.assume_role(RoleArn=role, RoleSessionName="tests")["Credentials"]
     return {
         "AWS_ENDPOINT_URL": endpoint,
@@ -123,3 +126,76 @@ def test_an_aws_error_is_one_line(settings, local_aws, tmp_path, capsys):
     assert code == 1
     assert err.count("\n") == 1, err
     assert err.startswith("error: ") and "bucket does not exist" in err
+
+
+def test_every_environment_gets_its_persona_stack_right_after_its_bootstrap(settings):
+    specs = stacks.stack_specs(settings)
+    kinds = [(s.kind, s.env) for s in specs]
+    for env in settings.environments:
+        position = kinds.index((stacks.BOOTSTRAP, env.name))
+        follower = specs[position + 1]
+        assert (follower.kind, follower.env) == ("personas", env.name)
+        assert follower == persona_spec(settings, env.name)
+        assert follower.account_id == env.account.id
+
+
+def stack_status(settings, endpoint, credentials, name):
+    import boto3
+
+    cfn = boto3.client(
+        "cloudformation",
+        region_name=settings.region,
+        endpoint_url=endpoint,
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials["AWS_SESSION_TOKEN"],
+    )
+    stack = deploy.stack_status(cfn, name)
+    return stack["StackStatus"] if stack else None
+
+
+def test_bootstrap_env_deploys_the_bootstrap_then_the_persona_stack(settings, local_aws, capsys):
+    env = settings.production
+    admin = credentials_in(local_aws, env.account.id, "administrator")
+    out = io.StringIO()
+    assert deploy.main(["bootstrap-env", "--env", env.name], environ=admin, out=out) == 0, capsys.readouterr().err
+    out = out.getvalue()
+    bootstrap, persona = stacks.bootstrap_spec(settings, env.name).name, persona_spec(settings, env.name).name
+    assert out.index(f"{bootstrap}: CREATE_COMPLETE") < out.index(f"{persona}: creating in account {env.account.id}")
+    assert f"{persona}: CREATE_COMPLETE" in out
+    for name in (bootstrap, persona):
+        assert stack_status(settings, local_aws, admin, name) == "CREATE_COMPLETE"
+    for persona_name in PERSONAS:
+        if personas.grant(env.tier, persona_name).access.grants_anything:
+            assert f"{persona}: {persona_name} trusts " in out
+
+    # The persona stack alone, again (after a change to personas.py, say): the bootstrap stays as it is.
+    again = io.StringIO()
+    assert deploy.main(["personas", "--env", env.name], environ=admin, out=again) == 0
+    assert f"{persona}: updating in account {env.account.id}" in again.getvalue()
+    assert bootstrap not in again.getvalue()
+
+
+@pytest.mark.parametrize("command", ["bootstrap-env", "personas"])
+def test_role_creating_stacks_refuse_the_deployer_role(settings, local_aws, command, capsys):
+    env = settings.environments[0]
+    deployer = settings.naming.deployer_role(env.name)
+    code = deploy.main([command, "--env", env.name], environ=credentials_in(local_aws, env.account.id, deployer))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"not as {deployer}" in err and "administrator credentials" in err
+    admin = credentials_in(local_aws, env.account.id, "administrator")
+    assert stack_status(settings, local_aws, admin, persona_spec(settings, env.name).name) is None
+
+
+@pytest.mark.parametrize(
+    ("arn", "name"),
+    [
+        ("arn:aws:sts::123456789012:assumed-role/app-dev-deployer/ci", "app-dev-deployer"),
+        ("arn:aws-us-gov:sts::123456789012:assumed-role/admin/alice@example.com", "admin"),
+        ("arn:aws:iam::123456789012:user/alice", None),
+        ("arn:aws:iam::123456789012:root", None),
+    ],
+)
+def test_assumed_role_names_are_read_from_the_caller_arn(arn, name):
+    assert deploy.assumed_role_name(arn) == name

@@ -11,6 +11,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cfn import as_list, policies, principals, render, statements
 from {{ cookiecutter.package_name }}.naming import LIMITS
+from {{ cookiecutter.package_name }}.persona_stacks import PERSONAS
 from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
 
@@ -201,6 +202,14 @@ def test_no_account_root_is_trusted(settings, rendered):
             for principal in principals(statement):
                 if not principal.endswith(":root"):
                     continue
+                if spec.kind == PERSONAS:
+                    # personas.source = "identity-center": Identity Center names its roles with a
+                    # random suffix, so a persona role trusts its own account, narrowed to the
+                    # permission set's role by aws:PrincipalArn.
+                    assert principal == f"arn:{settings.naming.partition}:iam::{spec.account_id}:root"
+                    sso_roles = settings.naming.role_arn(spec.account_id, "aws-reserved/sso.amazonaws.com/")
+                    assert statement["Condition"]["ArnLike"]["aws:PrincipalArn"].startswith(sso_roles)
+                    continue
                 # The key policy's administration statement is AWS's default, for the key's own account.
                 assert policy.kind == "key", f"{spec.name} {policy.name}: trusts {principal}"
                 assert principal == f"arn:{settings.naming.partition}:iam::{settings.devops.id}:root"
@@ -252,7 +261,9 @@ def test_each_deployer_trusts_exactly_its_ci_role(settings, rendered):
 def test_every_role_of_an_environment_carries_its_boundary(settings, rendered):
     naming = settings.naming
     for spec, doc in rendered.values():
-        if spec.kind == DEVOPS:
+        # The persona roles are people's: the guard and fence policies bound them, and the
+        # access matrix checks what they may do (tests/test_personas.py, make check-access).
+        if spec.kind in (DEVOPS, PERSONAS):
             continue
         boundary = naming.policy_arn(spec.account_id, naming.boundary_policy(spec.env))
         for logical_id, resource in doc["Resources"].items():

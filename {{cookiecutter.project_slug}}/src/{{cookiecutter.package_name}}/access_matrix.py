@@ -1,7 +1,7 @@
 """The access matrix: every case of ``access/cases.csv`` simulated against the real policies.
 
 ``python -m <package>.access_matrix`` (``make check-access``) renders every stack of
-``stack_specs`` and the persona stacks with their parameters from ``multienv.toml``,
+``stack_specs`` (the persona stacks included) with their parameters from ``multienv.toml``,
 collects each role's identity policies, permissions boundary and trust policy and every
 resource policy (bucket, secret, repository, key), and asks ``@cloud-copilot/iam-simulate``
 (``access/simulate.cjs``, one node process for all cases) for the decision of each case,
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from .cfn import Resolver, load_template, render_template
 from .naming import DEVOPS
-from .persona_stacks import load_trust, persona_specs
+from .persona_stacks import load_trust
 from .personas import (
     CASE_FIELDS,
     PERSONAS,
@@ -233,7 +233,7 @@ def merge_documents(documents: list[dict]) -> dict | None:
 
 def render_all(settings: Settings) -> list[RenderedStack]:
     rendered = []
-    for spec in [*stack_specs(settings), *persona_specs(settings)]:
+    for spec in stack_specs(settings):
         if not spec.template_path.is_file():
             raise AccessError(f"stack {spec.name}: template {spec.template_path} does not exist")
         rendered.append(render_spec(spec))

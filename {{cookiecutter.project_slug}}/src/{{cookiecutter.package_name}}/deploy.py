@@ -3,15 +3,18 @@
     python -m {{ cookiecutter.package_name }}.deploy stacks                  # what would be deployed where
     python -m {{ cookiecutter.package_name }}.deploy build                   # dist/app.zip and its sha256
     python -m {{ cookiecutter.package_name }}.deploy bootstrap-devops [--grant-deployers]
-    python -m {{ cookiecutter.package_name }}.deploy bootstrap-env --env ENV
+    python -m {{ cookiecutter.package_name }}.deploy bootstrap-env --env ENV     # bootstrap stack, then persona stack
+    python -m {{ cookiecutter.package_name }}.deploy personas --env ENV          # the persona stack alone
     python -m {{ cookiecutter.package_name }}.deploy publish --env ENV --artifact dist/app.zip
     python -m {{ cookiecutter.package_name }}.deploy app --env ENV --artifact dist/app.zip
 
 Accounts, region and names come from ``multienv.toml`` through ``stacks.py``; credentials
 and ``AWS_ENDPOINT_URL`` from the process environment, as for any AWS tool. Each command
 checks that its credentials belong to the account it deploys to, and refuses placeholder
-account IDs unless the endpoint is a local one (``make local-deploy``). boto3 is imported
-only when a command talks to AWS.
+account IDs unless the endpoint is a local one (``make local-deploy``). The bootstrap and
+persona stacks create IAM roles: their commands refuse the platform's own roles (Deployer,
+CloudFormation execution, CI, function), whose boundary keeps them off those roles, and run
+with the account's administrator credentials. boto3 is imported only when a command talks to AWS.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlparse
 
-from . import stacks
+from . import persona_stacks, stacks
 from .model import PLACEHOLDER_PREFIX, is_placeholder
 from .settings import Environment, Settings, SettingsError, load_settings
 
@@ -114,8 +117,8 @@ def account_label(settings: Settings, account_id: str) -> str:
     return f"{account_id} ({', '.join(keys)})" if keys else account_id
 
 
-def check_target(ctx: Context, account_id: str, what: str) -> None:
-    """Refuse placeholders on real AWS, and credentials of the wrong account anywhere."""
+def check_target(ctx: Context, account_id: str, what: str) -> dict[str, str]:
+    """Refuse placeholders on real AWS, and credentials of the wrong account anywhere; return the caller."""
     if is_placeholder(account_id) and not ctx.is_local:
         raise DeployError(
             f"{what}: account ID {account_id} in {ctx.settings.path.name} is a placeholder "
@@ -127,6 +130,39 @@ def check_target(ctx: Context, account_id: str, what: str) -> None:
         raise DeployError(
             f"{what}: the credentials belong to account {caller['Account']} ({caller['Arn']}), "
             f"but the target is account {account_label(ctx.settings, account_id)}"
+        )
+    return caller
+
+
+def assumed_role_name(arn: str) -> str | None:
+    """``arn:aws:sts::123456789012:assumed-role/NAME/session`` -> ``NAME``; None for any other caller."""
+    resource = arn.split(":", 5)[-1]
+    parts = resource.split("/")
+    return parts[1] if parts[0] == "assumed-role" and len(parts) > 2 else None
+
+
+def platform_roles(settings: Settings) -> set[str]:
+    """The roles the stacks create for machines: never the ones to create roles with."""
+    naming = settings.naming
+    roles = set()
+    for env in settings.environments:
+        roles |= {
+            naming.deployer_role(env.name),
+            naming.cfn_execution_role(env.name),
+            naming.ci_role(env.name),
+            naming.function_role(env.name),
+        }
+    return roles
+
+
+def check_administrator(ctx: Context, caller: Mapping[str, str], account_id: str, what: str) -> None:
+    """Refuse a platform role for a stack that creates IAM roles: the account's administrator deploys it."""
+    role = assumed_role_name(caller["Arn"])
+    if role in platform_roles(ctx.settings):
+        raise DeployError(
+            f"{what}: creates IAM roles, so it runs with administrator credentials of account "
+            f"{account_label(ctx.settings, account_id)}, not as {role} ({caller['Arn']}), "
+            "whose permissions boundary keeps it off the platform and persona roles"
         )
 
 
@@ -289,8 +325,22 @@ def cmd_bootstrap_devops(ctx: Context, args: argparse.Namespace) -> None:
 def cmd_bootstrap_env(ctx: Context, args: argparse.Namespace) -> None:
     env = target_environment(ctx.settings, args.env, ctx.environ)
     spec = stacks.bootstrap_spec(ctx.settings, env.name)
-    check_target(ctx, spec.account_id, spec.name)
+    check_administrator(ctx, check_target(ctx, spec.account_id, spec.name), spec.account_id, spec.name)
     deploy_stack(ctx, spec)
+    deploy_personas(ctx, env)
+
+
+def cmd_personas(ctx: Context, args: argparse.Namespace) -> None:
+    deploy_personas(ctx, target_environment(ctx.settings, args.env, ctx.environ))
+
+
+def deploy_personas(ctx: Context, env: Environment) -> dict[str, str]:
+    """The environment's persona stack, with the caller's (administrator) credentials, never a RoleARN."""
+    spec = persona_stacks.persona_spec(ctx.settings, env.name)
+    check_administrator(ctx, check_target(ctx, spec.account_id, spec.name), spec.account_id, spec.name)
+    for persona, principal in persona_stacks.trusted_principals(spec).items():
+        ctx.say(f"{spec.name}: {persona} trusts {principal}")
+    return deploy_stack(ctx, spec)
 
 
 def cmd_publish(ctx: Context, args: argparse.Namespace) -> None:
@@ -338,7 +388,11 @@ COMMANDS = {
     "stacks": (cmd_stacks, "list the stacks, their accounts and templates"),
     "build": (cmd_build, "write dist/app.zip (package, multienv.toml, config/) and print its sha256"),
     "bootstrap-devops": (cmd_bootstrap_devops, "deploy the DevOps stack (DevOps account credentials)"),
-    "bootstrap-env": (cmd_bootstrap_env, "deploy an environment's bootstrap stack (that account's credentials)"),
+    "bootstrap-env": (
+        cmd_bootstrap_env,
+        "deploy an environment's bootstrap stack, then its persona stack (that account's administrator)",
+    ),
+    "personas": (cmd_personas, "deploy an environment's persona stack alone (that account's administrator)"),
     "publish": (cmd_publish, "upload an artifact under the environment's prefix (the environment's CI role)"),
     "app": (cmd_app, "deploy the app stack from a published artifact (the environment's Deployer Role)"),
 }
@@ -349,7 +403,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     for name, (_, text) in COMMANDS.items():
         sub = commands.add_parser(name, help=text, description=text)
-        if name in ("bootstrap-env", "publish", "app"):
+        if name in ("bootstrap-env", "personas", "publish", "app"):
             sub.add_argument("--env", help="environment name (default: what the environment resolver says)")
         if name in ("publish", "app"):
             sub.add_argument("--artifact", required=True, help="the artifact built by the build command")

@@ -2,15 +2,18 @@
 
 Starts a moto server on 127.0.0.1 (a free port, in this process) and always stops it.
 Every account of ``multienv.toml`` is emulated, so the chosen strategy's layout is what
-gets deployed: the DevOps stack, each environment's bootstrap in its own account, an
-artifact published by each environment's CI role, and each environment's app stack
-deployed through its Deployer Role, all with ``deploy.main``, the code CI runs.
+gets deployed: the DevOps stack, each environment's bootstrap and persona stacks in its
+own account (as that account's administrator), an artifact published by each
+environment's CI role, and each environment's app stack deployed through its Deployer
+Role, all with ``deploy.main``, the code CI runs.
 
 moto's CloudFormation skips a few resource types (it says so in a warning) and ignores a
 few properties. This module applies exactly those through the plain APIs, from the same
 rendered template; any other "no support" warning fails the run, so a new resource type
-cannot be skipped unnoticed. Last, with moto's IAM enforcement on, a Deployer Role reads
-its artifact and roles without that permission are refused.
+cannot be skipped unnoticed. The persona roles are then checked against ``personas.py``:
+who they trust, MFA where the table asks for it, the policies they carry. Last, with
+moto's IAM enforcement on, a Deployer Role reads its artifact and roles without that
+permission are refused.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import cfn, deploy, stacks
+from . import cfn, deploy, persona_stacks, personas, stacks
+from .naming import PERSONAS
 from .settings import Settings, load_settings
 
 # Resource types moto's CloudFormation skips with a warning; applied below instead.
@@ -147,7 +151,10 @@ def apply_skipped(
     cfn_client = run.client("cloudformation", credentials)
     deployed = cfn_client.describe_stacks(StackName=spec.name)["Stacks"][0]
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in deployed.get("Parameters", [])}
-    spec = spec.with_parameters(**{k: v for k, v in parameters.items() if k in spec.parameters})
+    # The parameters the deploy tool chooses at deploy time, as deployed. (moto stores a
+    # CommaDelimitedList's value as a Python list's repr: the spec's own values stand.)
+    chosen = (stacks.DEPLOYER_ACCESS, stacks.CREATE_OIDC_PROVIDER)
+    spec = spec.with_parameters(**{k: v for k, v in parameters.items() if k in chosen and k in spec.parameters})
     physical = physical_ids(cfn_client, spec)
     template = cfn.load_template(spec.template_path)
     applied: list[str] = []
@@ -208,17 +215,26 @@ def apply_skipped(
                 repositoryName=props["RepositoryName"], policyText=json.dumps(props["RepositoryPolicyText"])
             )
             applied.append(f"repository policy {props['RepositoryName']}")
-        elif kind == "AWS::IAM::Role" and props.get("Policies"):
+        elif kind == "AWS::IAM::Role" and (props.get("Policies") or props.get("ManagedPolicyArns")):
             # moto's CloudFormation stores inline policies as parsed documents, which its own
             # IAM enforcement cannot read; the plain API stores them as AWS does.
             iam = run.client("iam", credentials)
-            for inline in props["Policies"]:
+            for inline in props.get("Policies", []):
                 iam.put_role_policy(
                     RoleName=props["RoleName"],
                     PolicyName=inline["PolicyName"],
                     PolicyDocument=json.dumps(inline["PolicyDocument"]),
                 )
-            applied.append(f"inline policies of {props['RoleName']}")
+            if props.get("Policies"):
+                applied.append(f"inline policies of {props['RoleName']}")
+            # moto ignores a role's ManagedPolicyArns. AWS attaches them when it creates the
+            # role; attaching here, by ARN, fails on a policy the stack did not create. The
+            # template keeps them on the role rather than in each policy's Roles: what a role
+            # carries is then read in one place, by reviewers and by the access matrix.
+            for arn in cfn.as_list(props.get("ManagedPolicyArns")):
+                iam.attach_role_policy(RoleName=props["RoleName"], PolicyArn=arn)
+            if props.get("ManagedPolicyArns"):
+                applied.append(f"managed policies of {props['RoleName']}")
         elif kind == "AWS::IAM::OIDCProvider":
             iam = run.client("iam", credentials)
             arn = cfn.Resolver(template, spec.parameters, spec.account_id, spec.region).get_att(logical_id, "Ref")
@@ -279,6 +295,83 @@ def check_environment(run: Run, env_name: str, artifact: Path, digest: str, depl
         (answer.get("env"), answer.get("source"), answer.get("runtime")) == (env.name, "ENV_NAME", "aws-lambda"),
         f"{env.name}: the artifact's handler resolves {env.name} from ENV_NAME on aws-lambda",
     )
+
+
+def role_or_none(iam: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return iam.get_role(RoleName=name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        return None
+
+
+def trust_of(role: Mapping[str, Any]) -> tuple[set[str], set[str], bool]:
+    """A role's trust as stored: its principals (``AWS:...``, ``Federated:...``), the
+    ``aws:PrincipalArn`` patterns it requires, and whether it requires MFA."""
+    principals: set[str] = set()
+    arns: set[str] = set()
+    mfa = False
+    for statement in role["AssumeRolePolicyDocument"]["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        for kind, values in statement.get("Principal", {}).items():
+            principals |= {f"{kind}:{v}" for v in cfn.as_list(values)}
+        condition = statement.get("Condition", {})
+        arns |= set(cfn.as_list(condition.get("ArnLike", {}).get("aws:PrincipalArn")))
+        mfa = mfa or str(condition.get("Bool", {}).get("aws:MultiFactorAuthPresent")).lower() == "true"
+    return principals, arns, mfa
+
+
+def expected_trust(run: Run, trust: personas.Trust, account_id: str, persona: str) -> tuple[set[str], set[str]]:
+    """What ``personas.py`` says a persona role trusts, in the shape of ``trust_of``."""
+    naming = run.settings.naming
+    accounts = {a.key: a.id for a in run.settings.accounts}
+    principal = personas.trusted_principal(trust, naming, accounts, account_id, persona)
+    if trust.source == "saml":
+        return {f"Federated:{principal}"}, set()
+    if trust.source == "identity-center":
+        return {f"AWS:arn:{naming.partition}:iam::{account_id}:root"}, {principal}
+    return {f"AWS:{principal}"}, {principal}
+
+
+def check_personas(run: Run, env_name: str) -> None:
+    """Each persona role of the environment, as deployed, against the table of ``personas.py``."""
+    settings, naming = run.settings, run.settings.naming
+    env = settings.environment(env_name)
+    trust = persona_stacks.load_trust(settings)
+    iam = run.client("iam", run.admin(env.account.id))
+    for persona in PERSONAS:
+        grant = personas.grant(env.tier, persona)
+        name = naming.persona_role(env.name, persona)
+        role = role_or_none(iam, name)
+        if not grant.access.grants_anything:
+            run.check(role is None, f"{env.name}: no {name} role ({grant.access.summary})")
+            continue
+        principals, arns, mfa = trust_of(role) if role else (set(), set(), False)
+        want_principals, want_arns = expected_trust(run, trust, env.account.id, persona)
+        run.check(
+            role is not None and (principals, arns) == (want_principals, want_arns),
+            f"{env.name}: {name} exists and trusts exactly "
+            f"{', '.join(sorted(want_arns or want_principals))} ({trust.source})",
+        )
+        # Identity Center and SAML sessions carry no aws:MultiFactorAuthPresent: their
+        # identity provider enforces MFA, and the condition would lock everyone out.
+        want_mfa = grant.mfa and trust.source == "account"
+        if want_mfa:
+            what = f"requires MFA (aws:MultiFactorAuthPresent) and sessions of {grant.max_session_seconds} s at most"
+        elif grant.mfa:
+            what = f"leaves MFA to the identity provider ({trust.source})"
+        else:
+            what = "has no MFA condition"
+        run.check(
+            mfa == want_mfa and role["MaxSessionDuration"] == grant.max_session_seconds,
+            f"{env.name}: {name} {what}",
+        )
+        blocks = personas.policy_blocks(env.tier, persona)
+        attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
+        run.check(
+            attached == {personas.policy_name(naming, env.name, b) for b in blocks},
+            f"{env.name}: {name} carries exactly the persona policies {', '.join(blocks)}",
+        )
 
 
 def check_artifact_access(run: Run, digest: str) -> None:
@@ -361,10 +454,13 @@ def deploy_everything(run: Run) -> None:
     run.say("   moto skipped, applied directly: " + ", ".join(apply_skipped(run, devops_spec, devops_admin)))
 
     for env in settings.environments:
-        run.say(f"== {env.name}: bootstrap in account {env.account.id} ({env.account.key})")
+        run.say(f"== {env.name}: bootstrap and personas in account {env.account.id} ({env.account.key}), as admin")
         admin = run.admin(env.account.id)
         run.deploy(admin, "bootstrap-env", "--env", env.name)
         apply_skipped(run, stacks.bootstrap_spec(settings, env.name), admin)
+        applied = apply_skipped(run, persona_stacks.persona_spec(settings, env.name), admin)
+        run.say("   moto ignored, applied directly: " + ", ".join(applied))
+        check_personas(run, env.name)
 
     run.say("== DevOps account: grant the Deployer Roles")
     run.deploy(devops_admin, "bootstrap-devops", "--grant-deployers")
@@ -401,6 +497,15 @@ def deploy_everything(run: Run) -> None:
         )
 
 
+def deployed_stacks(run: Run) -> int:
+    """Stacks standing in the emulated accounts, counted there rather than from the plan."""
+    count = 0
+    for account in run.settings.accounts:
+        found = run.client("cloudformation", run.admin(account.id)).describe_stacks()["Stacks"]
+        count += sum(1 for s in found if s["StackStatus"] in deploy.SETTLED_OK)
+    return count
+
+
 def main(out: TextIO = sys.stdout) -> int:
     from moto.server import ThreadedMotoServer
 
@@ -424,6 +529,7 @@ def main(out: TextIO = sys.stdout) -> int:
             f"{len(settings.accounts)} accounts, environments {', '.join(settings.names)}"
         )
         deploy_everything(run)
+        stack_count = deployed_stacks(run)
     except (LocalDeployError, deploy.DeployError) as error:
         print(f"local deploy failed: {error}", file=sys.stderr)
         return 1
@@ -446,7 +552,6 @@ def main(out: TextIO = sys.stdout) -> int:
             file=sys.stderr,
         )
         return 1
-    stack_count = 1 + 2 * len(settings.environments)
     out.write(
         f"local deploy OK: {stack_count} stacks in {len(settings.accounts)} account(s), "
         f"{len(run.checks)} checks passed, {time.monotonic() - started:.1f} s\n"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from .personas import Trust, parse_trust, stack_parameters
+from .naming import PERSONAS as PERSONA_NAMES
+from .personas import Trust, parse_trust, persona_key, stack_parameters
 from .settings import Settings
 from .stacks import INFRA, StackSpec
 
@@ -48,3 +49,13 @@ def persona_spec(settings: Settings, env_name: str, trust: Trust | None = None) 
 def persona_specs(settings: Settings) -> list[StackSpec]:
     trust = load_trust(settings)
     return [persona_spec(settings, env.name, trust) for env in settings.environments]
+
+
+def trusted_principals(spec: StackSpec) -> dict[str, str]:
+    """Persona -> who may assume its role, for the personas that get a role in this stack."""
+    found = {}
+    for persona in PERSONA_NAMES:
+        key = persona_key(persona)
+        if spec.parameters[f"{key}RoleName"]:
+            found[persona] = spec.parameters[f"{key}TrustedPrincipal"]
+    return found

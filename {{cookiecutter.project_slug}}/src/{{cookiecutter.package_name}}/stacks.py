@@ -136,11 +136,17 @@ def app_spec(settings: Settings, env_name: str, artifact_sha256: str) -> StackSp
 def stack_specs(settings: Settings, artifact_sha256: str | None = None) -> list[StackSpec]:
     """Every stack for these settings, in first-deployment order.
 
-    The DevOps stack, then one bootstrap stack per environment in its own account, then
-    (when an artifact's sha256 is given) one application stack per environment.
+    The DevOps stack, then per environment, in its own account, the bootstrap stack and the
+    persona stack (``persona_stacks.py``), then (when an artifact's sha256 is given) one
+    application stack per environment.
     """
+    # persona_stacks builds on StackSpec, defined here: imported when called.
+    from .persona_stacks import load_trust, persona_spec
+
+    trust = load_trust(settings)
     specs = [devops_spec(settings)]
-    specs += [bootstrap_spec(settings, env.name) for env in settings.environments]
+    for env in settings.environments:
+        specs += [bootstrap_spec(settings, env.name), persona_spec(settings, env.name, trust)]
     if artifact_sha256 is not None:
         specs += [app_spec(settings, env.name, artifact_sha256) for env in settings.environments]
     return specs
