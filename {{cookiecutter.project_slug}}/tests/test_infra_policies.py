@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from {{ cookiecutter.package_name }} import persona_stacks, personas
 from {{ cookiecutter.package_name }}.cfn import as_list, policies, principals, render, statements
 from {{ cookiecutter.package_name }}.naming import LIMITS
 from {{ cookiecutter.package_name }}.persona_stacks import PERSONAS
@@ -203,12 +204,17 @@ def test_no_account_root_is_trusted(settings, rendered):
                 if not principal.endswith(":root"):
                     continue
                 if spec.kind == PERSONAS:
-                    # personas.source = "identity-center": Identity Center names its roles with a
-                    # random suffix, so a persona role trusts its own account, narrowed to the
-                    # permission set's role by aws:PrincipalArn.
-                    assert principal == f"arn:{settings.naming.partition}:iam::{spec.account_id}:root"
-                    sso_roles = settings.naming.role_arn(spec.account_id, "aws-reserved/sso.amazonaws.com/")
-                    assert statement["Condition"]["ArnLike"]["aws:PrincipalArn"].startswith(sso_roles)
+                    # A persona role names the identity account (or, with Identity Center, its own
+                    # account, whose permission-set roles carry a random suffix) and narrows it to
+                    # exactly the identity role or permission set by aws:PrincipalArn.
+                    trust = persona_stacks.load_trust(settings)
+                    accounts = {a.key: a.id for a in settings.accounts}
+                    assert principal == personas.trusted_account_root(
+                        trust, settings.naming, accounts, spec.account_id
+                    ), f"{spec.name}: trusts {principal}"
+                    narrowed = statement["Condition"]["ArnLike"]["aws:PrincipalArn"]
+                    assert narrowed in persona_stacks.trusted_principals(spec).values(), narrowed
+                    assert "*" not in narrowed or trust.source == "identity-center", narrowed
                     continue
                 # The key policy's administration statement is AWS's default, for the key's own account.
                 assert policy.kind == "key", f"{spec.name} {policy.name}: trusts {principal}"

@@ -328,9 +328,8 @@ def expected_trust(run: Run, trust: personas.Trust, account_id: str, persona: st
     principal = personas.trusted_principal(trust, naming, accounts, account_id, persona)
     if trust.source == "saml":
         return {f"Federated:{principal}"}, set()
-    if trust.source == "identity-center":
-        return {f"AWS:arn:{naming.partition}:iam::{account_id}:root"}, {principal}
-    return {f"AWS:{principal}"}, {principal}
+    root = personas.trusted_account_root(trust, naming, accounts, account_id)
+    return {f"AWS:{root}"}, {principal}
 
 
 def check_personas(run: Run, env_name: str) -> None:

@@ -207,6 +207,20 @@ def trusted_principal(trust: Trust, naming, accounts: Mapping[str, str], env_acc
     return f"arn:{naming.partition}:iam::{env_account_id}:saml-provider/{trust.saml_provider}"
 
 
+def trusted_account_root(trust: Trust, naming, accounts: Mapping[str, str], env_account_id: str) -> str:
+    """The account a persona role's trust names as its principal; ``aws:PrincipalArn`` then narrows it.
+
+    Naming the account, not the role, keeps the trust valid before the identity roles exist
+    (AWS refuses a trust policy naming a role that does not exist yet) and after one is recreated
+    (a role principal is pinned to the role's unique ID); the condition keeps it to that one role.
+    """
+    if trust.source == "account":
+        return f"arn:{naming.partition}:iam::{accounts[trust.identity_account]}:root"
+    if trust.source == "identity-center":
+        return f"arn:{naming.partition}:iam::{env_account_id}:root"
+    return ""  # saml: the provider is the principal
+
+
 # --------------------------------------------------------------------------- stack parameters
 
 
@@ -241,6 +255,7 @@ def stack_parameters(
         "BoundaryPolicyName": naming.boundary_policy(env),
         "ProtectedArns": ",".join(protected_arns(naming, env, account_id)),
         "TrustSource": trust.source,
+        "TrustedAccountRoot": trusted_account_root(trust, naming, accounts, account_id),
         "SamlAudience": SAML_AUDIENCE[naming.partition],
         "OtherEnvironmentResources": ",".join(other_environment_patterns(naming, other_envs)),
     }
