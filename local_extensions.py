@@ -28,7 +28,18 @@ def plan_of(cookiecutter) -> multienv_plan.Plan:
     return _cache[key]
 
 
+# The project folder's own name, as cookiecutter renders it before the pre-gen hook can refuse
+# a bad slug. A slug with "/" would make nested folders that cookiecutter's clean-up leaves behind.
+PROJECT_DIR_SOURCE = "{{cookiecutter.project_slug}}"
+SAFE_PROJECT_DIR_SOURCE = '{{ cookiecutter.project_slug | replace("/", "_") | replace("\\\\", "_") }}'
+
+
 class MultienvExtension(Extension):
+    def preprocess(self, source, name, filename=None):
+        if name is None and source == PROJECT_DIR_SOURCE:
+            return SAFE_PROJECT_DIR_SOURCE
+        return source
+
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals["multienv_plan"] = plan_of

@@ -24,6 +24,8 @@ REJECTED = {
     "region-bad": ({"aws_region": "us-east"}, [("aws_region", "us-east")]),
     "region-uppercase": ({"aws_region": "US-EAST-1"}, [("aws_region", "US-EAST-1")]),
     "slug-not-kebab": ({"project_slug": "My_App"}, [("project_slug", "My_App")]),
+    "slug-with-slash": ({"project_slug": "my-org/app", "package_name": "app"}, [("project_slug", "my-org/app")]),
+    "slug-parent-folder": ({"project_slug": "../app", "package_name": "app"}, [("project_slug", "../app")]),
     "slug-double-hyphen": ({"project_slug": "my--app", "package_name": "my_app"}, [("project_slug", "my--app")]),
     "slug-reserved-prefix": ({"project_slug": "sthree-app", "package_name": "app"}, [("project_slug", "sthree-app")]),
     "slug-too-long-for-role-names": (
