@@ -1,6 +1,6 @@
 """What the GitHub Actions workflows ask of this repository, answered from ``multienv.toml``.
 
-``python -m {{ cookiecutter.package_name }}.ci roles --env ENV`` prints, as ``key=value`` lines for
+``python -m <package>.ci roles --env ENV`` prints, as ``key=value`` lines for
 ``$GITHUB_OUTPUT``, the two roles a deploy job assumes and the accounts they must be in:
 the environment's CI role in the DevOps account, then its Deployer Role in the
 environment's account. No workflow holds an account ID: they all come from here.
@@ -59,7 +59,7 @@ def output_lines(values: dict[str, str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m {{ cookiecutter.package_name }}.ci", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.ci", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     roles_parser = commands.add_parser("roles", help="key=value lines for a deploy job's credentials")
     roles_parser.add_argument("--env", required=True, help="the environment the job deploys to")

@@ -6,7 +6,7 @@ an error that names the file and the key path. Secrets are never values here, on
 references (``SecretRef``) to names in this environment's own namespace of the naming
 scheme; ``secrets.py`` fetches them when first used. Standard library only.
 
-``python -m {{ cookiecutter.package_name }}.config [--env NAME]`` prints the result as JSON.
+``python -m <package>.config [--env NAME]`` prints the result as JSON.
 """
 
 from __future__ import annotations

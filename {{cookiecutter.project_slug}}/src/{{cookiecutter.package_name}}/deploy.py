@@ -1,12 +1,12 @@
 """The deploy tool: bootstrap the DevOps account and each environment, publish, deploy the app.
 
-    python -m {{ cookiecutter.package_name }}.deploy stacks                  # what would be deployed where
-    python -m {{ cookiecutter.package_name }}.deploy build                   # dist/app.zip and its sha256
-    python -m {{ cookiecutter.package_name }}.deploy bootstrap-devops [--grant-deployers]
-    python -m {{ cookiecutter.package_name }}.deploy bootstrap-env --env ENV     # bootstrap stack, then persona stack
-    python -m {{ cookiecutter.package_name }}.deploy personas --env ENV          # the persona stack alone
-    python -m {{ cookiecutter.package_name }}.deploy publish --env ENV --artifact dist/app.zip
-    python -m {{ cookiecutter.package_name }}.deploy app --env ENV --artifact dist/app.zip
+    python -m <package>.deploy stacks                  # what would be deployed where
+    python -m <package>.deploy build                   # dist/app.zip and its sha256
+    python -m <package>.deploy bootstrap-devops [--grant-deployers]
+    python -m <package>.deploy bootstrap-env --env ENV     # bootstrap stack, then persona stack
+    python -m <package>.deploy personas --env ENV          # the persona stack alone
+    python -m <package>.deploy publish --env ENV --artifact dist/app.zip
+    python -m <package>.deploy app --env ENV --artifact dist/app.zip
 
 Accounts, region and names come from ``multienv.toml`` through ``stacks.py``; credentials
 and ``AWS_ENDPOINT_URL`` from the process environment, as for any AWS tool. Each command

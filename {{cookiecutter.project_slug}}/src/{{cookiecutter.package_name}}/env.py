@@ -13,7 +13,7 @@ A name that is not one of the environments is refused with the closest name, and
 workstation that resolves to production is refused unless ``ALLOW_LOCAL_PRODUCTION=true``.
 Standard library only: it runs on every cold start.
 
-``python -m {{ cookiecutter.package_name }}.env [--json]`` prints the result; a refusal exits 2.
+``python -m <package>.env [--json]`` prints the result; a refusal exits 2.
 """
 
 from __future__ import annotations
