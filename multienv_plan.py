@@ -44,12 +44,27 @@ def _load(name: str) -> ModuleType:
     return module
 
 
+def generated_module(name: str) -> ModuleType:
+    """A module of the generated package, imported as ``multienv_generated.<name>`` so that its
+    package-relative imports work: for tests that need the generated code's own helpers."""
+    if "multienv_generated" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "multienv_generated", PACKAGE_TEMPLATE / "__init__.py", submodule_search_locations=[str(PACKAGE_TEMPLATE)]
+        )
+        assert spec and spec.loader
+        package = importlib.util.module_from_spec(spec)
+        sys.modules["multienv_generated"] = package
+        spec.loader.exec_module(package)
+    return importlib.import_module(f"multienv_generated.{name}")
+
+
 model = _load("model")
 naming = _load("naming")
 personas = _load("personas")
 pipeline = _load("pipeline")
 Tier = model.Tier
 AccountStrategy = model.AccountStrategy
+Account = model.Account
 
 FIELDS = (
     "project_name",
@@ -98,16 +113,6 @@ class PlanError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass(frozen=True)
-class Account:
-    key: str
-    id: str
-
-    @property
-    def placeholder(self) -> bool:
-        return model.is_placeholder(self.id)
 
 
 @dataclass(frozen=True)

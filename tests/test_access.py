@@ -225,33 +225,10 @@ def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake):
 # --- sabotage: the edits work on the YAML's meaning, not its layout --------------
 
 
-def _load(path: Path):
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def construct(tag):
-        def _construct(loader, node):
-            if isinstance(node, yaml.ScalarNode):
-                value = loader.construct_scalar(node)
-                if tag == "GetAtt":
-                    value = value.split(".", 1)
-            elif isinstance(node, yaml.SequenceNode):
-                value = loader.construct_sequence(node, deep=True)
-            else:
-                value = loader.construct_mapping(node, deep=True)
-            return {tag if tag in ("Ref", "Condition") else f"Fn::{tag}": value}
-
-        return _construct
-
-    for tag in ("Ref", "Condition", "Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or"):
-        Loader.add_constructor(f"!{tag}", construct(tag))
-    return yaml.load(path.read_text(), Loader=Loader)  # a SafeLoader subclass with CloudFormation's tags
-
-
 def edit_statements(path: Path, edit) -> int:
     """Apply ``edit(statement)`` to every policy statement; it returns True when it changed one.
     A statement it marks with ``_drop`` is removed."""
-    data = _load(path)
+    data = multienv_plan.generated_module("cfn").load_template(path)
     changed = 0
 
     def visit(node):

@@ -8,6 +8,7 @@ below exist once, here, for both the template and the repository it made.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")
@@ -26,6 +27,18 @@ def placeholder_account_id(index: int) -> str:
 
 def is_placeholder(account_id: str) -> bool:
     return account_id.startswith(PLACEHOLDER_PREFIX)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A named AWS account (``devops``, ``nonprod``, an environment's name...) and its 12-digit ID."""
+
+    key: str
+    id: str
+
+    @property
+    def placeholder(self) -> bool:
+        return is_placeholder(self.id)
 
 
 class Tier(StrEnum):

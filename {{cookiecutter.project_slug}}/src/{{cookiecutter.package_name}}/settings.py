@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .model import ACCOUNT_ID_PATTERN, ENV_NAME_PATTERN, AccountStrategy, Tier, is_placeholder
+from .model import ACCOUNT_ID_PATTERN, ENV_NAME_PATTERN, Account, AccountStrategy, Tier
 from .naming import Naming
 
 SETTINGS_FILE = "multienv.toml"
@@ -23,16 +23,6 @@ HOME_VARIABLE = "MULTIENV_HOME"
 
 class SettingsError(ValueError):
     """``multienv.toml`` is missing or says something that cannot be true."""
-
-
-@dataclass(frozen=True)
-class Account:
-    key: str
-    id: str
-
-    @property
-    def placeholder(self) -> bool:
-        return is_placeholder(self.id)
 
 
 @dataclass(frozen=True)
