@@ -93,6 +93,7 @@ REGION_RULE = "an AWS region name such as us-east-1, eu-central-2 or ap-southeas
 GITHUB_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 GITHUB_RULE = "owner/name, as in github.com/owner/name"
 PROJECT_NAME_MAX = 100
+PROJECT_NAME_FORBIDDEN = ('"', "\\")
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,17 @@ def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Pro
             except ValueError:
                 problems.append(Problem("environments", item, f"has an unknown tier: the tiers are {tiers}"))
                 continue
+            known = model.KNOWN_TIERS.get(name)
+            if known is not None and tier is not known:
+                problems.append(
+                    Problem(
+                        "environments",
+                        item,
+                        f"gives {name} another tier than its own ({known.value}): "
+                        f"write {name} alone, or choose another name for a {tier.value} environment",
+                    )
+                )
+                continue
         elif name in model.KNOWN_TIERS:
             tier = model.KNOWN_TIERS[name]
         else:
@@ -401,6 +413,12 @@ def check_identity(answers: Mapping[str, object]) -> list[Problem]:
         problems.append(Problem("project_name", name, f"must be 1 to {PROJECT_NAME_MAX} printable characters"))
     elif not any(c.isalnum() for c in name):
         problems.append(Problem("project_name", name, "must contain a letter or digit"))
+    elif any(c in PROJECT_NAME_FORBIDDEN for c in name):
+        problems.append(
+            Problem(
+                "project_name", name, f"must not contain {' or '.join(PROJECT_NAME_FORBIDDEN)}: it is quoted in code"
+            )
+        )
     slug = _text(answers, "project_slug")
     if not SLUG_PATTERN.match(slug):
         problems.append(Problem("project_slug", slug, f"is not {SLUG_RULE}"))

@@ -22,9 +22,8 @@ DEFAULTS = {
     "environments": "sbx,dev,tst,prd",
     "account_strategy": "full_isolation",
 }
-TEMPLATE_SYNTAX = re.compile(
-    r"\{\{-?\s*(?:cookiecutter|plan|environment)\b|\{%-?\s|\{#|cookiecutter\.(?:project_|package_name)"
-)
+# Jinja left in a baked file; GitHub's ${{ }} and CloudFormation's {{resolve:...}} are not Jinja.
+TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{(?!resolve:)|\{%|\{#")
 
 
 def leftover_template_syntax(project: Path) -> list[str]:

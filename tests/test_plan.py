@@ -135,6 +135,20 @@ def test_the_longest_legal_slug_is_accepted_and_one_more_character_is_not():
     assert "64 characters long; AWS allows 63" in str(error.value)
 
 
+def test_every_kind_of_name_over_its_limit_is_reported_with_the_longest_name():
+    with pytest.raises(PlanError) as error:
+        plan(project_slug="a" * 50, package_name="app")
+    text = str(error.value)
+    assert f"iam role name '{'a' * 50}-dev-software-developer' 73 characters long; AWS allows 64" in text
+    assert "s3 bucket name" in text and "AWS allows 63" in text
+
+
+def test_a_known_name_keeps_its_tier():
+    assert plan(environments="dev:development,prd").environment("dev").tier is Tier.DEVELOPMENT
+    with pytest.raises(PlanError, match="gives prd another tier than its own"):
+        plan(environments="dev,prd:sandbox,prod")
+
+
 def test_errors_name_field_and_value_and_the_allowed_values():
     with pytest.raises(PlanError) as error:
         plan(account_strategy="multi", environments="dev,uat,prd")

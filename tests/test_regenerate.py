@@ -102,8 +102,8 @@ def test_removing_an_environment_and_changing_strategy_keeps_edits(linked_projec
     assert set(settings["accounts"]) == {"devops", "nonprod", "prod"}
     assert_team_edits_survived(linked_project)
     commit_all(linked_project, "hybrid")
-    test = run_project(linked_project, "lint", "test")
-    assert test.returncode == 0, test.stdout[-4000:] + test.stderr[-4000:]
+    check = run_project(linked_project, "check")
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-4000:]
 
 
 def test_removing_an_edited_environment_is_reported_as_a_conflict(linked_project):

@@ -16,6 +16,7 @@ REJECTED = {
     "env-unknown-tier": ({"environments": "dev,uat:preprod,prd"}, [("environments", "uat:preprod")]),
     "env-empty": ({"environments": ""}, [("environments", "")]),
     "env-empty-entry": ({"environments": "dev,,prd"}, [("environments", "dev,,prd")]),
+    "env-known-name-other-tier": ({"environments": "dev,prd:sandbox,prod"}, [("environments", "prd:sandbox")]),
     "env-no-production": ({"environments": "dev,tst"}, [("environments", "dev,tst")]),
     "env-two-productions": ({"environments": "dev,prd,prod"}, [("environments", "dev,prd,prod")]),
     "env-production-not-last": ({"environments": "dev,prd,tst"}, [("environments", "dev,prd,tst")]),
@@ -43,6 +44,14 @@ REJECTED = {
     "project-name-blank": (
         {"project_name": "   ", "project_slug": "app", "package_name": "app"},
         [("project_name", "   ")],
+    ),
+    "project-name-quote": (
+        {"project_name": 'A "quoted" app', "project_slug": "app", "package_name": "app"},
+        [("project_name", 'A "quoted" app')],
+    ),
+    "project-name-backslash": (
+        {"project_name": "A \\ app", "project_slug": "app", "package_name": "app"},
+        [("project_name", "A \\ app")],
     ),
     "account-id-short": (
         {"environments": "dev,prd", "account_ids": "devops=111111111111,dev=2222,prd=333333333333"},

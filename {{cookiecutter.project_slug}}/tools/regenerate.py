@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from {{ cookiecutter.package_name }}.model import KNOWN_TIERS  # noqa: E402  (src/ is not installed for tools/)
+from {{ cookiecutter.package_name }}.model import KNOWN_TIERS, AccountStrategy, Tier  # noqa: E402  (src/ is not installed for tools/)
 from {{ cookiecutter.package_name }}.settings import load_settings  # noqa: E402
 
 CRUFT_STATE = ROOT / ".cruft.json"
@@ -103,12 +103,48 @@ def cruft_command(changes: dict[str, str], checkout: str | None) -> list[str]:
     return command
 
 
+def carried_account_ids(changes: dict[str, str]) -> dict[str, str]:
+    """Real account IDs already in multienv.toml, carried into the new answers.
+
+    Teams fill in account IDs by hand; the answers cruft recorded may still say "none". Without
+    this, a regeneration would put placeholders back (and conflict with the real IDs). Each name
+    of the new answers gets the ID of the account it lives in under the new strategy; a name
+    whose account is not in multienv.toml yet (a new isolated environment, a new strategy's
+    account) needs ACCOUNT_IDS.
+    """
+    if "account_ids" in changes:
+        return {}
+    settings = load_settings(ROOT / "multienv.toml")
+    if settings.uses_placeholders:
+        return {}
+    try:
+        strategy = AccountStrategy(changes.get("account_strategy", settings.strategy.value))
+        names: list[tuple[str, Tier]] = []
+        for item in changes.get("environments", recorded_answers()["environments"]).split(","):
+            name, sep, tier = item.strip().partition(":")
+            names.append((name, Tier(tier) if sep else KNOWN_TIERS[name]))
+    except (KeyError, ValueError):
+        return {}  # the template's own checks will name the bad answer
+    accounts = {account.key: account.id for account in settings.accounts}
+    ids = {"devops": accounts.get(strategy.devops_account_key(), "")}
+    ids.update({name: accounts.get(strategy.account_key(name, tier), "") for name, tier in names})
+    missing = [name for name, account_id in ids.items() if not account_id]
+    if missing:
+        raise RegenerateError(
+            f"multienv.toml holds real account IDs, but under {strategy.value} {', '.join(missing)} "
+            "would live in an account it does not list: give every ID, "
+            "ACCOUNT_IDS=devops=<id>," + ",".join(f"{name}=<id>" for name, _ in names)
+        )
+    return {"account_ids": ",".join(f"{name}={account_id}" for name, account_id in ids.items())}
+
+
 def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[str]:
     """Run the update; return the files it changed. Raises RegenerateError on refusal or conflicts."""
     if not CRUFT_STATE.is_file():
         raise RegenerateError(
             ".cruft.json is missing: this repository is not linked to its template. "
-            "Link it once with `cruft link <template-url>` (README: Changing your choices)."
+            "Link it once with `make link TEMPLATE=<template-url> TEMPLATE_REF=<its version>` "
+            "(README: Changing your choices)."
         )
     if not (ROOT / ".git").exists():
         raise RegenerateError("not a git repository: commit the project first, the update is a merge")
@@ -116,6 +152,7 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[str
     if dirty:
         raise RegenerateError("the working tree is not clean; commit or stash first:\n  " + "\n  ".join(dirty))
 
+    changes = {**changes, **carried_account_ids(changes)}
     before = set(environment_names())
     run = subprocess.run(cruft_command(changes, checkout), cwd=ROOT, capture_output=True, text=True, check=False)
     if run.returncode != 0:
