@@ -188,7 +188,7 @@ def test_resolver_rejects_a_value_that_could_forge_an_output():
 def test_only_deploy_jobs_can_mint_tokens(workflows):
     minting = []
     for name, workflow in workflows.items():
-        assert workflow["permissions"] == {}, f"{name}: top-level permissions must be {{}}"
+        assert workflow["permissions"] == {}, f"{name}: top-level permissions must be empty"
         for job_name, job in workflow["jobs"].items():
             assert "permissions" in job, f"{name}: job {job_name} must declare its permissions"
             if (job["permissions"] or {}).get("id-token") == "write":
