@@ -147,3 +147,12 @@ def test_files_copied_without_rendering_are_exactly_those_without_jinja():
         and not jinja.search(path.read_text(encoding="utf-8"))
     )
     assert sorted(listed) == plain
+
+
+def test_the_deploy_lock_and_the_dev_pins_agree_on_boto3():
+    """The deploy jobs' hashed lock and the tools the tests run with use the same boto3."""
+    project_template = TEMPLATE / "{{cookiecutter.project_slug}}"
+    deploy = (project_template / "requirements-deploy.txt").read_text()
+    dev = (TEMPLATE / "requirements-dev.txt").read_text()
+    pin = next(line for line in dev.splitlines() if line.startswith("boto3=="))
+    assert f"{pin} \\" in deploy.splitlines()

@@ -216,4 +216,17 @@ def test_actions_are_pinned_and_checkouts_keep_no_credentials(workflows):
                     assert PINNED.match(step["uses"]), f"{where}: pin to a full commit SHA"
                 if step.get("uses", "").startswith("actions/checkout@"):
                     assert step["with"]["persist-credentials"] is False, where
+
+
+def test_jobs_that_build_or_deploy_install_only_hashed_pins():
+    """Where AWS tokens are minted, no unpinned package (nor a build backend) may run."""
+    lines = (ROOT / "requirements-deploy.txt").read_text().splitlines()
+    pins = [line.split(" ")[0] for line in lines if line and not line.startswith(("#", " "))]
+    hashes = [line for line in lines if line.strip().startswith("--hash=sha256:")]
+    assert pins and all("==" in pin for pin in pins) and len(hashes) == len(pins)
+    for name in ("deploy.yml", "deploy-environment.yml"):
+        for job_name, job in load(name)["jobs"].items():
+            for step in job.get("steps", []):
+                if "pip install" in step.get("run", ""):
+                    assert "--require-hashes --no-deps -r requirements-deploy.txt" in step["run"], (name, job_name)
 {%- endraw %}
