@@ -31,7 +31,7 @@ $(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN)
 
 install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node)
 
-bake: install  ## generate a project with the defaults into out/
+bake: $(BIN)/cookiecutter  ## generate a project with the defaults into out/
 	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir $(OUT)
 
 test: install  ## lint the template, then bake the option matrix and run each bake's own checks
