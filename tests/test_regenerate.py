@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -107,7 +108,7 @@ def test_removing_an_environment_and_changing_strategy_keeps_edits(linked_projec
 
 
 def test_removing_an_edited_environment_is_reported_as_a_conflict(linked_project):
-    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,tst:development,prd")
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,feat:development,prd")
     assert run.returncode != 0
     assert "conflicts" in run.stderr
     assert "config/dev.toml" in run.stderr
@@ -177,3 +178,45 @@ def test_a_plain_cookiecutter_bake_can_be_linked_then_regenerated(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert environments(project) == ["sbx", "dev", "uat", "perf", "prd"]
     assert git(project, "status", "--porcelain", "--", "config/sbx.toml", "src") == ""
+
+
+def fill_in_account_ids(project: Path, ids: dict[str, str]) -> None:
+    """What the README allows: real IDs typed into multienv.toml by hand."""
+    settings = project / "multienv.toml"
+    text = settings.read_text()
+    for key, account_id in ids.items():
+        text = re.sub(rf'^{key} = "\d{{12}}"$', f'{key} = "{account_id}"', text, flags=re.M)
+    settings.write_text(text)
+    commit_all(project, "real account IDs")
+
+
+def test_hand_entered_account_ids_are_carried_into_a_regeneration(linked_project):
+    run = run_project(linked_project, "regenerate", "ACCOUNT_STRATEGY=hybrid")
+    assert run.returncode == 0, run.stdout + run.stderr
+    commit_all(linked_project, "hybrid")
+    fill_in_account_ids(linked_project, {"devops": "111111111111", "nonprod": "222222222222", "prod": "333333333333"})
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd")
+    assert run.returncode == 0, run.stdout + run.stderr
+    settings = tomllib.loads((linked_project / "multienv.toml").read_text())
+    assert settings["accounts"] == {"devops": "111111111111", "nonprod": "222222222222", "prod": "333333333333"}
+    assert environments(linked_project) == ["sbx", "dev", "tst", "stg", "prd"]
+    assert "The account IDs above are placeholders" not in (linked_project / "README.md").read_text()
+
+
+def test_a_new_isolated_account_needs_every_id(linked_project):
+    fill_in_account_ids(
+        linked_project,
+        {
+            "devops": "111111111111",
+            "sbx": "222222222222",
+            "dev": "333333333333",
+            "tst": "444444444444",
+            "prd": "555555555555",
+        },
+    )
+    before = snapshot(linked_project)
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd")
+    assert run.returncode != 0
+    assert "stg would live in an account it does not list" in run.stderr
+    assert "ACCOUNT_IDS=devops=<id>,sbx=<id>,dev=<id>,tst=<id>,stg=<id>,prd=<id>" in run.stderr
+    assert snapshot(linked_project) == before
