@@ -108,10 +108,14 @@ def test_removing_an_environment_and_changing_strategy_keeps_edits(linked_projec
 
 
 def test_removing_an_edited_environment_is_reported_as_a_conflict(linked_project):
-    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,feat:development,prd")
+    sandbox = linked_project / "config" / "sbx.toml"
+    sandbox.write_text(sandbox.read_text() + TEAM_CONFIG)
+    commit_all(linked_project, "tuned sandbox")
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=dev,tst,prd")
     assert run.returncode != 0
     assert "conflicts" in run.stderr
-    assert "config/dev.toml" in run.stderr
+    assert "config/sbx.toml" in run.stderr
+    assert TEAM_CONFIG in sandbox.read_text()
 
 
 def test_a_conflicting_edit_fails_and_names_the_file(linked_project):
