@@ -390,3 +390,38 @@ def test_parliament_finding_fails_the_check(bake, node_modules):
     run = check_access(result.project)
     assert run.returncode != 0
     assert re.search(r"FAIL parliament: \S+-persona-read-data: MEDIUM RESOURCE_MISMATCH", run.stdout), run.stdout
+
+
+@pytest.mark.slow
+def test_sabotage_pipeline_reaches_the_persona_roles(bake, node_modules):
+    # Persona roles share the environment's prefix: only the boundary's and the execution
+    # role's Denies keep the pipeline, and roles created under the boundary, off them.
+    result = bake()
+    bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
+
+    def platform_roles_only(statement):  # the Deny as it was: the Deployer and execution roles alone
+        if statement.get("Sid") == "PlatformRolesAreReadOnly":
+            statement["Resource"] = [
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${DeployerRoleName}"},
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${CfnExecutionRoleName}"},
+            ]
+            return True
+        if statement.get("Sid") in ("NeverThePlatformRoles", "PlatformStacksAreTheAdministrators"):
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(bootstrap, platform_roles_only) == 3
+    plan = multienv_plan.build_plan(answers())
+    n = plan.naming
+
+    def persona_role(env, persona):
+        return n.role_arn(plan.environment(env).account.id, n.persona_role(env, persona))
+
+    assert_caught(
+        result.project,
+        f"{n.cfn_execution_role('prd')} iam:PutRolePolicy {persona_role('prd', 'project-admin')}:",
+        f"{n.cfn_execution_role('prd')} iam:CreateRole {persona_role('prd', 'qa-engineer')}:",
+        f"{n.name('dev', 'bounded')} iam:PutRolePolicy {persona_role('dev', 'software-developer')}:",
+        f"{n.deployer_role('dev')} cloudformation:UpdateStack",
+    )

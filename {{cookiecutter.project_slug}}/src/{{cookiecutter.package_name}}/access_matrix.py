@@ -44,12 +44,12 @@ from .personas import (
     trusted_principal,
 )
 from .settings import Settings, load_settings
-from .stacks import stack_specs
+from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
 
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
-FLAGS = ("mfa", "boundary", "tagged")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role")
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
 # ignores those keys), so artifact and secret decryption is left to the policy contract tests.
 # The people-facing roles (identity account, Identity Center) and the outsider (any other
@@ -59,6 +59,13 @@ OUTSIDER = "outsider"
 OUTSIDE_IDENTITY_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "OutsideIdentity", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+}
+# Any role created under an environment's permissions boundary, with any identity policy:
+# the boundary alone must keep it in its place.
+BOUNDED_ROLE = "bounded-role"
+BOUNDED_ROLE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AnyIdentityPolicy", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
 
 
@@ -293,6 +300,8 @@ class World:
             return n.role_arn(env.account.id, n.cfn_execution_role(env.name)), env.account.id
         if case.principal == "ci":
             return n.role_arn(devops, n.ci_role(env.name)), devops
+        if case.principal == BOUNDED_ROLE:
+            return n.role_arn(env.account.id, n.name(env.name, "bounded")), env.account.id
         if case.principal == "identity":
             return self.identity(case, where)
         if case.principal == "outsider":
@@ -300,8 +309,8 @@ class World:
         if case.principal.startswith("arn:"):
             return case.principal, case.principal.split(":")[4]
         raise AccessError(
-            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, identity, outsider"
-            " or an ARN"
+            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, bounded-role,"
+            " identity, outsider or an ARN"
         )
 
     def identity(self, case: Case, where: str) -> tuple[str, str]:
@@ -343,6 +352,14 @@ class World:
             "log-group": (f"arn:{p}:logs:{region}:{account}:log-group:{n.log_group(env.name)}", account),
             "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
+            "persona-policy": (n.policy_arn(account, n.name(env.name, "persona-guard")), account),
+            **{
+                f"{stack}-stack": (
+                    f"arn:{p}:cloudformation:{region}:{account}:stack/{n.stack(env.name, stack)}/0123abcd",
+                    account,
+                )
+                for stack in (BOOTSTRAP_STACK, PERSONAS_STACK, APP_STACK)
+            },
             "artifact": (
                 f"arn:{p}:s3:::{n.artifact_bucket(devops)}/{n.artifact_key(env.name, '0' * 64)}",
                 devops,
@@ -391,6 +408,10 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     }
     if "tagged" in flags:
         context["aws:ResourceTag/env"] = case.resource_env
+    if "cfn-role" in flags:
+        n = world.settings.naming
+        env = world.env(case.principal_env, where)
+        context["cloudformation:RoleArn"] = n.role_arn(env.account.id, n.cfn_execution_role(env.name))
     if "boundary" in flags:
         n = world.settings.naming
         env = world.env(case.resource_env, where)
@@ -404,6 +425,16 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     elif case.principal in ("identity", "outsider"):
         identity = [{"name": "outside-identity", "policy": OUTSIDE_IDENTITY_POLICY}]
         boundary = None
+    elif case.principal == BOUNDED_ROLE:
+        identity = [{"name": "any-identity-policy", "policy": BOUNDED_ROLE_POLICY}]
+        n = world.settings.naming
+        env = world.env(case.principal_env, where)
+        deployer = policies.roles.get(n.role_arn(env.account.id, n.deployer_role(env.name)))
+        if deployer is None or deployer.boundary is None:
+            raise AccessError(
+                f"{where}: {env.name} has no Deployer Role whose permissions boundary caps {BOUNDED_ROLE}"
+            )
+        boundary = deployer.boundary
     else:
         role = policies.roles.get(principal)
         identity = [{"name": name, "policy": doc} for name, doc in role.policies] if role else []

@@ -272,18 +272,37 @@ def stack_parameters(
     return params
 
 
-def protected_arns(naming, env: str, account_id: str) -> list[str]:
-    """What only the Project Administrator may change: the platform roles, the boundary, the persona setup."""
-    roles = [
-        naming.deployer_role(env),
-        naming.cfn_execution_role(env),
-        *(naming.persona_role(env, p) for p in PERSONAS),
-    ]
+def persona_setup_arns(naming, env: str, account_id: str = "*") -> list[str]:
+    """The persona roles, the persona policies and the permissions boundary of ``env``.
+
+    No persona may change them, the Project Administrator included (the Guard policy), and no
+    role under the boundary either: the account's administrator deploys them
+    (``deploy bootstrap-env``, ``deploy personas``). ``*`` as the account keeps the patterns
+    valid in every account a StackSet rolls the bootstrap out to.
+    """
     return [
-        *(naming.role_arn(account_id, role) for role in roles),
+        *(naming.role_arn(account_id, naming.persona_role(env, p)) for p in PERSONAS),
         naming.policy_arn(account_id, naming.boundary_policy(env)),
         naming.policy_arn(account_id, policy_name(naming, env, "*")),
     ]
+
+
+def protected_arns(naming, env: str, account_id: str = "*") -> list[str]:
+    """What only the Project Administrator may change: the platform roles, the boundary, the persona setup.
+
+    The permissions boundary and the execution role's policy deny every change to all of these
+    (creating them included), so nothing the pipeline deploys can touch them.
+    """
+    return [
+        naming.role_arn(account_id, naming.deployer_role(env)),
+        naming.role_arn(account_id, naming.cfn_execution_role(env)),
+        *persona_setup_arns(naming, env, account_id),
+    ]
+
+
+def stack_arns(naming, env: str, stacks: Iterable[str]) -> list[str]:
+    """ARN patterns of ``env``'s stacks named ``<slug>-<env>-<stack>``, in any account and region."""
+    return [f"arn:{naming.partition}:cloudformation:*:*:stack/{naming.stack(env, stack)}/*" for stack in stacks]
 
 
 def persona_key(persona: str) -> str:
@@ -421,6 +440,45 @@ def platform_cases(env_names: Iterable[str]) -> list[Case]:
         cases.append(
             Case("outsider", env, "sts:AssumeRole", "deployer-role", env, "deny", "", "assume as another DevOps role")
         )
+        cases += pipeline_cases(env)
+    return cases
+
+
+# What the pipeline (the execution role, a role created under the boundary) must never do to
+# the persona roles: each write, on every persona's role name, existing or not.
+PERSONA_ROLE_WRITES = (
+    ("iam:PutRolePolicy", ""),
+    ("iam:AttachRolePolicy", ""),
+    ("iam:DetachRolePolicy", ""),
+    ("iam:UpdateAssumeRolePolicy", ""),
+    ("iam:UpdateRole", ""),
+    ("iam:DeleteRole", ""),
+    ("iam:CreateRole", "boundary"),
+)
+PERSONA_POLICY_WRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy")
+
+
+def pipeline_cases(env: str) -> list[Case]:
+    """The execution role, a role under the boundary and the Deployer Role against the persona setup."""
+    cases = [
+        # What they must still do: the environment's own roles, under the boundary.
+        Case("cfn-exec", env, "iam:CreateRole", "new-role", env, "allow", "boundary", "create a function role"),
+        Case("cfn-exec", env, "iam:PutRolePolicy", "new-role", env, "allow", "", "set a function role's policy"),
+        Case("bounded-role", env, "iam:PutRolePolicy", "new-role", env, "allow", "", "change an environment role"),
+        Case("deployer", env, "cloudformation:UpdateStack", "app-stack", env, "allow", "cfn-role", "deploy the app"),
+    ]
+    for principal in ("cfn-exec", "bounded-role"):
+        for persona in PERSONAS:
+            for action, context in PERSONA_ROLE_WRITES:
+                why = f"{action.split(':')[1]} on a persona role"
+                cases.append(Case(principal, env, action, persona, env, "deny", context, why))
+        for action in PERSONA_POLICY_WRITES:
+            why = f"{action.split(':')[1]} on a persona policy"
+            cases.append(Case(principal, env, action, "persona-policy", env, "deny", "", why))
+    for stack in ("bootstrap-stack", "personas-stack"):
+        for action in ("cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:CreateChangeSet"):
+            why = f"{action.split(':')[1]} on the account administrator's stack"
+            cases.append(Case("deployer", env, action, stack, env, "deny", "cfn-role", why))
     return cases
 
 
@@ -433,13 +491,15 @@ CASES_HEADER = """\
 # The access matrix: every row is one request and the decision it must get.
 # `make check-access` simulates each one against the rendered policies of infra/.
 # principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
-#   deployer, cfn-exec, ci, identity (who signs in, see the README) or outsider (any other
+#   deployer, cfn-exec, ci, bounded-role (any role created under the permissions boundary,
+#   whatever its own policies), identity (who signs in, see the README) or outsider (any other
 #   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
-#   deployer-role, artifact, devops-secret, a persona name (its role), or a full
-#   ARN - of resource_env.
+#   deployer-role, artifact, devops-secret, persona-policy, bootstrap-stack, personas-stack,
+#   app-stack, a persona name (its role), or a full ARN - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
-#   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>).
+#   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
+#   cfn-role (the stack operation hands CloudFormation the environment's execution role).
 # The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
 """
 TEAM_MARKER = "# team cases"
