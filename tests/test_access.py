@@ -425,3 +425,29 @@ def test_sabotage_pipeline_reaches_the_persona_roles(bake, node_modules):
         f"{n.name('dev', 'bounded')} iam:PutRolePolicy {persona_role('dev', 'software-developer')}:",
         f"{n.deployer_role('dev')} cloudformation:UpdateStack",
     )
+
+
+@pytest.mark.slow
+def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
+    # In one account only the guard's Denies keep a sandbox administrator's "full" in the sandbox.
+    result = bake(account_strategy="single_account")
+    takeover = {"DenyPersonaSetupChanges", "DenyIamWritesOutsideTheEnvironment", "DenyProjectPlatform"}
+
+    def drop_takeover_denies(statement):
+        if statement.get("Sid") in takeover:
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop_takeover_denies) == len(takeover)
+    plan = multienv_plan.build_plan(answers(account_strategy="single_account"))
+    n = plan.naming
+    admin = n.persona_role("sbx", "project-admin")
+    identity_admin = n.role_arn(plan.devops.id, n.name(personas.IDENTITY, "project-admin"))
+    assert_caught(
+        result.project,
+        f"{admin} iam:DetachRolePolicy",
+        f"{admin} iam:AttachRolePolicy",
+        f"{admin} s3:PutBucketPolicy",
+        f"{admin} iam:PutRolePolicy {identity_admin}:",
+    )

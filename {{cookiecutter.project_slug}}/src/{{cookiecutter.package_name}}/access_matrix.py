@@ -33,7 +33,9 @@ from .naming import DEVOPS
 from .persona_stacks import load_trust
 from .personas import (
     CASE_FIELDS,
+    IDENTITY,
     PERSONAS,
+    PROJECT_ADMIN,
     SAML_AUDIENCE,
     TEAM_MARKER,
     Case,
@@ -323,6 +325,11 @@ class World:
         arn = arn.replace("_*", "_0123456789abcdef")
         return arn, arn.split(":")[4]
 
+    @property
+    def identity_account(self) -> str:
+        """The account of the people-facing roles ``<slug>-identity-<persona>`` (``[personas]``)."""
+        return next(a.id for a in self.settings.accounts if a.key == self.trust.identity_account)
+
     def skip_reason(self, case: Case, where: str) -> str:
         """Why a case cannot be simulated under these settings ("" when it can)."""
         if case.principal != "identity" or self.trust.source == "account" or "mfa" in case.context.split(","):
@@ -353,6 +360,14 @@ class World:
             "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
             "persona-policy": (n.policy_arn(account, n.name(env.name, "persona-guard")), account),
+            # Named outside the scheme: nobody's, so no persona's.
+            "foreign-role": (n.role_arn(account, "shared-admin"), account),
+            "artifact-bucket": (f"arn:{p}:s3:::{n.artifact_bucket(devops)}", devops),
+            "identity-role": (
+                n.role_arn(self.identity_account, n.name(IDENTITY, PROJECT_ADMIN)),
+                self.identity_account,
+            ),
+            "oidc-provider": (f"arn:{p}:iam::{account}:oidc-provider/token.actions.githubusercontent.com", account),
             **{
                 f"{stack}-stack": (
                     f"arn:{p}:cloudformation:{region}:{account}:stack/{n.stack(env.name, stack)}/0123abcd",

@@ -258,6 +258,8 @@ def stack_parameters(
         "TrustedAccountRoot": trusted_account_root(trust, naming, accounts, account_id),
         "SamlAudience": SAML_AUDIENCE[naming.partition],
         "OtherEnvironmentResources": ",".join(other_environment_patterns(naming, other_envs)),
+        "PersonaSetupArns": ",".join(persona_setup_arns(naming, env, account_id)),
+        "PlatformResources": ",".join(platform_patterns(naming)),
     }
     for persona in PERSONAS:
         key = persona_key(persona)
@@ -303,6 +305,14 @@ def protected_arns(naming, env: str, account_id: str = "*") -> list[str]:
 def stack_arns(naming, env: str, stacks: Iterable[str]) -> list[str]:
     """ARN patterns of ``env``'s stacks named ``<slug>-<env>-<stack>``, in any account and region."""
     return [f"arn:{naming.partition}:cloudformation:*:*:stack/{naming.stack(env, stack)}/*" for stack in stacks]
+
+
+def platform_patterns(naming) -> list[str]:
+    """The DevOps and identity resources (``<slug>-devops-*``, ``<slug>-identity-*``), wherever they are.
+
+    Denied to every persona role: in a shared account they sit next to the environments.
+    """
+    return [f"arn:{naming.partition}:*:*:*:*{prefix}*" for prefix in (naming.devops_prefix(), naming.prefix(IDENTITY))]
 
 
 def persona_key(persona: str) -> str:
@@ -354,10 +364,26 @@ PROBES = (
     Probe("read logs", "logs:FilterLogEvents", "log-group", C.READ_LOGS, data=True),
     Probe("start a test", "lambda:InvokeFunction", "function", C.EXECUTE),
     Probe("create a role under the boundary", "iam:CreateRole", "new-role", C.CHANGE, context="boundary"),
-    Probe("create a role without the boundary", "iam:CreateRole", "new-role", C.ADMINISTER),
     Probe("change the deployer's trust", "iam:UpdateAssumeRolePolicy", "deployer-role", C.ADMINISTER),
     Probe("change the deployer's permissions", "iam:PutRolePolicy", "deployer-role", C.ADMINISTER),
     Probe("hand the deployer to a service", "iam:PassRole", "deployer-role", C.ADMINISTER),
+)
+# Denied to every persona, the Project Administrator included: the Guard policy keeps "full"
+# inside the environment, which is what holds where environments share an account.
+SELF = "self"  # the persona's own role
+GUARD_PROBES = (
+    Probe("shed the guard policy", "iam:DetachRolePolicy", SELF, C.ADMINISTER),
+    Probe("add to its own role's permissions", "iam:PutRolePolicy", SELF, C.ADMINISTER),
+    Probe("change its own role's trust", "iam:UpdateAssumeRolePolicy", SELF, C.ADMINISTER),
+    Probe("rewrite a persona policy", "iam:CreatePolicyVersion", "persona-policy", C.ADMINISTER),
+    Probe("create a role without the boundary", "iam:CreateRole", "new-role", C.ADMINISTER),
+    Probe("drop a role's boundary", "iam:DeleteRolePermissionsBoundary", "new-role", C.ADMINISTER),
+    Probe("grant a role outside the environment", "iam:AttachRolePolicy", "foreign-role", C.ADMINISTER),
+    Probe("create a role outside the environment", "iam:CreateRole", "foreign-role", C.ADMINISTER, context="boundary"),
+    Probe("change the artifact bucket's policy", "s3:PutBucketPolicy", "artifact-bucket", C.ADMINISTER),
+    Probe("change an identity role's permissions", "iam:PutRolePolicy", "identity-role", C.ADMINISTER),
+    Probe("change an identity role's trust", "iam:UpdateAssumeRolePolicy", "identity-role", C.ADMINISTER),
+    Probe("create an OIDC provider", "iam:CreateOpenIDConnectProvider", "oidc-provider", C.ADMINISTER),
 )
 CROSS_ENVIRONMENT_PROBES = (
     Probe("write another environment", "lambda:UpdateFunctionCode", "function", C.ADMINISTER),
@@ -416,6 +442,10 @@ def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
                 cases.append(
                     Case(persona, env, probe.action, probe.resource, env, _expect(allowed), context, probe.why)
                 )
+            for probe in GUARD_PROBES:
+                context = ",".join(filter(None, [mfa, probe.context]))
+                resource = persona if probe.resource == SELF else probe.resource
+                cases.append(Case(persona, env, probe.action, resource, env, "deny", context, probe.why))
             for other, _ in envs:
                 if other == env:
                     continue
@@ -496,7 +526,9 @@ CASES_HEADER = """\
 #   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
 #   deployer-role, artifact, devops-secret, persona-policy, bootstrap-stack, personas-stack,
-#   app-stack, a persona name (its role), or a full ARN - of resource_env.
+#   app-stack, foreign-role (a role outside the naming scheme), artifact-bucket, identity-role
+#   (<slug>-identity-project-admin), oidc-provider, a persona name (its role), or a full ARN
+#   - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
 #   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
 #   cfn-role (the stack operation hands CloudFormation the environment's execution role).
