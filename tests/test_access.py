@@ -451,3 +451,29 @@ def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
         f"{admin} s3:PutBucketPolicy",
         f"{admin} iam:PutRolePolicy {identity_admin}:",
     )
+
+
+@pytest.mark.slow
+def test_sabotage_no_data_deny_misses_a_read(bake, node_modules):
+    # With an Allow on every one of these reads, only the no-data Deny keeps production's data out.
+    result = bake()
+    personas_yaml = result.project / "infra" / "personas.yaml"
+    reads = [probe.action for probe in personas.NO_DATA_PROBES]
+
+    def allow_the_reads(statement):
+        if statement.get("Sid") == "ListEverywhere":
+            statement["Action"] = [*statement["Action"], *reads]
+            return True
+        return False
+
+    assert edit_statements(personas_yaml, allow_the_reads) == 1
+    assert check_access(result.project).returncode == 0
+
+    def deny_as_before(statement):  # the Deny without the reads added to it
+        if statement.get("Sid") == "DenyDataReads":
+            statement["Action"] = [a for a in statement["Action"] if a not in reads]
+            return True
+        return False
+
+    assert edit_statements(personas_yaml, deny_as_before) == 1
+    assert_caught(result.project, *(f"prd-devops-engineer {action} " for action in reads))

@@ -51,7 +51,7 @@ from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
-FLAGS = ("mfa", "boundary", "tagged", "cfn-role")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public")
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
 # ignores those keys), so artifact and secret decryption is left to the policy contract tests.
 # The people-facing roles (identity account, Identity Center) and the outsider (any other
@@ -360,6 +360,15 @@ class World:
             "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
             "persona-policy": (n.policy_arn(account, n.name(env.name, "persona-guard")), account),
+            "parameter": (f"arn:{p}:ssm:{region}:{account}:parameter{n.ssm_parameter(env.name, 'app')}", account),
+            "table-stream": (
+                f"arn:{p}:dynamodb:{region}:{account}:table/{n.name(env.name, 'data')}/stream/2026-01-01T00:00:00.000",
+                account,
+            ),
+            "execution": (f"arn:{p}:states:{region}:{account}:execution:{n.name(env.name, 'flow')}:run-1", account),
+            "stream": (f"arn:{p}:kinesis:{region}:{account}:stream/{n.name(env.name, 'events')}", account),
+            "workgroup": (f"arn:{p}:athena:{region}:{account}:workgroup/{n.name(env.name, 'queries')}", account),
+            "any": ("*", account),
             # Named outside the scheme: nobody's, so no persona's.
             "foreign-role": (n.role_arn(account, "shared-admin"), account),
             "artifact-bucket": (f"arn:{p}:s3:::{n.artifact_bucket(devops)}", devops),
@@ -423,6 +432,9 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     }
     if "tagged" in flags:
         context["aws:ResourceTag/env"] = case.resource_env
+    if "public" in flags:
+        context["lambda:FunctionUrlAuthType"] = "NONE"
+        context["lambda:Principal"] = "*"
     if "cfn-role" in flags:
         n = world.settings.naming
         env = world.env(case.principal_env, where)

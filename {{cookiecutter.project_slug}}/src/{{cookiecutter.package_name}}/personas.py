@@ -368,6 +368,18 @@ PROBES = (
     Probe("change the deployer's permissions", "iam:PutRolePolicy", "deployer-role", C.ADMINISTER),
     Probe("hand the deployer to a service", "iam:PassRole", "deployer-role", C.ADMINISTER),
 )
+# Data reads only the no-data Deny refuses where some later Allow grants them: every persona
+# whose access says "no data" must be refused each, whatever else it carries.
+NO_DATA_PROBES = (
+    Probe("read a parameter's history", "ssm:GetParameterHistory", "parameter", C.READ_DATA, data=True),
+    Probe("read a table's stream", "dynamodb:GetRecords", "table-stream", C.READ_DATA, data=True),
+    Probe("read an execution's history", "states:GetExecutionHistory", "execution", C.EXECUTE, data=True),
+    Probe("read an execution's input", "states:DescribeExecution", "execution", C.EXECUTE, data=True),
+    Probe("read a log query's results", "logs:GetQueryResults", "any", C.READ_LOGS, data=True),
+    Probe("read a stream's records", "kinesis:GetRecords", "stream", C.READ_DATA, data=True),
+    Probe("read a query's results", "athena:GetQueryResults", "workgroup", C.READ_DATA, data=True),
+)
+
 # Denied to every persona, the Project Administrator included: the Guard policy keeps "full"
 # inside the environment, which is what holds where environments share an account.
 SELF = "self"  # the persona's own role
@@ -442,6 +454,10 @@ def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
                 cases.append(
                     Case(persona, env, probe.action, probe.resource, env, _expect(allowed), context, probe.why)
                 )
+            if g.access.no_data:
+                for probe in NO_DATA_PROBES:
+                    context = ",".join(filter(None, [mfa, probe.context]))
+                    cases.append(Case(persona, env, probe.action, probe.resource, env, "deny", context, probe.why))
             for probe in GUARD_PROBES:
                 context = ",".join(filter(None, [mfa, probe.context]))
                 resource = persona if probe.resource == SELF else probe.resource
@@ -498,6 +514,15 @@ def pipeline_cases(env: str) -> list[Case]:
         Case("deployer", env, "cloudformation:UpdateStack", "app-stack", env, "allow", "cfn-role", "deploy the app"),
     ]
     for principal in ("cfn-exec", "bounded-role"):
+        cases += [
+            Case(principal, env, "lambda:CreateFunctionUrlConfig", "function", env, "allow", "", "a signed-only URL"),
+            Case(principal, env, "lambda:CreateFunctionUrlConfig", "function", env, "deny", "public", "a public URL"),
+            Case(
+                principal, env, "lambda:UpdateFunctionUrlConfig", "function", env, "deny", "public", "make a URL public"
+            ),
+            Case(principal, env, "lambda:AddPermission", "function", env, "allow", "", "let a service invoke"),
+            Case(principal, env, "lambda:AddPermission", "function", env, "deny", "public", "let everyone invoke"),
+        ]
         for persona in PERSONAS:
             for action, context in PERSONA_ROLE_WRITES:
                 why = f"{action.split(':')[1]} on a persona role"
@@ -527,11 +552,13 @@ CASES_HEADER = """\
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
 #   deployer-role, artifact, devops-secret, persona-policy, bootstrap-stack, personas-stack,
 #   app-stack, foreign-role (a role outside the naming scheme), artifact-bucket, identity-role
-#   (<slug>-identity-project-admin), oidc-provider, a persona name (its role), or a full ARN
+#   (<slug>-identity-project-admin), oidc-provider, parameter, table-stream, execution, stream,
+#   workgroup, any (*), a persona name (its role), or a full ARN
 #   - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
 #   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
-#   cfn-role (the stack operation hands CloudFormation the environment's execution role).
+#   cfn-role (the stack operation hands CloudFormation the environment's execution role),
+#   public (a function URL without auth, a permission for principal *).
 # The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
 """
 TEAM_MARKER = "# team cases"
