@@ -396,6 +396,8 @@ GUARD_PROBES = (
     Probe("change an identity role's permissions", "iam:PutRolePolicy", "identity-role", C.ADMINISTER),
     Probe("change an identity role's trust", "iam:UpdateAssumeRolePolicy", "identity-role", C.ADMINISTER),
     Probe("create an OIDC provider", "iam:CreateOpenIDConnectProvider", "oidc-provider", C.ADMINISTER),
+    Probe("make a function URL public", "lambda:CreateFunctionUrlConfig", "function", C.ADMINISTER, context="public"),
+    Probe("let everyone invoke a function", "lambda:AddPermission", "function", C.ADMINISTER, context="public"),
 )
 CROSS_ENVIRONMENT_PROBES = (
     Probe("write another environment", "lambda:UpdateFunctionCode", "function", C.ADMINISTER),
