@@ -390,3 +390,90 @@ def test_parliament_finding_fails_the_check(bake, node_modules):
     run = check_access(result.project)
     assert run.returncode != 0
     assert re.search(r"FAIL parliament: \S+-persona-read-data: MEDIUM RESOURCE_MISMATCH", run.stdout), run.stdout
+
+
+@pytest.mark.slow
+def test_sabotage_pipeline_reaches_the_persona_roles(bake, node_modules):
+    # Persona roles share the environment's prefix: only the boundary's and the execution
+    # role's Denies keep the pipeline, and roles created under the boundary, off them.
+    result = bake()
+    bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
+
+    def platform_roles_only(statement):  # the Deny as it was: the Deployer and execution roles alone
+        if statement.get("Sid") == "PlatformRolesAreReadOnly":
+            statement["Resource"] = [
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${DeployerRoleName}"},
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${CfnExecutionRoleName}"},
+            ]
+            return True
+        if statement.get("Sid") in ("NeverThePlatformRoles", "PlatformStacksAreTheAdministrators"):
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(bootstrap, platform_roles_only) == 3
+    plan = multienv_plan.build_plan(answers())
+    n = plan.naming
+
+    def persona_role(env, persona):
+        return n.role_arn(plan.environment(env).account.id, n.persona_role(env, persona))
+
+    assert_caught(
+        result.project,
+        f"{n.cfn_execution_role('prd')} iam:PutRolePolicy {persona_role('prd', 'project-admin')}:",
+        f"{n.cfn_execution_role('prd')} iam:CreateRole {persona_role('prd', 'qa-engineer')}:",
+        f"{n.name('dev', 'bounded')} iam:PutRolePolicy {persona_role('dev', 'software-developer')}:",
+        f"{n.deployer_role('dev')} cloudformation:UpdateStack",
+    )
+
+
+@pytest.mark.slow
+def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
+    # In one account only the guard's Denies keep a sandbox administrator's "full" in the sandbox.
+    result = bake(account_strategy="single_account")
+    takeover = {"DenyPersonaSetupChanges", "DenyIamWritesOutsideTheEnvironment", "DenyProjectPlatform"}
+
+    def drop_takeover_denies(statement):
+        if statement.get("Sid") in takeover:
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop_takeover_denies) == len(takeover)
+    plan = multienv_plan.build_plan(answers(account_strategy="single_account"))
+    n = plan.naming
+    admin = n.persona_role("sbx", "project-admin")
+    identity_admin = n.role_arn(plan.devops.id, n.name(personas.IDENTITY, "project-admin"))
+    assert_caught(
+        result.project,
+        f"{admin} iam:DetachRolePolicy",
+        f"{admin} iam:AttachRolePolicy",
+        f"{admin} s3:PutBucketPolicy",
+        f"{admin} iam:PutRolePolicy {identity_admin}:",
+    )
+
+
+@pytest.mark.slow
+def test_sabotage_no_data_deny_misses_a_read(bake, node_modules):
+    # With an Allow on every one of these reads, only the no-data Deny keeps production's data out.
+    result = bake()
+    personas_yaml = result.project / "infra" / "personas.yaml"
+    reads = [probe.action for probe in personas.NO_DATA_PROBES]
+
+    def allow_the_reads(statement):
+        if statement.get("Sid") == "ListEverywhere":
+            statement["Action"] = [*statement["Action"], *reads]
+            return True
+        return False
+
+    assert edit_statements(personas_yaml, allow_the_reads) == 1
+    assert check_access(result.project).returncode == 0
+
+    def deny_as_before(statement):  # the Deny without the reads added to it
+        if statement.get("Sid") == "DenyDataReads":
+            statement["Action"] = [a for a in statement["Action"] if a not in reads]
+            return True
+        return False
+
+    assert edit_statements(personas_yaml, deny_as_before) == 1
+    assert_caught(result.project, *(f"prd-devops-engineer {action} " for action in reads))

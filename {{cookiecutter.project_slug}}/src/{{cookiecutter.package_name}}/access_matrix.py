@@ -33,7 +33,9 @@ from .naming import DEVOPS
 from .persona_stacks import load_trust
 from .personas import (
     CASE_FIELDS,
+    IDENTITY,
     PERSONAS,
+    PROJECT_ADMIN,
     SAML_AUDIENCE,
     TEAM_MARKER,
     Case,
@@ -44,12 +46,12 @@ from .personas import (
     trusted_principal,
 )
 from .settings import Settings, load_settings
-from .stacks import stack_specs
+from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
 
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
-FLAGS = ("mfa", "boundary", "tagged")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public")
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
 # ignores those keys), so artifact and secret decryption is left to the policy contract tests.
 # The people-facing roles (identity account, Identity Center) and the outsider (any other
@@ -59,6 +61,13 @@ OUTSIDER = "outsider"
 OUTSIDE_IDENTITY_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "OutsideIdentity", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+}
+# Any role created under an environment's permissions boundary, with any identity policy:
+# the boundary alone must keep it in its place.
+BOUNDED_ROLE = "bounded-role"
+BOUNDED_ROLE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AnyIdentityPolicy", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
 
 
@@ -293,6 +302,8 @@ class World:
             return n.role_arn(env.account.id, n.cfn_execution_role(env.name)), env.account.id
         if case.principal == "ci":
             return n.role_arn(devops, n.ci_role(env.name)), devops
+        if case.principal == BOUNDED_ROLE:
+            return n.role_arn(env.account.id, n.name(env.name, "bounded")), env.account.id
         if case.principal == "identity":
             return self.identity(case, where)
         if case.principal == "outsider":
@@ -300,8 +311,8 @@ class World:
         if case.principal.startswith("arn:"):
             return case.principal, case.principal.split(":")[4]
         raise AccessError(
-            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, identity, outsider"
-            " or an ARN"
+            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, bounded-role,"
+            " identity, outsider or an ARN"
         )
 
     def identity(self, case: Case, where: str) -> tuple[str, str]:
@@ -313,6 +324,11 @@ class World:
         arn = pattern.replace("/*AWSReservedSSO_", f"/{self.settings.region}/AWSReservedSSO_")
         arn = arn.replace("_*", "_0123456789abcdef")
         return arn, arn.split(":")[4]
+
+    @property
+    def identity_account(self) -> str:
+        """The account of the people-facing roles ``<slug>-identity-<persona>`` (``[personas]``)."""
+        return next(a.id for a in self.settings.accounts if a.key == self.trust.identity_account)
 
     def skip_reason(self, case: Case, where: str) -> str:
         """Why a case cannot be simulated under these settings ("" when it can)."""
@@ -343,6 +359,31 @@ class World:
             "log-group": (f"arn:{p}:logs:{region}:{account}:log-group:{n.log_group(env.name)}", account),
             "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
+            "persona-policy": (n.policy_arn(account, n.name(env.name, "persona-guard")), account),
+            "parameter": (f"arn:{p}:ssm:{region}:{account}:parameter{n.ssm_parameter(env.name, 'app')}", account),
+            "table-stream": (
+                f"arn:{p}:dynamodb:{region}:{account}:table/{n.name(env.name, 'data')}/stream/2026-01-01T00:00:00.000",
+                account,
+            ),
+            "execution": (f"arn:{p}:states:{region}:{account}:execution:{n.name(env.name, 'flow')}:run-1", account),
+            "stream": (f"arn:{p}:kinesis:{region}:{account}:stream/{n.name(env.name, 'events')}", account),
+            "workgroup": (f"arn:{p}:athena:{region}:{account}:workgroup/{n.name(env.name, 'queries')}", account),
+            "any": ("*", account),
+            # Named outside the scheme: nobody's, so no persona's.
+            "foreign-role": (n.role_arn(account, "shared-admin"), account),
+            "artifact-bucket": (f"arn:{p}:s3:::{n.artifact_bucket(devops)}", devops),
+            "identity-role": (
+                n.role_arn(self.identity_account, n.name(IDENTITY, PROJECT_ADMIN)),
+                self.identity_account,
+            ),
+            "oidc-provider": (f"arn:{p}:iam::{account}:oidc-provider/token.actions.githubusercontent.com", account),
+            **{
+                f"{stack}-stack": (
+                    f"arn:{p}:cloudformation:{region}:{account}:stack/{n.stack(env.name, stack)}/0123abcd",
+                    account,
+                )
+                for stack in (BOOTSTRAP_STACK, PERSONAS_STACK, APP_STACK)
+            },
             "artifact": (
                 f"arn:{p}:s3:::{n.artifact_bucket(devops)}/{n.artifact_key(env.name, '0' * 64)}",
                 devops,
@@ -391,6 +432,13 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     }
     if "tagged" in flags:
         context["aws:ResourceTag/env"] = case.resource_env
+    if "public" in flags:
+        context["lambda:FunctionUrlAuthType"] = "NONE"
+        context["lambda:Principal"] = "*"
+    if "cfn-role" in flags:
+        n = world.settings.naming
+        env = world.env(case.principal_env, where)
+        context["cloudformation:RoleArn"] = n.role_arn(env.account.id, n.cfn_execution_role(env.name))
     if "boundary" in flags:
         n = world.settings.naming
         env = world.env(case.resource_env, where)
@@ -404,6 +452,16 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     elif case.principal in ("identity", "outsider"):
         identity = [{"name": "outside-identity", "policy": OUTSIDE_IDENTITY_POLICY}]
         boundary = None
+    elif case.principal == BOUNDED_ROLE:
+        identity = [{"name": "any-identity-policy", "policy": BOUNDED_ROLE_POLICY}]
+        n = world.settings.naming
+        env = world.env(case.principal_env, where)
+        deployer = policies.roles.get(n.role_arn(env.account.id, n.deployer_role(env.name)))
+        if deployer is None or deployer.boundary is None:
+            raise AccessError(
+                f"{where}: {env.name} has no Deployer Role whose permissions boundary caps {BOUNDED_ROLE}"
+            )
+        boundary = deployer.boundary
     else:
         role = policies.roles.get(principal)
         identity = [{"name": name, "policy": doc} for name, doc in role.policies] if role else []

@@ -64,6 +64,10 @@ class Naming:
         """What every resource of ``env`` starts with; the trailing hyphen keeps ``dev`` off ``dev2``."""
         return f"{self.slug}-{env}-"
 
+    def devops_prefix(self) -> str:
+        """What every resource of the DevOps account starts with."""
+        return self.prefix(DEVOPS)
+
     # --- roles and policies -------------------------------------------------
     def deployer_role(self, env: str) -> str:
         return self.name(env, DEPLOYER)

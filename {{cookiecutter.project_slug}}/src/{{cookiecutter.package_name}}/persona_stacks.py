@@ -13,10 +13,9 @@ from pathlib import Path
 from .naming import PERSONAS as PERSONA_NAMES
 from .personas import Trust, parse_trust, persona_key, stack_parameters
 from .settings import Settings
-from .stacks import INFRA, StackSpec
+from .stacks import INFRA, PERSONAS_STACK, StackSpec
 
 PERSONAS_TEMPLATE = f"{INFRA}/personas.yaml"
-PERSONAS_STACK = "personas"
 PERSONAS = "personas"  # stack kind
 
 

@@ -258,6 +258,8 @@ def stack_parameters(
         "TrustedAccountRoot": trusted_account_root(trust, naming, accounts, account_id),
         "SamlAudience": SAML_AUDIENCE[naming.partition],
         "OtherEnvironmentResources": ",".join(other_environment_patterns(naming, other_envs)),
+        "PersonaSetupArns": ",".join(persona_setup_arns(naming, env, account_id)),
+        "PlatformResources": ",".join(platform_patterns(naming)),
     }
     for persona in PERSONAS:
         key = persona_key(persona)
@@ -272,18 +274,45 @@ def stack_parameters(
     return params
 
 
-def protected_arns(naming, env: str, account_id: str) -> list[str]:
-    """What only the Project Administrator may change: the platform roles, the boundary, the persona setup."""
-    roles = [
-        naming.deployer_role(env),
-        naming.cfn_execution_role(env),
-        *(naming.persona_role(env, p) for p in PERSONAS),
-    ]
+def persona_setup_arns(naming, env: str, account_id: str = "*") -> list[str]:
+    """The persona roles, the persona policies and the permissions boundary of ``env``.
+
+    No persona may change them, the Project Administrator included (the Guard policy), and no
+    role under the boundary either: the account's administrator deploys them
+    (``deploy bootstrap-env``, ``deploy personas``). ``*`` as the account keeps the patterns
+    valid in every account a StackSet rolls the bootstrap out to.
+    """
     return [
-        *(naming.role_arn(account_id, role) for role in roles),
+        *(naming.role_arn(account_id, naming.persona_role(env, p)) for p in PERSONAS),
         naming.policy_arn(account_id, naming.boundary_policy(env)),
         naming.policy_arn(account_id, policy_name(naming, env, "*")),
     ]
+
+
+def protected_arns(naming, env: str, account_id: str = "*") -> list[str]:
+    """What only the Project Administrator may change: the platform roles, the boundary, the persona setup.
+
+    The permissions boundary and the execution role's policy deny every change to all of these
+    (creating them included), so nothing the pipeline deploys can touch them.
+    """
+    return [
+        naming.role_arn(account_id, naming.deployer_role(env)),
+        naming.role_arn(account_id, naming.cfn_execution_role(env)),
+        *persona_setup_arns(naming, env, account_id),
+    ]
+
+
+def stack_arns(naming, env: str, stacks: Iterable[str]) -> list[str]:
+    """ARN patterns of ``env``'s stacks named ``<slug>-<env>-<stack>``, in any account and region."""
+    return [f"arn:{naming.partition}:cloudformation:*:*:stack/{naming.stack(env, stack)}/*" for stack in stacks]
+
+
+def platform_patterns(naming) -> list[str]:
+    """The DevOps and identity resources (``<slug>-devops-*``, ``<slug>-identity-*``), wherever they are.
+
+    Denied to every persona role: in a shared account they sit next to the environments.
+    """
+    return [f"arn:{naming.partition}:*:*:*:*{prefix}*" for prefix in (naming.devops_prefix(), naming.prefix(IDENTITY))]
 
 
 def persona_key(persona: str) -> str:
@@ -335,10 +364,40 @@ PROBES = (
     Probe("read logs", "logs:FilterLogEvents", "log-group", C.READ_LOGS, data=True),
     Probe("start a test", "lambda:InvokeFunction", "function", C.EXECUTE),
     Probe("create a role under the boundary", "iam:CreateRole", "new-role", C.CHANGE, context="boundary"),
-    Probe("create a role without the boundary", "iam:CreateRole", "new-role", C.ADMINISTER),
     Probe("change the deployer's trust", "iam:UpdateAssumeRolePolicy", "deployer-role", C.ADMINISTER),
     Probe("change the deployer's permissions", "iam:PutRolePolicy", "deployer-role", C.ADMINISTER),
     Probe("hand the deployer to a service", "iam:PassRole", "deployer-role", C.ADMINISTER),
+)
+# Data reads only the no-data Deny refuses where some later Allow grants them: every persona
+# whose access says "no data" must be refused each, whatever else it carries.
+NO_DATA_PROBES = (
+    Probe("read a parameter's history", "ssm:GetParameterHistory", "parameter", C.READ_DATA, data=True),
+    Probe("read a table's stream", "dynamodb:GetRecords", "table-stream", C.READ_DATA, data=True),
+    Probe("read an execution's history", "states:GetExecutionHistory", "execution", C.EXECUTE, data=True),
+    Probe("read an execution's input", "states:DescribeExecution", "execution", C.EXECUTE, data=True),
+    Probe("read a log query's results", "logs:GetQueryResults", "any", C.READ_LOGS, data=True),
+    Probe("read a stream's records", "kinesis:GetRecords", "stream", C.READ_DATA, data=True),
+    Probe("read a query's results", "athena:GetQueryResults", "workgroup", C.READ_DATA, data=True),
+)
+
+# Denied to every persona, the Project Administrator included: the Guard policy keeps "full"
+# inside the environment, which is what holds where environments share an account.
+SELF = "self"  # the persona's own role
+GUARD_PROBES = (
+    Probe("shed the guard policy", "iam:DetachRolePolicy", SELF, C.ADMINISTER),
+    Probe("add to its own role's permissions", "iam:PutRolePolicy", SELF, C.ADMINISTER),
+    Probe("change its own role's trust", "iam:UpdateAssumeRolePolicy", SELF, C.ADMINISTER),
+    Probe("rewrite a persona policy", "iam:CreatePolicyVersion", "persona-policy", C.ADMINISTER),
+    Probe("create a role without the boundary", "iam:CreateRole", "new-role", C.ADMINISTER),
+    Probe("drop a role's boundary", "iam:DeleteRolePermissionsBoundary", "new-role", C.ADMINISTER),
+    Probe("grant a role outside the environment", "iam:AttachRolePolicy", "foreign-role", C.ADMINISTER),
+    Probe("create a role outside the environment", "iam:CreateRole", "foreign-role", C.ADMINISTER, context="boundary"),
+    Probe("change the artifact bucket's policy", "s3:PutBucketPolicy", "artifact-bucket", C.ADMINISTER),
+    Probe("change an identity role's permissions", "iam:PutRolePolicy", "identity-role", C.ADMINISTER),
+    Probe("change an identity role's trust", "iam:UpdateAssumeRolePolicy", "identity-role", C.ADMINISTER),
+    Probe("create an OIDC provider", "iam:CreateOpenIDConnectProvider", "oidc-provider", C.ADMINISTER),
+    Probe("make a function URL public", "lambda:CreateFunctionUrlConfig", "function", C.ADMINISTER, context="public"),
+    Probe("let everyone invoke a function", "lambda:AddPermission", "function", C.ADMINISTER, context="public"),
 )
 CROSS_ENVIRONMENT_PROBES = (
     Probe("write another environment", "lambda:UpdateFunctionCode", "function", C.ADMINISTER),
@@ -397,6 +456,14 @@ def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
                 cases.append(
                     Case(persona, env, probe.action, probe.resource, env, _expect(allowed), context, probe.why)
                 )
+            if g.access.no_data:
+                for probe in NO_DATA_PROBES:
+                    context = ",".join(filter(None, [mfa, probe.context]))
+                    cases.append(Case(persona, env, probe.action, probe.resource, env, "deny", context, probe.why))
+            for probe in GUARD_PROBES:
+                context = ",".join(filter(None, [mfa, probe.context]))
+                resource = persona if probe.resource == SELF else probe.resource
+                cases.append(Case(persona, env, probe.action, resource, env, "deny", context, probe.why))
             for other, _ in envs:
                 if other == env:
                     continue
@@ -421,6 +488,54 @@ def platform_cases(env_names: Iterable[str]) -> list[Case]:
         cases.append(
             Case("outsider", env, "sts:AssumeRole", "deployer-role", env, "deny", "", "assume as another DevOps role")
         )
+        cases += pipeline_cases(env)
+    return cases
+
+
+# What the pipeline (the execution role, a role created under the boundary) must never do to
+# the persona roles: each write, on every persona's role name, existing or not.
+PERSONA_ROLE_WRITES = (
+    ("iam:PutRolePolicy", ""),
+    ("iam:AttachRolePolicy", ""),
+    ("iam:DetachRolePolicy", ""),
+    ("iam:UpdateAssumeRolePolicy", ""),
+    ("iam:UpdateRole", ""),
+    ("iam:DeleteRole", ""),
+    ("iam:CreateRole", "boundary"),
+)
+PERSONA_POLICY_WRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy")
+
+
+def pipeline_cases(env: str) -> list[Case]:
+    """The execution role, a role under the boundary and the Deployer Role against the persona setup."""
+    cases = [
+        # What they must still do: the environment's own roles, under the boundary.
+        Case("cfn-exec", env, "iam:CreateRole", "new-role", env, "allow", "boundary", "create a function role"),
+        Case("cfn-exec", env, "iam:PutRolePolicy", "new-role", env, "allow", "", "set a function role's policy"),
+        Case("bounded-role", env, "iam:PutRolePolicy", "new-role", env, "allow", "", "change an environment role"),
+        Case("deployer", env, "cloudformation:UpdateStack", "app-stack", env, "allow", "cfn-role", "deploy the app"),
+    ]
+    for principal in ("cfn-exec", "bounded-role"):
+        cases += [
+            Case(principal, env, "lambda:CreateFunctionUrlConfig", "function", env, "allow", "", "a signed-only URL"),
+            Case(principal, env, "lambda:CreateFunctionUrlConfig", "function", env, "deny", "public", "a public URL"),
+            Case(
+                principal, env, "lambda:UpdateFunctionUrlConfig", "function", env, "deny", "public", "make a URL public"
+            ),
+            Case(principal, env, "lambda:AddPermission", "function", env, "allow", "", "let a service invoke"),
+            Case(principal, env, "lambda:AddPermission", "function", env, "deny", "public", "let everyone invoke"),
+        ]
+        for persona in PERSONAS:
+            for action, context in PERSONA_ROLE_WRITES:
+                why = f"{action.split(':')[1]} on a persona role"
+                cases.append(Case(principal, env, action, persona, env, "deny", context, why))
+        for action in PERSONA_POLICY_WRITES:
+            why = f"{action.split(':')[1]} on a persona policy"
+            cases.append(Case(principal, env, action, "persona-policy", env, "deny", "", why))
+    for stack in ("bootstrap-stack", "personas-stack"):
+        for action in ("cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:CreateChangeSet"):
+            why = f"{action.split(':')[1]} on the account administrator's stack"
+            cases.append(Case("deployer", env, action, stack, env, "deny", "cfn-role", why))
     return cases
 
 
@@ -433,13 +548,19 @@ CASES_HEADER = """\
 # The access matrix: every row is one request and the decision it must get.
 # `make check-access` simulates each one against the rendered policies of infra/.
 # principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
-#   deployer, cfn-exec, ci, identity (who signs in, see the README) or outsider (any other
+#   deployer, cfn-exec, ci, bounded-role (any role created under the permissions boundary,
+#   whatever its own policies), identity (who signs in, see the README) or outsider (any other
 #   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
-#   deployer-role, artifact, devops-secret, a persona name (its role), or a full
-#   ARN - of resource_env.
+#   deployer-role, artifact, devops-secret, persona-policy, bootstrap-stack, personas-stack,
+#   app-stack, foreign-role (a role outside the naming scheme), artifact-bucket, identity-role
+#   (<slug>-identity-project-admin), oidc-provider, parameter, table-stream, execution, stream,
+#   workgroup, any (*), a persona name (its role), or a full ARN
+#   - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
-#   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>).
+#   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
+#   cfn-role (the stack operation hands CloudFormation the environment's execution role),
+#   public (a function URL without auth, a permission for principal *).
 # The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
 """
 TEAM_MARKER = "# team cases"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .naming import DEVOPS as DEVOPS_ENV
+from .personas import protected_arns, stack_arns
 from .settings import Settings
 
 INFRA = "infra"
@@ -24,7 +25,10 @@ STACKSET_TEMPLATE = f"{INFRA}/stacksets/workload-bootstrap-stackset.yaml"
 
 DEVOPS_STACK = "platform"
 BOOTSTRAP_STACK = "bootstrap"
+PERSONAS_STACK = "personas"
 APP_STACK = "app"
+# The stacks the account's administrator deploys: the Deployer Role may not change them.
+PLATFORM_STACKS = (BOOTSTRAP_STACK, PERSONAS_STACK)
 
 # Stack kinds, in the order a first deployment creates them.
 DEVOPS = "devops"
@@ -106,6 +110,8 @@ def bootstrap_spec(settings: Settings, env_name: str) -> StackSpec:
             "ArtifactPrefix": naming.artifact_prefix(env.name),
             "EcrRepositoryName": naming.ecr_repository(),
             "SecretPrefix": naming.secret_name(env.name, ""),
+            "ProtectedArns": ",".join(protected_arns(naming, env.name)),
+            "PlatformStackArns": ",".join(stack_arns(naming, env.name, PLATFORM_STACKS)),
         },
     )
 
