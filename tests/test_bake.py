@@ -156,3 +156,49 @@ def test_the_deploy_lock_and_the_dev_pins_agree_on_boto3():
     dev = (TEMPLATE / "requirements-dev.txt").read_text()
     pin = next(line for line in dev.splitlines() if line.startswith("boto3=="))
     assert f"{pin} \\" in deploy.splitlines()
+
+
+BOUNDARY_PROBE = """
+import json, re, sys
+sys.path.insert(0, "src")
+from {package} import cfn, settings, stacks
+current = settings.load_settings()
+def size(document):
+    return len(re.sub(r"\\s", "", json.dumps(document)))
+print(max(
+    size(cfn.render(stacks.bootstrap_spec(current, env.name))["Resources"]["PermissionsBoundary"]["Properties"]["PolicyDocument"])
+    for env in current.environments
+))
+"""
+BOUNDARY_SHAPES = {
+    "defaults": {},
+    "five-longer-names-long-region": {
+        "project_slug": "a" * 12,
+        "package_name": "app",
+        "environments": "devaaaaa:development,tstaaaaa:testing,qaaaaaaa:qa,uataaaaa:staging,prdaaaaa:production",
+        "aws_region": "ap-southeast-4",
+    },
+    "six-near-the-limit": {"environments": "sbx,dev,qa,uatstg:staging,perf:testing,prd"},
+    "gov-cloud-mixed-names": {"environments": "sbx,dev,qa,uat:staging,prd", "aws_region": "us-gov-west-1"},
+    "shared-account-two": {"environments": "development,production", "account_strategy": "single_account"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", BOUNDARY_SHAPES.values(), ids=BOUNDARY_SHAPES.keys())
+def test_the_boundary_size_estimate_matches_the_rendered_boundary(bake, shape):
+    """The plan refuses answers whose boundary would pass AWS's limit; its estimate must track the template."""
+    result = bake(**shape)
+    assert result.exit_code == 0, result.exception
+    answers = {**multienv_plan.answers_of(result.result.context), **shape}
+    p = multienv_plan.build_plan(answers)
+    estimate = multienv_plan.boundary_size_estimate(p.project_slug, p.env_names, p.region)
+    probe = subprocess.run(
+        [sys.executable, "-c", BOUNDARY_PROBE.replace("{package}", p.package_name)],
+        cwd=result.project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    actual = int(probe.stdout)
+    assert actual <= estimate <= actual + 60, (actual, estimate)
