@@ -17,7 +17,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import keyword
+import posixpath
 import re
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -575,6 +577,25 @@ def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
     for line in lines:
         print(line, file=stderr)
     return 1 if lines else 0
+
+
+def pre_gen_shell(answers: Mapping[str, object]) -> str:
+    """The body of the pre-gen hook: print the ERROR lines to stderr and fail, or succeed."""
+    lines = error_lines(answers)
+    if not lines:
+        return "exit 0"
+    return "printf '%s\\n' " + " ".join(shlex.quote(line) for line in lines) + " >&2\nexit 1"
+
+
+def post_gen_shell(plan: Plan) -> str:
+    """The body of the post-gen hook: write each per-environment file, byte for byte."""
+    commands = ["set -eu"]
+    for name, text in per_environment_contents(plan).items():
+        folder = posixpath.dirname(name)
+        if folder:
+            commands.append(f"mkdir -p {shlex.quote(folder)}")
+        commands.append(f"printf '%s' {shlex.quote(text)} > {shlex.quote(name)}")
+    return "\n".join(commands)
 
 
 def per_environment_files() -> list[str]:

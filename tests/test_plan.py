@@ -196,3 +196,24 @@ def test_toml_values_round_trip(value, literal):
 
     assert multienv_plan.toml_value(value) == literal
     assert tomllib.loads(f"v = {literal}")["v"] == value
+
+
+def test_the_hook_scripts_reproduce_any_text_byte_for_byte(tmp_path, monkeypatch):
+    """The post-gen hook writes files through the shell: quotes, $, backticks and newlines survive."""
+    import subprocess
+
+    tricky = {"config/a.toml": 'it\'s $HOME `id` \\ "x"\n\nno newline at the end', "b/c/d.txt": "-n\n"}
+    monkeypatch.setattr(multienv_plan, "per_environment_contents", lambda plan: tricky)
+    script = multienv_plan.post_gen_shell(plan())
+    subprocess.run(["sh", "-c", script], cwd=tmp_path, check=True)
+    assert {name: (tmp_path / name).read_text() for name in tricky} == tricky
+
+
+def test_the_pre_gen_script_prints_every_error_line_and_fails(tmp_path):
+    import subprocess
+
+    script = multienv_plan.pre_gen_shell({**BASE, "project_name": "it's", "environments": "dev"})
+    run = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == multienv_plan.error_lines({**BASE, "project_name": "it's", "environments": "dev"})
+    assert multienv_plan.pre_gen_shell(BASE) == "exit 0"
