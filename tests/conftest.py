@@ -17,11 +17,22 @@ sys.path.insert(0, str(TEMPLATE))
 # environment for every bake instead of one `make install` per bake.
 SHARED_VENV = Path(sys.prefix)
 
-DEFAULTS = {
-    "project_name": "My Multienv App",
-    "environments": "sbx,dev,tst,prd",
-    "account_strategy": "full_isolation",
-}
+
+def _default_answers() -> dict[str, str]:
+    """cookiecutter.json's defaults as cookiecutter renders them (derived slug, package...)."""
+    from cookiecutter.generate import generate_context
+    from cookiecutter.main import _patch_import_path_for_repo
+    from cookiecutter.prompt import prompt_for_config
+
+    import multienv_plan
+
+    with _patch_import_path_for_repo(str(TEMPLATE)):
+        context = prompt_for_config(generate_context(str(TEMPLATE / "cookiecutter.json")), no_input=True)
+    return multienv_plan.answers_of(context)
+
+
+# The answers of a bake with no input, read from cookiecutter.json: the one place they are written.
+DEFAULT_ANSWERS = _default_answers()
 # Jinja left in a baked file; GitHub's ${{ }} and CloudFormation's {{resolve:...}} are not Jinja.
 TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{(?!resolve:)|\{%|\{#")
 

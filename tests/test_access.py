@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SHARED_VENV, TEMPLATE, run_project
+from conftest import DEFAULT_ANSWERS, SHARED_VENV, TEMPLATE, run_project
 
 import multienv_plan
 
@@ -28,17 +28,7 @@ SUMMARY = re.compile(r"access matrix: (\d+) cases \((\d+) allow, (\d+) deny\), a
 
 
 def answers(**overrides):
-    base = {
-        "project_name": "My Multienv App",
-        "project_slug": "my-multienv-app",
-        "package_name": "my_multienv_app",
-        "environments": "sbx,dev,tst,prd",
-        "account_strategy": "full_isolation",
-        "aws_region": "us-east-1",
-        "account_ids": "",
-        "github_repository": "my-org/my-multienv-app",
-    }
-    return {**base, **overrides}
+    return {**DEFAULT_ANSWERS, **overrides}
 
 
 # --------------------------------------------------------------------------- the table, fast

@@ -6,19 +6,12 @@ import io
 import re
 
 import pytest
-from conftest import DEFAULTS
+from conftest import DEFAULT_ANSWERS
 
 import multienv_plan
 from multienv_plan import AccountStrategy, PlanError, Tier, build_plan
 
-BASE = {
-    **DEFAULTS,
-    "project_slug": "my-multienv-app",
-    "package_name": "my_multienv_app",
-    "aws_region": "us-east-1",
-    "account_ids": "",
-    "github_repository": "my-org/my-multienv-app",
-}
+BASE = DEFAULT_ANSWERS
 
 
 def plan(**overrides):

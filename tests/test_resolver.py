@@ -10,21 +10,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import leftover_template_syntax, run_project
+from conftest import DEFAULT_ANSWERS, leftover_template_syntax, run_project
 
 import multienv_plan
 from multienv_plan import Tier
 
-BASE = {
-    "project_name": "My Multienv App",
-    "project_slug": "my-multienv-app",
-    "package_name": "my_multienv_app",
-    "environments": "sbx,dev,tst,prd",
-    "account_strategy": "full_isolation",
-    "aws_region": "us-east-1",
-    "account_ids": "",
-    "github_repository": "my-org/my-multienv-app",
-}
+BASE = DEFAULT_ANSWERS
 MATRIX = {
     "defaults": {},
     "custom-tiers-hybrid": {"environments": "sbx,dev,qa,uat:staging,perf:testing,prd", "account_strategy": "hybrid"},

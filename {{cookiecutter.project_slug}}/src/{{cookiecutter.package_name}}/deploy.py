@@ -440,6 +440,11 @@ def one_line(error: BaseException) -> str:
     return text if len(text) <= ONE_LINE_MAX else text[: ONE_LINE_MAX - 3] + "..."
 
 
+def is_aws_error(error: BaseException) -> bool:
+    """An error raised by boto3 or botocore: reported in one line, not as a traceback."""
+    return type(error).__module__.startswith(("botocore", "boto3"))
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, out: TextIO = sys.stdout) -> int:
     args = parser().parse_args(argv)
     environ = os.environ if environ is None else environ
@@ -451,10 +456,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"error: {error}", file=sys.stderr)
         return 1
     except Exception as error:
-        if type(error).__module__.startswith(("botocore", "boto3")):
-            print(f"error: {one_line(error)}", file=sys.stderr)
-            return 1
-        raise
+        if not is_aws_error(error):
+            raise
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 1
     return 0
 
 

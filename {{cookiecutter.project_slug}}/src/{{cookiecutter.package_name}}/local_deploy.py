@@ -533,10 +533,10 @@ def main(out: TextIO = sys.stdout) -> int:
         print(f"local deploy failed: {error}", file=sys.stderr)
         return 1
     except Exception as error:
-        if type(error).__module__.startswith(("botocore", "boto3")):
-            print(f"local deploy failed: {deploy.one_line(error)}", file=sys.stderr)
-            return 1
-        raise
+        if not deploy.is_aws_error(error):
+            raise
+        print(f"local deploy failed: {deploy.one_line(error)}", file=sys.stderr)
+        return 1
     finally:
         server.stop()
         logging.captureWarnings(False)

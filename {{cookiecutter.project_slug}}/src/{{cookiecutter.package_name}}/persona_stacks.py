@@ -13,7 +13,7 @@ from pathlib import Path
 from .naming import PERSONAS as PERSONA_NAMES
 from .personas import Trust, parse_trust, persona_key, stack_parameters
 from .settings import Settings
-from .stacks import INFRA, PERSONAS_STACK, StackSpec
+from .stacks import INFRA, PERSONAS_STACK, StackSpec, environment_stack
 
 PERSONAS_TEMPLATE = f"{INFRA}/personas.yaml"
 PERSONAS = "personas"  # stack kind
@@ -30,19 +30,10 @@ def load_trust(settings: Settings) -> Trust:
 def persona_spec(settings: Settings, env_name: str, trust: Trust | None = None) -> StackSpec:
     trust = load_trust(settings) if trust is None else trust
     env = settings.environment(env_name)
-    naming = settings.naming
     others = [e.name for e in settings.environments if e.name != env.name]
-    return StackSpec(
-        kind=PERSONAS,
-        name=naming.stack(env.name, PERSONAS_STACK),
-        template_path=settings.root / PERSONAS_TEMPLATE,
-        account_id=env.account.id,
-        region=settings.region,
-        env=env.name,
-        parameters=stack_parameters(
-            naming, env.name, env.tier, env.account.id, others, trust, {a.key: a.id for a in settings.accounts}
-        ),
-    )
+    accounts = {a.key: a.id for a in settings.accounts}
+    parameters = stack_parameters(settings.naming, env.name, env.tier, env.account.id, others, trust, accounts)
+    return environment_stack(settings, env.name, PERSONAS, PERSONAS_STACK, PERSONAS_TEMPLATE, parameters)
 
 
 def persona_specs(settings: Settings) -> list[StackSpec]:

@@ -10,7 +10,7 @@ Standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .naming import DEVOPS as DEVOPS_ENV
@@ -56,15 +56,23 @@ class StackSpec:
     parameters: dict[str, str] = field(default_factory=dict)
 
     def with_parameters(self, **overrides: str) -> StackSpec:
-        return StackSpec(
-            self.kind,
-            self.name,
-            self.template_path,
-            self.account_id,
-            self.region,
-            self.env,
-            {**self.parameters, **overrides},
-        )
+        return replace(self, parameters={**self.parameters, **overrides})
+
+
+def environment_stack(
+    settings: Settings, env_name: str, kind: str, stack: str, template: str, parameters: dict[str, str]
+) -> StackSpec:
+    """A stack of one environment, ``<slug>-<env>-<stack>``, in that environment's account."""
+    env = settings.environment(env_name)
+    return StackSpec(
+        kind=kind,
+        name=settings.naming.stack(env.name, stack),
+        template_path=settings.root / template,
+        account_id=env.account.id,
+        region=settings.region,
+        env=env.name,
+        parameters=parameters,
+    )
 
 
 def devops_spec(settings: Settings) -> StackSpec:
@@ -89,51 +97,48 @@ def devops_spec(settings: Settings) -> StackSpec:
 
 def bootstrap_spec(settings: Settings, env_name: str) -> StackSpec:
     naming = settings.naming
-    env = settings.environment(env_name)
     devops_id = settings.devops.id
-    return StackSpec(
-        kind=BOOTSTRAP,
-        name=naming.stack(env.name, BOOTSTRAP_STACK),
-        template_path=settings.root / BOOTSTRAP_TEMPLATE,
-        account_id=env.account.id,
-        region=settings.region,
-        env=env.name,
-        parameters={
-            "EnvName": env.name,
-            "ResourcePrefix": naming.prefix(env.name),
-            "DeployerRoleName": naming.deployer_role(env.name),
-            "CfnExecutionRoleName": naming.cfn_execution_role(env.name),
-            "BoundaryPolicyName": naming.boundary_policy(env.name),
-            "CiRoleArn": naming.role_arn(devops_id, naming.ci_role(env.name)),
+    return environment_stack(
+        settings,
+        env_name,
+        BOOTSTRAP,
+        BOOTSTRAP_STACK,
+        BOOTSTRAP_TEMPLATE,
+        {
+            "EnvName": env_name,
+            "ResourcePrefix": naming.prefix(env_name),
+            "DeployerRoleName": naming.deployer_role(env_name),
+            "CfnExecutionRoleName": naming.cfn_execution_role(env_name),
+            "BoundaryPolicyName": naming.boundary_policy(env_name),
+            "CiRoleArn": naming.role_arn(devops_id, naming.ci_role(env_name)),
             "DevOpsAccountId": devops_id,
             "ArtifactBucketName": naming.artifact_bucket(devops_id),
-            "ArtifactPrefix": naming.artifact_prefix(env.name),
+            "ArtifactPrefix": naming.artifact_prefix(env_name),
             "EcrRepositoryName": naming.ecr_repository(),
-            "SecretPrefix": naming.secret_name(env.name, ""),
-            "ProtectedArns": ",".join(protected_arns(naming, env.name)),
-            "PlatformStackArns": ",".join(stack_arns(naming, env.name, PLATFORM_STACKS)),
+            "SecretPrefix": naming.secret_name(env_name, ""),
+            "ProtectedArns": ",".join(protected_arns(naming, env_name)),
+            "PlatformStackArns": ",".join(stack_arns(naming, env_name, PLATFORM_STACKS)),
         },
     )
 
 
 def app_spec(settings: Settings, env_name: str, artifact_sha256: str) -> StackSpec:
     naming = settings.naming
-    env = settings.environment(env_name)
-    return StackSpec(
-        kind=APP,
-        name=naming.stack(env.name, APP_STACK),
-        template_path=settings.root / APP_TEMPLATE,
-        account_id=env.account.id,
-        region=settings.region,
-        env=env.name,
-        parameters={
-            "EnvName": env.name,
-            "FunctionName": naming.function(env.name),
-            "FunctionRoleName": naming.function_role(env.name),
-            "LogGroupName": naming.log_group(env.name),
-            "BoundaryPolicyArn": naming.policy_arn(env.account.id, naming.boundary_policy(env.name)),
+    account_id = settings.environment(env_name).account.id
+    return environment_stack(
+        settings,
+        env_name,
+        APP,
+        APP_STACK,
+        APP_TEMPLATE,
+        {
+            "EnvName": env_name,
+            "FunctionName": naming.function(env_name),
+            "FunctionRoleName": naming.function_role(env_name),
+            "LogGroupName": naming.log_group(env_name),
+            "BoundaryPolicyArn": naming.policy_arn(account_id, naming.boundary_policy(env_name)),
             "ArtifactBucketName": naming.artifact_bucket(settings.devops.id),
-            "ArtifactKey": naming.artifact_key(env.name, artifact_sha256),
+            "ArtifactKey": naming.artifact_key(env_name, artifact_sha256),
             "Handler": f"{settings.package}.handler.handler",
         },
     )
