@@ -61,6 +61,11 @@ def test_each_environment_file_holds_what_the_plan_decides(baked):
     for env in plan.environments:
         written = tomllib.loads((project / "config" / f"{env.name}.toml").read_text(encoding="utf-8"))
         assert written == plan.environment_config(env)
+        debug, level = TIER_DEFAULTS[env.tier]
+        assert (written["service"]["debug"], written["log"]["level"]) == (debug, level)
+        for reference in written.get("secrets", {}).values():
+            name = reference.get("name", reference) if isinstance(reference, dict) else reference
+            assert f"{plan.project_slug}/{env.name}/" in str(name), f"{env.name}: {name} is outside its namespace"
     assert sorted(p.stem for p in (project / "config").glob("*.toml")) == sorted(["shared", *plan.env_names])
 
 
@@ -113,14 +118,20 @@ def test_readme_explains_the_precedence_with_this_projects_names(baked):
         assert f"`{name}`" in section
 
 
+TIER_DEFAULTS = {
+    Tier.SANDBOX: (True, "DEBUG"),
+    Tier.DEVELOPMENT: (True, "DEBUG"),
+    Tier.TESTING: (False, "INFO"),
+    Tier.QA: (False, "INFO"),
+    Tier.STAGING: (False, "INFO"),
+    Tier.PRODUCTION: (False, "WARNING"),
+}
+
+
 @pytest.mark.parametrize("tier", list(Tier))
 def test_tier_defaults_keep_debug_out_of_production(tier):
     values = multienv_plan.model.tier_defaults(tier)
-    debug = values["service"]["debug"]
-    assert debug == (tier.rank <= Tier.DEVELOPMENT.rank)
-    assert (values["log"]["level"] == "DEBUG") == debug
-    if tier.is_production:
-        assert values["log"]["level"] == "WARNING"
+    assert (values["service"]["debug"], values["log"]["level"]) == TIER_DEFAULTS[tier]
 
 
 @pytest.mark.parametrize(

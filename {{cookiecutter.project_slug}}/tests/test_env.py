@@ -224,6 +224,11 @@ def test_any_variables_give_an_allowed_environment_or_a_refusal(layout):
             result = resolve(environ, layout)
         except ResolutionError as refusal:
             assert str(refusal)
+            # A refusal is only right for something wrong: a valid non-production name is never one.
+            override = environ.get(OVERRIDE, "").strip()
+            named = override or environ.get(OFFICIAL, "").strip()
+            if RUNTIME_VARIABLE not in environ and named in layout.names:
+                assert layout.environment(named).tier is Tier.PRODUCTION, f"refused {named!r}: {refusal}"
             return
         assert result.env in layout.names
         assert result.tier is layout.environment(result.env).tier

@@ -29,9 +29,14 @@ def test_production_is_last_and_unique(settings):
     assert tiers.count(Tier.PRODUCTION) == 1
 
 
-def test_local_default_is_the_first_development_environment(settings):
-    first_dev = next(env for env in settings.environments if env.tier is Tier.DEVELOPMENT)
-    assert settings.default_environment == first_dev
+def test_local_default_is_the_first_development_environment(raw):
+    raw["environments"] = [
+        {"name": "sbx", "tier": "sandbox", "account": raw["environments"][0]["account"]},
+        {"name": "feature", "tier": "development", "account": raw["environments"][0]["account"]},
+        {"name": "dev", "tier": "development", "account": raw["environments"][0]["account"]},
+        {**raw["environments"][-1]},
+    ]
+    assert parse_settings(raw, SETTINGS_PATH).default_environment.name == "feature"
 
 
 def test_accounts_follow_the_strategy(settings):
@@ -58,8 +63,13 @@ def test_every_name_fits_aws_limits(settings):
     assert not too_long
 
 
-def test_placeholder_ids_are_recognised(settings):
-    assert settings.uses_placeholders == any(is_placeholder(a.id) for a in settings.accounts)
+def test_placeholder_ids_are_recognised(raw):
+    assert is_placeholder("000000000001") and is_placeholder("000000000042")
+    assert not is_placeholder("111111111111") and not is_placeholder("000000010001")
+    raw["accounts"] = {key: f"{index:012d}" for index, key in enumerate(raw["accounts"], start=111111111111)}
+    assert not parse_settings(raw, SETTINGS_PATH).uses_placeholders
+    raw["accounts"][next(iter(raw["accounts"]))] = "000000000001"
+    assert parse_settings(raw, SETTINGS_PATH).uses_placeholders
 
 
 def test_a_production_environment_that_is_not_last_is_rejected(raw):
