@@ -283,28 +283,7 @@ def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Pro
 
 
 def check_tiers(parsed: list[tuple[str, model.Tier]], raw: str) -> list[Problem]:
-    problems: list[Problem] = []
-    production = [name for name, tier in parsed if tier.is_production]
-    if len(production) != 1:
-        found = ", ".join(production) if production else "none"
-        problems.append(Problem("environments", raw, f"needs exactly one production-tier environment (found: {found})"))
-    elif parsed and not parsed[-1][1].is_production:
-        problems.append(
-            Problem(
-                "environments",
-                raw,
-                f"must end with the production environment ({production[0]}): it is promoted to last",
-            )
-        )
-    if parsed and not any(tier is Tier.DEVELOPMENT for _, tier in parsed):
-        problems.append(
-            Problem(
-                "environments",
-                raw,
-                "needs at least one development-tier environment (dev, development or name:development): it is where local runs land",
-            )
-        )
-    return problems
+    return [Problem("environments", raw, message) for message in model.promotion_problems(parsed)]
 
 
 def parse_account_ids(raw: str, allowed: list[str]) -> tuple[dict[str, str], list[Problem]]:

@@ -112,7 +112,7 @@ def test_deploy_jobs_promote_in_plan_order(bake, environments):
         assert job["with"]["environment"] == name.removeprefix("deploy-")
         sandbox = name.removeprefix("deploy-") in targets
         assert ("workflow_dispatch" in job["if"]) == sandbox, name
-        assert ("default_branch" in job["if"]) == (name == "deploy-prd"), name
+        assert ("github.ref == 'refs/heads/main'" in job["if"]) == (name == "deploy-prd"), name
         assert job["permissions"] == {"contents": "read", "id-token": "write"}
     assert deploy["jobs"]["build"]["permissions"] == {"contents": "read"}
 

@@ -74,7 +74,7 @@ def test_placeholder_ids_are_recognised(raw):
 
 def test_a_production_environment_that_is_not_last_is_rejected(raw):
     raw["environments"].append(raw["environments"].pop(0))
-    with pytest.raises(SettingsError, match="last environment must be the production"):
+    with pytest.raises(SettingsError, match="must end with the production environment"):
         parse_settings(raw, SETTINGS_PATH)
 
 
@@ -97,4 +97,16 @@ def test_two_accounts_with_one_id_are_rejected(raw):
         pytest.skip("single account")
     raw["accounts"][keys[1]] = raw["accounts"][keys[0]]
     with pytest.raises(SettingsError, match="separate accounts"):
+        parse_settings(raw, SETTINGS_PATH)
+
+
+def test_two_production_environments_are_rejected(raw):
+    raw["environments"].insert(0, {**raw["environments"][-1], "name": "prod2"})
+    with pytest.raises(SettingsError, match=r"exactly one production-tier environment \(found: prod2, "):
+        parse_settings(raw, SETTINGS_PATH)
+
+
+def test_an_environment_listed_twice_is_rejected(raw):
+    raw["environments"].insert(0, {**raw["environments"][0]})
+    with pytest.raises(SettingsError, match="more than once"):
         parse_settings(raw, SETTINGS_PATH)

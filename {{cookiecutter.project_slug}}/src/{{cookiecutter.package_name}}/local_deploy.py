@@ -559,4 +559,10 @@ def main(out: TextIO = sys.stdout) -> int:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    # No options: this only answers --help and refuses anything else instead of deploying.
+    argparse.ArgumentParser(
+        prog=f"python -m {__package__}.local_deploy", description=__doc__.splitlines()[0]
+    ).parse_args()
     sys.exit(main())

@@ -78,6 +78,29 @@ KNOWN_TIERS = {
 }
 
 
+def promotion_problems(environments: list[tuple[str, Tier]]) -> list[str]:
+    """What is wrong with a list of ``(name, tier)`` in promotion order; empty when nothing is.
+
+    The template checks the answers with it and ``settings.py`` checks ``multienv.toml``.
+    """
+    problems = []
+    names = [name for name, _ in environments]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        problems.append(f"lists {', '.join(twice)} more than once: each environment appears once")
+    production = [name for name, tier in environments if tier.is_production]
+    if len(production) != 1:
+        problems.append(f"needs exactly one production-tier environment (found: {', '.join(production) or 'none'})")
+    elif not environments[-1][1].is_production:
+        problems.append(f"must end with the production environment ({production[0]}): it is promoted to last")
+    if not any(tier is Tier.DEVELOPMENT for _, tier in environments):
+        problems.append(
+            "needs at least one development-tier environment (dev, development or name:development): "
+            "it is where local runs land"
+        )
+    return problems
+
+
 class AccountStrategy(StrEnum):
     """Where the DevOps side and each environment live (the design's four options)."""
 

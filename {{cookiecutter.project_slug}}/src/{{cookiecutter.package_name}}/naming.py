@@ -24,6 +24,12 @@ LIMITS = {
 
 DEVOPS = "devops"
 
+# The stacks, ``<slug>-devops-platform`` and ``<slug>-<env>-<stack>`` for the others.
+DEVOPS_STACK = "platform"
+BOOTSTRAP_STACK = "bootstrap"
+PERSONAS_STACK = "personas"
+APP_STACK = "app"
+
 # Roles the platform owns in each workload account, and the policies that fence them.
 DEPLOYER = "deployer"
 CFN_EXECUTION = "cfn-exec"
@@ -165,7 +171,7 @@ class Naming:
         names: list[tuple[str, str]] = [
             ("s3_bucket", self.artifact_bucket(devops_account_id)),
             ("ecr_repository", self.ecr_repository()),
-            ("cloudformation_stack", self.stack(DEVOPS, "platform")),
+            ("cloudformation_stack", self.stack(DEVOPS, DEVOPS_STACK)),
         ]
         for env in envs:
             names += [
@@ -177,8 +183,9 @@ class Naming:
                 ("iam_role", self.function_role(env)),
                 ("log_group", self.log_group(env)),
                 ("s3_bucket", self.data_bucket(env, env_accounts[env])),
-                ("cloudformation_stack", self.stack(env, "bootstrap")),
-                ("cloudformation_stack", self.stack(env, "app")),
+                ("cloudformation_stack", self.stack(env, BOOTSTRAP_STACK)),
+                ("cloudformation_stack", self.stack(env, PERSONAS_STACK)),
+                ("cloudformation_stack", self.stack(env, APP_STACK)),
                 ("secret", self.secret_name(env, "app")),
             ]
             names += [("iam_role", self.persona_role(env, p)) for p in PERSONAS]

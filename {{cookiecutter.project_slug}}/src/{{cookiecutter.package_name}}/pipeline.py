@@ -35,7 +35,8 @@ PRODUCTION = "production"
 # GitHub expressions, the building blocks of each job's `if:`.
 DISPATCHED = "github.event_name == 'workflow_dispatch'"
 PROMOTING = f"(github.event_name == 'push' || inputs.target == '{PROMOTE}')"
-ON_DEFAULT_BRANCH = "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
+# The same branch the push trigger names: one definition, so production is never unreachable.
+ON_DEFAULT_BRANCH = f"github.ref == 'refs/heads/{DEFAULT_BRANCH}'"
 
 
 @dataclass(frozen=True)

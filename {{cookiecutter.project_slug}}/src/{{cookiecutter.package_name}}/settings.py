@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .model import ACCOUNT_ID_PATTERN, ENV_NAME_PATTERN, Account, AccountStrategy, Tier
+from .model import ACCOUNT_ID_PATTERN, ENV_NAME_PATTERN, Account, AccountStrategy, Tier, promotion_problems
 from .naming import Naming
 
 SETTINGS_FILE = "multienv.toml"
@@ -132,10 +132,9 @@ def parse_settings(data: Mapping, path: Path) -> Settings:
         if raw.get("account") not in accounts:
             raise fail(f"{key}.account", f"{raw.get('account')!r} is not one of the accounts ({', '.join(accounts)})")
         environments.append(Environment(name, tier, accounts[raw["account"]]))
-    if not environments or not environments[-1].tier.is_production:
-        raise fail("environments", "the last environment must be the production one")
-    if not any(e.tier is Tier.DEVELOPMENT for e in environments):
-        raise fail("environments", "at least one environment must be development-tier")
+    problems = promotion_problems([(e.name, e.tier) for e in environments])
+    if problems:
+        raise fail("environments", "; ".join(problems))
 
     by_id: dict[str, str] = {}
     for account in accounts.values():

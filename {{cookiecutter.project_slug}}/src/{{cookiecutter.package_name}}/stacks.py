@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS_STACK, PERSONAS_STACK
 from .naming import DEVOPS as DEVOPS_ENV
 from .personas import protected_arns, stack_arns
 from .settings import Settings
@@ -23,10 +24,6 @@ BOOTSTRAP_TEMPLATE = f"{INFRA}/workload-bootstrap.yaml"
 APP_TEMPLATE = f"{INFRA}/app.yaml"
 STACKSET_TEMPLATE = f"{INFRA}/stacksets/workload-bootstrap-stackset.yaml"
 
-DEVOPS_STACK = "platform"
-BOOTSTRAP_STACK = "bootstrap"
-PERSONAS_STACK = "personas"
-APP_STACK = "app"
 # The stacks the account's administrator deploys: the Deployer Role may not change them.
 PLATFORM_STACKS = (BOOTSTRAP_STACK, PERSONAS_STACK)
 
