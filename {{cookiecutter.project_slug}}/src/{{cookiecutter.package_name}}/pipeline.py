@@ -72,7 +72,7 @@ class Stage:
             return f"manual run with target `{self.environment}` only, from any branch"
         waits = f"after {', '.join(self.after)} succeeded" if self.after else "first in the chain"
         if self.is_production:
-            return f"push to `{DEFAULT_BRANCH}` or manual run with target `{PROMOTE}`, {waits}; default branch only"
+            return f"push to `{DEFAULT_BRANCH}` or manual run with target `{PROMOTE}`, {waits}; `{DEFAULT_BRANCH}` only"
         return f"push to `{DEFAULT_BRANCH}` or manual run with target `{PROMOTE}` from any branch, {waits}"
 
 
