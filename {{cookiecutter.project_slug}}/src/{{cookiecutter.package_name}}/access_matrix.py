@@ -25,9 +25,13 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .attack_catalog import PEER, Layout, attack_cases, judge, report
+from .attack_catalog import counts as scope_counts
+from .attack_catalog import requests as attack_requests
 from .cfn import Resolver, load_template, render_template
 from .naming import DEVOPS
 from .persona_stacks import load_trust
@@ -47,6 +51,7 @@ from .personas import (
 )
 from .settings import Settings, load_settings
 from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
+from .stacks import DEVOPS as DEVOPS_KIND
 
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
@@ -157,6 +162,7 @@ class Policies:
     resource_policies: dict[str, list[dict]] = field(default_factory=dict)  # resource ARN -> documents
     bucket_accounts: dict[str, str] = field(default_factory=dict)
     skips: dict[str, dict[str, str]] = field(default_factory=dict)  # policy name -> parliament issue -> reason
+    merged: dict[str, dict | None] = field(default_factory=dict)  # resource ARN -> joined resource policy
 
     def identity_documents(self) -> Iterable[tuple[str, dict]]:
         seen: set[str] = set()
@@ -240,9 +246,44 @@ def merge_documents(documents: list[dict]) -> dict | None:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def attack_layout(settings: Settings, policies: Policies) -> Layout:
+    """What the attacker's matrix needs from the rendered stacks: the trust policies and the DevOps key."""
+    keys = [r.arn for st in policies.stacks if st.account_id == settings.devops.id for r in st.of_type("AWS::KMS::Key")]
+    return Layout(settings, {arn: role.trust for arn, role in policies.roles.items()}, keys[0] if keys else "")
+
+
+def add_peer_trusts(settings: Settings, policies: Policies, peer_slug: str) -> None:
+    """The trust policies of a second project's roles: the same templates rendered with its slug.
+
+    AWS asks a role's trust policy on every ``sts:AssumeRole``; without them the simulator would
+    let a same-account identity policy alone decide. The peer's CI roles trust its own repository.
+    """
+    ours = settings.github_repository
+    theirs = f"{ours}-{PEER}"
+    peer = replace(settings, slug=peer_slug, github_repository=theirs)
+    for spec in stack_specs(peer, SAMPLE_DIGEST):
+        if spec.kind == DEVOPS_KIND:
+            continue  # its names are written into the template: only the parameterised stacks render as the peer's
+        for resource in render_spec(spec).of_type("AWS::IAM::Role"):
+            policies.resource_policies.setdefault(resource.arn, []).append(
+                resource.properties["AssumeRolePolicyDocument"]
+            )
+    n, peer_naming = settings.naming, peer.naming
+    for env in settings.environments:
+        ci = policies.roles.get(n.role_arn(settings.devops.id, n.ci_role(env.name)))
+        if ci is not None:
+            trust = json.loads(json.dumps(ci.trust).replace(f"repo:{ours}:", f"repo:{theirs}:"))
+            arn = peer_naming.role_arn(settings.devops.id, peer_naming.ci_role(env.name))
+            policies.resource_policies.setdefault(arn, []).append(trust)
+
+
+# The application stacks need an artifact's digest to render; any digest gives the same policies.
+SAMPLE_DIGEST = "0" * 64
+
+
 def render_all(settings: Settings) -> list[RenderedStack]:
     rendered = []
-    for spec in stack_specs(settings):
+    for spec in stack_specs(settings, SAMPLE_DIGEST):
         if not spec.template_path.is_file():
             raise AccessError(f"stack {spec.name}: template {spec.template_path} does not exist")
         rendered.append(render_spec(spec))
@@ -403,6 +444,13 @@ class World:
 
 
 def resource_policy(policies: Policies, arn: str) -> dict | None:
+    """The joined resource policies of ``arn``: one document per resource, however many cases ask."""
+    if arn not in policies.merged:
+        policies.merged[arn] = _resource_policy(policies, arn)
+    return policies.merged[arn]
+
+
+def _resource_policy(policies: Policies, arn: str) -> dict | None:
     if arn.startswith("arn:") and arn.split(":")[2] == "s3":
         bucket = arn.split(":", 5)[5].split("/", 1)[0]
         return merge_documents(policies.resource_policies.get(f"s3:{bucket}", []))
@@ -485,23 +533,81 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     return request
 
 
-def run_simulations(requests: list[dict], node_modules: Path, root: Path) -> list[dict]:
+def pack(requests: list[dict]) -> tuple[dict[str, dict], list[dict]]:
+    """The policies of a batch by reference: each document crosses the pipe once, however many cases use it."""
+    documents: dict[str, dict] = {}
+    refs: dict[int, str] = {}
+    # Kept alive until the batch is written, so an ``id`` is never reused for another document.
+    held: list[dict] = []
+
+    def ref(document: dict) -> str:
+        key = refs.get(id(document))
+        if key is None:
+            key = refs[id(document)] = str(len(documents))
+            documents[key] = document
+            held.append(document)
+        return key
+
+    def named(policies: list[dict]) -> list[dict]:
+        return [{"name": p["name"], "ref": ref(p["policy"])} for p in policies]
+
+    packed = []
+    for request in requests:
+        simulation = dict(request["simulation"])
+        simulation["identityPolicies"] = named(simulation["identityPolicies"])
+        if "permissionBoundaryPolicies" in simulation:
+            simulation["permissionBoundaryPolicies"] = named(simulation["permissionBoundaryPolicies"])
+        for key in ("serviceControlPolicies", "resourceControlPolicies"):
+            simulation[key] = [
+                {"orgIdentifier": o["orgIdentifier"], "policies": named(o["policies"])} for o in simulation.get(key, [])
+            ]
+        if "resourcePolicy" in simulation:
+            simulation["resourcePolicyRef"] = ref(simulation.pop("resourcePolicy"))
+        packed.append({"id": request["id"], "simulation": simulation})
+    return documents, packed
+
+
+def run_simulations(requests: list[dict], node_modules: Path, root: Path, workers: int | None = None, meanwhile=None):
+    """Every request's answer, in order; the batch is split over one node process per core.
+
+    With ``meanwhile`` (a function), returns ``(answers, meanwhile())``, called while the processes run.
+    """
     env = {**os.environ, "NODE_PATH": str(Path(node_modules).resolve())}
     driver = root / DRIVER
+    workers = max(1, min(workers or os.cpu_count() or 1, len(requests) // 500 or 1))
+    documents, packed = pack(requests)
+    # Interleaved, so each process gets its share of every kind of case.
+    shares = [packed[index::workers] for index in range(workers)]
+    processes = []
     try:
-        completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["node", str(driver)],  # noqa: S607 - node from PATH, like make and npm
-            input=json.dumps(requests),
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
+        for share in shares:
+            process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                ["node", str(driver)],  # noqa: S607 - node from PATH, like make and npm
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            processes.append((process, json.dumps({"policies": documents, "requests": share})))
     except FileNotFoundError:
         raise AccessError("node is not on PATH: install Node.js 20 or newer, then run make install") from None
-    if completed.returncode != 0:
-        raise AccessError(f"{driver} failed (run make install?):\n{completed.stderr.strip()}")
-    return json.loads(completed.stdout)
+    answers: dict[int, dict] = {}
+    errors = []
+    # One thread per process feeds its stdin and drains its stdout, so all of them run at once.
+    with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+        running = pool.map(lambda item: item[0].communicate(item[1]), processes)
+        extra = meanwhile() if meanwhile is not None else None
+        outputs = list(running)
+    for (process, _), (stdout, stderr) in zip(processes, outputs, strict=True):
+        if process.returncode != 0:
+            errors.append(stderr.strip())
+            continue
+        answers.update((answer["id"], answer) for answer in json.loads(stdout))
+    if errors:
+        raise AccessError(f"{driver} failed (run make install?):\n" + "\n".join(errors))
+    ordered = [answers[request["id"]] for request in requests]
+    return (ordered, extra) if meanwhile is not None else ordered
 
 
 # --------------------------------------------------------------------------- parliament
@@ -567,7 +673,7 @@ def _decision(raw: str) -> str:
     return "allow" if raw == "Allowed" else ("deny" if raw in ("ExplicitlyDenied", "ImplicitlyDenied") else raw)
 
 
-def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdout) -> int:
+def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdout, exhaustive: bool = False) -> int:
     started = time.perf_counter()
     policies = collect_policies(render_all(settings))
     world = World(settings, load_trust(settings))
@@ -581,7 +687,20 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
         {"id": index, "simulation": simulation(policies, world, case, f"{cases_path}:{number}")}
         for index, (number, case) in enumerate(cases)
     ]
-    answers = run_simulations(requests, node_modules, settings.root)
+    layout = attack_layout(settings, policies)
+    add_peer_trusts(settings, policies, layout.peer.slug)
+    attacks = attack_cases(layout, exhaustive)
+    requests += attack_requests(attacks, lambda case, where: simulation(policies, world, case, where), len(requests))
+    # parliament runs here while the simulator's processes work.
+    answers, (findings, skipped) = run_simulations(
+        requests,
+        node_modules,
+        settings.root,
+        meanwhile=lambda: parliament_findings(policies, read_skips(settings.root / SKIPS_FILE)),
+    )
+    attack_verdict = judge(attacks, answers[len(cases) :], settings.strategy.value)
+    report(attack_verdict, out)
+    answers = answers[: len(cases)]
     failures = 0
     for (number, case), answer in zip(cases, answers, strict=True):
         actual = _decision(answer["decision"])
@@ -602,17 +721,22 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
         for statement in answer.get("deciding", []):
             kind, policy, sid, effect = (statement[k] for k in ("kind", "policy", "sid", "effect"))
             print(f"     decided by {kind} policy {policy} statement {sid} ({effect})", file=out)
-    findings, skipped = parliament_findings(policies, read_skips(settings.root / SKIPS_FILE))
     for finding in findings:
         print(f"FAIL {finding}", file=out)
     allowed = sum(1 for _, c in cases if c.expect == "allow")
     elapsed = time.perf_counter() - started
+    generated = ", ".join(f"{scope} {n}" for scope, n in scope_counts(attacks).items())
+    opened = sum(attack_verdict.open.values())
+    if opened:
+        generated += f"; {opened} known open"
+    failures += len(attack_verdict.failed) + len(attack_verdict.stale)
     verdict = "all as expected" if not failures else f"{failures} FAILED"
     skipped_count = sum(1 for *_, reason in skipped_cases if reason)
     if skipped_count:
         verdict += f" ({skipped_count} not simulated, see skip lines)"
     print(
-        f"access matrix: {len(cases)} cases ({allowed} allow, {len(cases) - allowed} deny), {verdict}; "
+        f"access matrix: {len(cases)} designed cases ({allowed} allow, {len(cases) - allowed} deny), "
+        f"{len(attacks)} generated ({generated}), {verdict}; "
         f"{len(policies.roles)} roles, {sum(1 for _ in policies.identity_documents())} identity policies "
         "through parliament, "
         f"{len(findings)} findings ({skipped} skipped with a reason); {elapsed:.1f} s",
@@ -639,6 +763,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=Path, default=None, help=f"cases file (default: {CASES_FILE})")
     parser.add_argument("--node-modules", type=Path, default=None, help="where npm installed iam-simulate")
     parser.add_argument("--write-cases", action="store_true", help="rewrite the generated cases, keep team cases")
+    parser.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="every attack technique against every target (default: each technique once per principal and scope)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -646,7 +775,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.write_cases:
             return write_cases(settings, cases_path)
         node_modules = args.node_modules or settings.root / "access" / "node_modules"
-        return check(settings, cases_path, node_modules)
+        return check(settings, cases_path, node_modules, exhaustive=args.exhaustive)
     except (AccessError, ValueError) as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 2
