@@ -492,10 +492,10 @@ def devops_targets(layout: Layout, naming: Naming, scope: str) -> list[Target]:
             for persona in PERSONAS
         ),
     ]
-    if naming is layout.naming and layout.devops_key_arn:
+    if naming == layout.naming and layout.devops_key_arn:
         # The artifact key has no name in its ARN: the rendered template's ARN, no tag.
         targets.append(Target(scope, KEY, f"{who} artifact key", layout.devops_key_arn, devops))
-    elif naming is not layout.naming:
+    elif naming != layout.naming:
         targets.append(
             Target(
                 scope,
@@ -651,12 +651,37 @@ def counts(attacks: Iterable[Attack]) -> dict[str, int]:
 # --------------------------------------------------------------------------- simulating them
 
 
+def default_key_policy(partition: str, account: str) -> dict:
+    """The key policy AWS gives a key created without one: the account's IAM policies decide."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+
+
 def requests(attacks: list[Attack], simulate: Callable[[Case, str], dict], first_id: int) -> list[dict]:
-    """The simulator's requests for ``attacks``: ``simulate`` turns a case into one, the technique adds its context."""
+    """The simulator's requests for ``attacks``: ``simulate`` turns a case into one, the technique adds its context.
+
+    KMS asks the key policy on every call: a key no template here renders gets AWS's default one.
+    """
     out = []
+    key_policies: dict[str, dict] = {}
     for index, attack in enumerate(attacks):
         request = simulate(attack.case, attack.label)
         request["request"]["contextVariables"].update(attack.context())
+        if attack.target.kind == KEY and "resourcePolicy" not in request:
+            account = attack.target.account
+            if account not in key_policies:
+                key_policies[account] = default_key_policy(attack.target.arn.split(":")[1], account)
+            request["resourcePolicy"] = key_policies[account]
         out.append({"id": first_id + index, "simulation": request})
     return out
 
