@@ -25,6 +25,19 @@ LIMITS = {
 DEVOPS = "devops"
 # The env part of the people-facing role names in an identity account (``<slug>-identity-<persona>``).
 IDENTITY = "identity"
+# Names whose prefix the scheme already uses for something that is no environment: an environment
+# so named would own (and be fenced into) those resources.
+RESERVED_ENV_NAMES = {
+    DEVOPS: "the DevOps account's resources and CI roles (<slug>-devops-*)",
+    IDENTITY: "the people-facing roles of the identity account (<slug>-identity-*)",
+}
+
+
+def reserved_name_problem(env: str) -> str:
+    """Why ``env`` cannot name an environment ("" when it can)."""
+    if env in RESERVED_ENV_NAMES:
+        return f"is reserved: <slug>-{env}-* names {RESERVED_ENV_NAMES[env]}; choose another name"
+    return ""
 
 # The stacks, ``<slug>-devops-platform`` and ``<slug>-<env>-<stack>`` for the others.
 DEVOPS_STACK = "platform"
