@@ -243,8 +243,8 @@ def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Pro
                 Problem("environments", name, f"is not a valid environment name: use {model.ENV_NAME_RULE}")
             )
             continue
-        if name in model.RESERVED_NAMES:
-            problems.append(Problem("environments", name, "is reserved for the DevOps account: choose another name"))
+        if naming.reserved_name_problem(name):
+            problems.append(Problem("environments", name, naming.reserved_name_problem(name)))
             continue
         if name in seen:
             problems.append(Problem("environments", name, "is listed twice: each environment appears once"))

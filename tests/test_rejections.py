@@ -12,6 +12,7 @@ REJECTED = {
     "env-too-long": ({"environments": "dev,integration01:testing,prd"}, [("environments", "integration01")]),
     "env-duplicate": ({"environments": "dev,dev,prd"}, [("environments", "dev")]),
     "env-reserved-devops": ({"environments": "devops,dev,prd"}, [("environments", "devops")]),
+    "env-reserved-identity": ({"environments": "dev,identity:staging,prd"}, [("environments", "identity")]),
     "env-unknown-without-tier": ({"environments": "dev,uat,prd"}, [("environments", "uat")]),
     "env-unknown-tier": ({"environments": "dev,uat:preprod,prd"}, [("environments", "uat:preprod")]),
     "env-empty": ({"environments": ""}, [("environments", "")]),

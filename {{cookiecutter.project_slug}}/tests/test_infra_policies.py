@@ -159,34 +159,47 @@ def test_artifact_storage_is_private_encrypted_and_versioned(rendered):
 
 
 def test_explicit_denies_keep_every_environment_to_itself(settings, rendered):
-    """Inside one account an Allow anywhere suffices, so each environment needs a Deny for the others."""
+    """Inside one account an Allow anywhere suffices, so each environment's artifacts and secrets need a Deny."""
     naming = settings.naming
     bucket_policy = props(devops(rendered), "ArtifactBucketPolicy")["PolicyDocument"]
-    boundaries = [props(doc, "PermissionsBoundary")["PolicyDocument"] for _, doc in of_kind(rendered, BOOTSTRAP)]
     for env in settings.environments:
         own_roles = f"arn:{naming.partition}:iam::*:role/{naming.prefix(env.name)}*"
         keyed = [
             s
             for s in statements(bucket_policy)
             if s["Effect"] == "Deny"
-            and s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn") == own_roles
+            and own_roles in as_list(s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn"))
         ]
         assert keyed, f"no Deny keyed on aws:PrincipalArn guards {env.name}'s artifacts"
-        for boundary in boundaries:
-            guards = [
-                s
-                for s in statements(boundary)
-                if s["Effect"] == "Deny"
-                and s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn") == own_roles
-            ]
-            assert len(guards) == 1, f"a boundary lacks the Deny that guards {env.name}"
-            covered = " ".join(as_list(guards[0]["Resource"]))
-            assert naming.prefix(env.name) in covered and naming.secret_name(env.name, "") in covered
         secret_policy = props(devops(rendered), f"{env.name.capitalize()}AppSecretPolicy")["ResourcePolicy"]
         assert any(
             s["Effect"] == "Deny" and s["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == own_roles
             for s in statements(secret_policy)
         )
+
+
+def test_the_boundary_allows_only_the_environments_own_names_in_its_own_account(settings, rendered):
+    """The boundary is the ceiling of every pipeline role: each Allow names the environment's prefix or its
+    own artifacts, secrets and images, so no other environment sharing the account is in reach."""
+    naming = settings.naming
+    for spec, doc in of_kind(rendered, BOOTSTRAP):
+        boundary = props(doc, "PermissionsBoundary")["PolicyDocument"]
+        own = (naming.prefix(spec.env), naming.secret_prefix(spec.env), naming.artifact_prefix(spec.env))
+        for statement in statements(boundary):
+            if statement["Effect"] != "Allow" or statement["Resource"] == "*":
+                continue
+            for resource in as_list(statement["Resource"]):
+                assert (
+                    any(part in resource for part in own)
+                    or resource.endswith(naming.ecr_repository())
+                    or (
+                        ":kms:" in resource
+                        and statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+                    )
+                ), f"{spec.name}: {statement['Sid']} allows {resource}"
+            if naming.prefix(spec.env) in " ".join(as_list(statement["Resource"])):
+                pinned = statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceAccount")
+                assert pinned == spec.account_id, f"{spec.name}: {statement['Sid']} does not pin aws:ResourceAccount"
 
 
 def test_no_star_principal_without_a_condition(rendered):

@@ -56,7 +56,7 @@ from .stacks import DEVOPS as DEVOPS_KIND
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
-FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec")
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
 # ignores those keys), so artifact and secret decryption is left to the policy contract tests.
 # The people-facing roles (identity account, Identity Center) and the outsider (any other
@@ -74,6 +74,34 @@ BOUNDED_ROLE_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "AnyIdentityPolicy", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
+
+
+# An account that is none of the project's: it owns a bucket named like one of an environment's
+# and lets everyone write to it, so only the writer's own policies can stop data leaving.
+SQUATTER_ACCOUNT = "999999999999"
+SQUATTER_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AnyoneWrites", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}],
+}
+
+
+# A key someone else made in the account, with AWS's default key policy (the account's IAM decides).
+UNTAGGED_KEY_ID = "0123abcd-untagged"
+
+
+def default_key_policy(partition: str, account: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EnableIamPolicies",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 class AccessError(ValueError):
@@ -400,6 +428,8 @@ class World:
             "log-group": (f"arn:{p}:logs:{region}:{account}:log-group:{n.log_group(env.name)}", account),
             "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
+            "cfn-exec-role": (n.role_arn(account, n.cfn_execution_role(env.name)), account),
+            "ci-role": (n.role_arn(devops, n.ci_role(env.name)), devops),
             "persona-policy": (n.policy_arn(account, n.name(env.name, "persona-guard")), account),
             "parameter": (f"arn:{p}:ssm:{region}:{account}:parameter{n.ssm_parameter(env.name, 'app')}", account),
             "table-stream": (
@@ -410,6 +440,13 @@ class World:
             "stream": (f"arn:{p}:kinesis:{region}:{account}:stream/{n.name(env.name, 'events')}", account),
             "workgroup": (f"arn:{p}:athena:{region}:{account}:workgroup/{n.name(env.name, 'queries')}", account),
             "any": ("*", account),
+            "build-project": (f"arn:{p}:codebuild:{region}:{account}:project/{n.name(env.name, 'tests')}", account),
+            "foreign-user": (f"arn:{p}:iam::{account}:user/someone", account),
+            # The DevOps stack's key (its ID is the renderer's stand-in): no name, no env tag.
+            "devops-key": (f"arn:{p}:kms:{region}:{devops}:key/ArtifactKey-id", devops),
+            "untagged-key": (f"arn:{p}:kms:{region}:{account}:key/{UNTAGGED_KEY_ID}", account),
+            # A bucket named like the environment's own, in an account that is not the project's.
+            "squatted-object": (f"arn:{p}:s3:::{n.name(env.name, 'data')}-elsewhere/example.json", SQUATTER_ACCOUNT),
             # Named outside the scheme: nobody's, so no persona's.
             "foreign-role": (n.role_arn(account, "shared-admin"), account),
             "artifact-bucket": (f"arn:{p}:s3:::{n.artifact_bucket(devops)}", devops),
@@ -475,6 +512,8 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     context: dict[str, str | list[str]] = {
         "aws:PrincipalArn": principal,
         "aws:PrincipalAccount": principal_account,
+        # AWS sets it to the account that owns the resource (the requester's, for a resource it creates).
+        "aws:ResourceAccount": resource_account,
         "aws:SecureTransport": "true",
         "aws:MultiFactorAuthPresent": "true" if "mfa" in flags else "false",
     }
@@ -483,6 +522,8 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     if "public" in flags:
         context["lambda:FunctionUrlAuthType"] = "NONE"
         context["lambda:Principal"] = "*"
+    if "buildspec" in flags:
+        context["codebuild:source.buildspec"] = "version: 0.2"
     if "cfn-role" in flags:
         n = world.settings.naming
         env = world.env(case.principal_env, where)
@@ -525,7 +566,12 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
         "serviceControlPolicies": [],
         "resourceControlPolicies": [],
     }
-    document = resource_policy(policies, resource)
+    if resource_account == SQUATTER_ACCOUNT:
+        document = SQUATTER_POLICY
+    elif resource.endswith(UNTAGGED_KEY_ID):
+        document = default_key_policy(world.settings.naming.partition, resource_account)
+    else:
+        document = resource_policy(policies, resource)
     if document is not None:
         request["resourcePolicy"] = document
     if boundary is not None:

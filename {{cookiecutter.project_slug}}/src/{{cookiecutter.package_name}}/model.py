@@ -14,7 +14,6 @@ from enum import StrEnum
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 ENV_NAME_RULE = "a lowercase letter first, then lowercase letters or digits, at most 12 characters"
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
-RESERVED_NAMES = frozenset({"devops"})
 
 # Account IDs in this range stand for "not filled in yet". No real AWS account has one,
 # so the deploy tool can refuse them when it talks to real AWS.

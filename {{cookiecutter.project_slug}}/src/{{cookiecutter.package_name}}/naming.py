@@ -23,6 +23,21 @@ LIMITS = {
 }
 
 DEVOPS = "devops"
+# The env part of the people-facing role names in an identity account (``<slug>-identity-<persona>``).
+IDENTITY = "identity"
+# Names whose prefix the scheme already uses for something that is no environment: an environment
+# so named would own (and be fenced into) those resources.
+RESERVED_ENV_NAMES = {
+    DEVOPS: "the DevOps account's resources and CI roles (<slug>-devops-*)",
+    IDENTITY: "the people-facing roles of the identity account (<slug>-identity-*)",
+}
+
+
+def reserved_name_problem(env: str) -> str:
+    """Why ``env`` cannot name an environment ("" when it can)."""
+    if env in RESERVED_ENV_NAMES:
+        return f"is reserved: <slug>-{env}-* names {RESERVED_ENV_NAMES[env]}; choose another name"
+    return ""
 
 # The stacks, ``<slug>-devops-platform`` and ``<slug>-<env>-<stack>`` for the others.
 DEVOPS_STACK = "platform"
@@ -82,8 +97,18 @@ class Naming:
         return self.name(env, CFN_EXECUTION)
 
     def ci_role(self, env: str) -> str:
-        """The role GitHub Actions assumes in the DevOps account for ``env``."""
-        return self.name(env, CI)
+        """The role GitHub Actions assumes in the DevOps account for ``env``: ``<slug>-devops-<env>-ci``.
+
+        Named under the DevOps prefix, never ``<slug>-<env>-``: where the DevOps side shares an
+        account with the environments, every name under an environment's prefix is that
+        environment's to change, and a CI role there would let an environment's roles make
+        themselves its deployer.
+        """
+        return self.name(DEVOPS, f"{env}-{CI}")
+
+    def platform_role_patterns(self, account_id: str = "*") -> list[str]:
+        """Roles no environment's principal may change: the DevOps side's (CI roles) and the identity roles."""
+        return [self.role_arn(account_id, f"{self.prefix(owner)}*") for owner in (DEVOPS, IDENTITY)]
 
     def boundary_policy(self, env: str) -> str:
         return self.name(env, BOUNDARY)

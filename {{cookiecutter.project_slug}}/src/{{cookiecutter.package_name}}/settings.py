@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .model import ACCOUNT_ID_PATTERN, ENV_NAME_PATTERN, Account, AccountStrategy, Tier, promotion_problems
-from .naming import Naming
+from .naming import Naming, reserved_name_problem
 
 SETTINGS_FILE = "multienv.toml"
 HOME_VARIABLE = "MULTIENV_HOME"
@@ -124,6 +124,8 @@ def parse_settings(data: Mapping, path: Path) -> Settings:
         name = raw.get("name", "")
         if not ENV_NAME_PATTERN.match(name):
             raise fail(f"{key}.name", f"{name!r} is not a valid environment name")
+        if reserved_name_problem(name):
+            raise fail(f"{key}.name", f"{name!r} {reserved_name_problem(name)}")
         try:
             tier = Tier(raw.get("tier"))
         except ValueError:
