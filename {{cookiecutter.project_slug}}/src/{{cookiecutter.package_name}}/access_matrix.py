@@ -33,6 +33,10 @@ from .attack_catalog import PEER, Layout, attack_cases, judge, report
 from .attack_catalog import counts as scope_counts
 from .attack_catalog import requests as attack_requests
 from .cfn import Resolver, load_template, render_template
+from .org_perimeter import ORG_TEMPLATE, perimeter_cases
+from .org_perimeter import failures as org_perimeter_failures
+from .org_perimeter import render as render_perimeter
+from .org_perimeter import requests as org_requests
 from .naming import DEVOPS
 from .persona_stacks import load_trust
 from .personas import (
@@ -737,6 +741,9 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
     add_peer_trusts(settings, policies, layout.peer.slug)
     attacks = attack_cases(layout, exhaustive)
     requests += attack_requests(attacks, lambda case, where: simulation(policies, world, case, where), len(requests))
+    perimeter = render_perimeter(settings) if (settings.root / ORG_TEMPLATE).is_file() else None
+    org_cases = perimeter_cases(settings) if perimeter else []
+    requests += org_requests(org_cases, perimeter, len(requests))
     # parliament runs here while the simulator's processes work.
     answers, (findings, skipped) = run_simulations(
         requests,
@@ -744,8 +751,12 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
         settings.root,
         meanwhile=lambda: parliament_findings(policies, read_skips(settings.root / SKIPS_FILE)),
     )
-    attack_verdict = judge(attacks, answers[len(cases) :], settings.strategy.value)
+    attack_answers = answers[len(cases) : len(cases) + len(attacks)]
+    attack_verdict = judge(attacks, attack_answers, settings.strategy.value)
     report(attack_verdict, out)
+    org_failures = org_perimeter_failures(org_cases, answers[len(cases) + len(attacks) :])
+    for line in org_failures:
+        print(line, file=out)
     answers = answers[: len(cases)]
     failures = 0
     for (number, case), answer in zip(cases, answers, strict=True):
@@ -775,7 +786,8 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
     opened = sum(attack_verdict.open.values())
     if opened:
         generated += f"; {opened} known open"
-    failures += len(attack_verdict.failed) + len(attack_verdict.stale)
+    failures += len(attack_verdict.failed) + len(attack_verdict.stale) + len(org_failures)
+    generated += f"), {len(org_cases)} org-perimeter cases (each with and without it"
     verdict = "all as expected" if not failures else f"{failures} FAILED"
     skipped_count = sum(1 for *_, reason in skipped_cases if reason)
     if skipped_count:
