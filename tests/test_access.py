@@ -24,7 +24,10 @@ import multienv_plan
 personas = multienv_plan.personas
 ACCESS = TEMPLATE / "{{cookiecutter.project_slug}}" / "access"
 NODE_DIR = SHARED_VENV / "access-node"
-SUMMARY = re.compile(r"access matrix: (\d+) cases \((\d+) allow, (\d+) deny\), all as expected")
+SUMMARY = re.compile(
+    r"access matrix: (\d+) designed cases \((\d+) allow, (\d+) deny\), (\d+) generated \([^)]*\), "
+    r"(\d+) org-perimeter cases \([^)]*\), all as expected"
+)
 
 
 def answers(**overrides):

@@ -285,7 +285,7 @@ class Attack:
     @property
     def label(self) -> str:
         p = self.principal
-        return f"{p.kind} of {p.env}: {self.technique.key} on {self.target.label} [{self.target.scope}]"
+        return f"{p.kind} of {p.env}: {self.technique.key} on {self.target.label} ({self.target.scope})"
 
 
 # --------------------------------------------------------------------------- known open
@@ -300,7 +300,27 @@ class KnownOpen:
     strategies: tuple[str, ...] = ()  # empty: every strategy
 
 
-KNOWN_OPEN: tuple[KnownOpen, ...] = ()
+ALL_STRATEGIES = ("full_isolation", "hybrid", "consolidated_nonprod", "single_account")
+KNOWN_OPEN: tuple[KnownOpen, ...] = (
+    KnownOpen(
+        "project-admin of *: * on *-peer * key (peer-project)",
+        "key administration is fenced by the env tag alone, and a second project tags its keys with the same"
+        " environment names: the Project Administrator administers the other project's key of its environment",
+        ALL_STRATEGIES,
+    ),
+    KnownOpen(
+        "project-admin of *: * on *-peer * (peer-project)",
+        "in an account of its own the Project Administrator's access is 'full', i.e. the account: a second"
+        " project deployed into the same account is within its reach",
+        ("full_isolation", "hybrid"),
+    ),
+    KnownOpen(
+        "bounded-role of *: passrole-cloudformation on * execution role (own-platform)",
+        "the boundary lets every role under it pass the execution role (the Deployer needs to); any role the"
+        " pipeline creates can deploy a stack as the execution role (within the same boundary)",
+        ALL_STRATEGIES,
+    ),
+)
 
 
 def known_open(attack: Attack, strategy: str, entries: Iterable[KnownOpen] = KNOWN_OPEN) -> KnownOpen | None:
