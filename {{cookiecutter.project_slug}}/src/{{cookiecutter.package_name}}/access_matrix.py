@@ -33,11 +33,11 @@ from .attack_catalog import PEER, Layout, attack_cases, judge, report
 from .attack_catalog import counts as scope_counts
 from .attack_catalog import requests as attack_requests
 from .cfn import Resolver, load_template, render_template
+from .naming import DEVOPS
 from .org_perimeter import ORG_TEMPLATE, perimeter_cases
 from .org_perimeter import failures as org_perimeter_failures
 from .org_perimeter import render as render_perimeter
 from .org_perimeter import requests as org_requests
-from .naming import DEVOPS
 from .persona_stacks import load_trust
 from .personas import (
     CASE_FIELDS,

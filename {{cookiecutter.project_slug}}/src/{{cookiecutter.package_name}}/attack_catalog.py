@@ -47,7 +47,7 @@ BUCKET = "bucket"
 OBJECT = "object"
 QUEUE = "queue"
 TOPIC = "topic"
-SECRET = "secret"
+SECRET = "secret"  # noqa: S105 - a kind of target, not a password
 KEY = "key"
 REPOSITORY = "repository"
 STACK = "stack"
@@ -179,9 +179,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     Technique("user-policy", "iam:PutUserPolicy", USER, "write an inline policy on a user"),
     Technique("attach-user-policy", "iam:AttachUserPolicy", USER, "attach a policy to a user"),
     Technique("group-policy", "iam:PutGroupPolicy", USER, "write an inline policy on a group", resource="group"),
-    Technique(
-        "attach-group-policy", "iam:AttachGroupPolicy", USER, "attach a policy to a group", resource="group"
-    ),
+    Technique("attach-group-policy", "iam:AttachGroupPolicy", USER, "attach a policy to a group", resource="group"),
     # Settings that act on the whole account: in a shared account, no environment owns them.
     Technique("account-log-policy", "logs:PutAccountPolicy", ACCOUNT, "set the account's log policies"),
     Technique("register-type", "cloudformation:RegisterType", ACCOUNT, "register a CloudFormation extension"),
@@ -269,8 +267,16 @@ class Attack:
         why = f"{self.target.scope}: {self.technique.why} ({self.target.label})"
         # "any" is the access matrix's symbol for the resource "*" (account-wide actions).
         resource = "any" if self.target.arn == "*" else self.target.arn
-        return Case(self.principal.symbol, self.principal.env, self.technique.action, resource,
-                    self.target.env or self.principal.env, "deny", "", why)  # fmt: skip
+        return Case(
+            self.principal.symbol,
+            self.principal.env,
+            self.technique.action,
+            resource,
+            self.target.env or self.principal.env,
+            "deny",
+            "",
+            why,
+        )
 
     def context(self) -> dict[str, str | list[str]]:
         values = {"env": self.principal.env, "target_env": self.target.env, "stack_role": self.target.stack_role}
@@ -408,21 +414,27 @@ def environment_targets(layout: Layout, naming: Naming, env: str, account: str, 
         ("function role", naming.function_role(env)),
         *((f"{persona} role", naming.persona_role(env, persona)) for persona in PERSONAS),
     ]
-    targets = [Target(scope, ROLE, f"{who} {label}", naming.role_arn(account, name), account, env, tagged)
-               for label, name in roles]  # fmt: skip
+    targets = [
+        Target(scope, ROLE, f"{who} {label}", naming.role_arn(account, name), account, env, tagged)
+        for label, name in roles
+    ]
     targets.append(
         Target(scope, ROLE, f"{who} ci role", naming.role_arn(s.devops.id, naming.ci_role(env)), s.devops.id, env)
     )
     policies = [("boundary", naming.boundary_policy(env)), ("persona guard", policy_name(naming, env, "guard"))]
-    targets += [Target(scope, POLICY, f"{who} {label}", naming.policy_arn(account, name), account, env)
-                for label, name in policies]  # fmt: skip
+    targets += [
+        Target(scope, POLICY, f"{who} {label}", naming.policy_arn(account, name), account, env)
+        for label, name in policies
+    ]
     bucket = naming.data_bucket(env, account)
     function = f"arn:{p}:lambda:{region}:{account}:function:{naming.function(env)}"
     targets += [
         Target(scope, FUNCTION, f"{who} function", function, account, env, tagged),
         Target(scope, BUCKET, f"{who} data bucket", f"arn:{p}:s3:::{bucket}", account, env),
         Target(scope, OBJECT, f"{who} data object", f"arn:{p}:s3:::{bucket}/example.json", account, env),
-        Target(scope, QUEUE, f"{who} queue", f"arn:{p}:sqs:{region}:{account}:{naming.name(env, 'jobs')}", account, env),
+        Target(
+            scope, QUEUE, f"{who} queue", f"arn:{p}:sqs:{region}:{account}:{naming.name(env, 'jobs')}", account, env
+        ),
         Target(
             scope, TOPIC, f"{who} topic", f"arn:{p}:sns:{region}:{account}:{naming.name(env, 'events')}", account, env
         ),
@@ -507,8 +519,13 @@ def devops_targets(layout: Layout, naming: Naming, scope: str) -> list[Target]:
             devops,
         ),
         *(
-            Target(scope, ROLE, f"{who} identity {persona} role", naming.role_arn(devops, naming.name(IDENTITY, persona)),
-                   devops)  # fmt: skip
+            Target(
+                scope,
+                ROLE,
+                f"{who} identity {persona} role",
+                naming.role_arn(devops, naming.name(IDENTITY, persona)),
+                devops,
+            )
             for persona in PERSONAS
         ),
     ]
@@ -533,8 +550,9 @@ def account_targets(layout: Layout, account: str) -> list[Target]:
     n = layout.naming
     return [
         Target(ACCOUNT_WIDE, ACCOUNT, f"account {account} settings", "", account),
-        Target(ACCOUNT_WIDE, USER, f"account {account} admin user", f"arn:{n.partition}:iam::{account}:user/admin",
-               account),  # fmt: skip
+        Target(
+            ACCOUNT_WIDE, USER, f"account {account} admin user", f"arn:{n.partition}:iam::{account}:user/admin", account
+        ),
     ]
 
 
@@ -575,8 +593,11 @@ def _legitimate(principal: Principal, technique: Technique, target: Target, layo
     if principal.symbol == "ci" and target.arn == own_deployer and technique.key == "assume":
         return True
     # Personas that change their environment's resources change its app stack and function role.
-    caps = grant(layout.settings.environment(principal.env).tier, principal.symbol).access.capabilities if (
-        principal.symbol in PERSONAS) else frozenset()  # fmt: skip
+    caps = (
+        grant(layout.settings.environment(principal.env).tier, principal.symbol).access.capabilities
+        if (principal.symbol in PERSONAS)
+        else frozenset()
+    )
     return Capability.CHANGE in caps and (target.arn == own_app or target.label.endswith(f"{APP_STACK} stack"))
 
 
@@ -753,4 +774,6 @@ def report(verdict: Verdict, out) -> None:
         if n:
             print(f"OPEN generated: {n} cases allowed, known open: {entry.pattern}: {entry.reason}", file=out)
     for entry in verdict.stale:
-        print(f"FAIL known-open entry {entry.pattern!r} matches no allowed case: the hole is closed, remove it", file=out)
+        print(
+            f"FAIL known-open entry {entry.pattern!r} matches no allowed case: the hole is closed, remove it", file=out
+        )

@@ -213,13 +213,27 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
         organization_admin = n.role_arn(account, ADMINISTRATOR_ROLES[0])
         writes = [
             ("iam:PutRolePolicy", n.role_arn(account, n.deployer_role(env)), "rewrite the Deployer Role"),
-            ("iam:UpdateAssumeRolePolicy", n.role_arn(account, n.cfn_execution_role(env)), "retrust the execution role"),
+            (
+                "iam:UpdateAssumeRolePolicy",
+                n.role_arn(account, n.cfn_execution_role(env)),
+                "retrust the execution role",
+            ),
             ("iam:CreatePolicyVersion", n.policy_arn(account, n.boundary_policy(env)), "widen the boundary"),
             ("iam:AttachRolePolicy", n.role_arn(account, n.persona_role(env, "qa-engineer")), "widen a persona"),
         ]
         for action, target, why in writes:
-            cases.append(OrgCase(f"the account's administrator may not {why}", admin, action, target, account,
-                                 "allow", "deny", ANY_ACTION))  # fmt: skip
+            cases.append(
+                OrgCase(
+                    f"the account's administrator may not {why}",
+                    admin,
+                    action,
+                    target,
+                    account,
+                    "allow",
+                    "deny",
+                    ANY_ACTION,
+                )
+            )
         cases.append(
             OrgCase(
                 "the organization's administrator role deploys the platform",
@@ -238,8 +252,16 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
             ("iam:CreateOpenIDConnectProvider", f"arn:{p}:iam::{account}:oidc-provider/evil.example", "add an IdP"),
         ):
             cases.append(
-                OrgCase(f"the account's administrator may not {why}", admin, action, resource, account, "allow",
-                        "deny", ANY_ACTION)  # fmt: skip
+                OrgCase(
+                    f"the account's administrator may not {why}",
+                    admin,
+                    action,
+                    resource,
+                    account,
+                    "allow",
+                    "deny",
+                    ANY_ACTION,
+                )
             )
         # A role tagged with its environment, with every permission: only the SCP holds it.
         tagged = n.role_arn(account, n.name(env, "bounded"))
@@ -247,15 +269,51 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
         own = {f"aws:PrincipalTag/{ENV_TAG}": env}
         other = next((e.name for e in settings.environments if e.name != env), "elsewhere")
         cases += [
-            OrgCase(f"{env} labels a function as {other}'s", tagged, "lambda:TagResource", function, account, "allow",
-                    "deny", ANY_ACTION, context={**own, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": other}),
-            OrgCase(f"{env} strips a function's env tag", tagged, "lambda:UntagResource", function, account, "allow",
-                    "deny", ANY_ACTION, context={**own, "aws:TagKeys": [ENV_TAG]}),
-            OrgCase(f"{env} labels its own role as {other}'s", tagged, "iam:TagRole", tagged, account, "allow",
-                    "deny", ANY_ACTION, context={**own, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": other}),
-            OrgCase(f"{env} labels a function as its own", tagged, "lambda:TagResource", function, account, "allow",
-                    "allow", ANY_ACTION, context={**own, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": env}),
-        ]  # fmt: skip
+            OrgCase(
+                f"{env} labels a function as {other}'s",
+                tagged,
+                "lambda:TagResource",
+                function,
+                account,
+                "allow",
+                "deny",
+                ANY_ACTION,
+                context={**own, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": other},
+            ),
+            OrgCase(
+                f"{env} strips a function's env tag",
+                tagged,
+                "lambda:UntagResource",
+                function,
+                account,
+                "allow",
+                "deny",
+                ANY_ACTION,
+                context={**own, "aws:TagKeys": [ENV_TAG]},
+            ),
+            OrgCase(
+                f"{env} labels its own role as {other}'s",
+                tagged,
+                "iam:TagRole",
+                tagged,
+                account,
+                "allow",
+                "deny",
+                ANY_ACTION,
+                context={**own, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": other},
+            ),
+            OrgCase(
+                f"{env} labels a function as its own",
+                tagged,
+                "lambda:TagResource",
+                function,
+                account,
+                "allow",
+                "allow",
+                ANY_ACTION,
+                context={**own, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": env},
+            ),
+        ]
     # GitHub jobs: a role whose trust names the provider and nothing else, the usual mistake.
     provider = f"arn:{p}:iam::{devops}:oidc-provider/token.actions.githubusercontent.com"
     sloppy = _trust({"Federated": provider}, "sts:AssumeRoleWithWebIdentity")
