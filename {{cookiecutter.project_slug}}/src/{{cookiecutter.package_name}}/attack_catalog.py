@@ -570,12 +570,12 @@ def _technique_resource(technique: Technique, target: Target, layout: Layout) ->
 
 def _legitimate(principal: Principal, technique: Technique, target: Target, layout: Layout) -> bool:
     """What a principal may do to its own environment's platform by design (the designed cases check it)."""
+    if target.scope != OWN_PLATFORM:
+        return False
     n = layout.naming
     own_deployer = n.role_arn(principal.account, n.deployer_role(principal.env))
     own_exec = n.role_arn(principal.account, n.cfn_execution_role(principal.env))
     own_app = n.role_arn(principal.account, n.function_role(principal.env))
-    if target.scope != OWN_PLATFORM:
-        return False
     # "full" means the Project Administrator runs the platform roles (never the persona setup).
     if principal.administers and target.arn in (own_deployer, own_exec, own_app):
         return True
