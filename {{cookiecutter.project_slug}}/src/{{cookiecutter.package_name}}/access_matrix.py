@@ -51,7 +51,7 @@ from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
-FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec", "retag")
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
 # ignores those keys), so artifact and secret decryption is left to the policy contract tests.
 # The people-facing roles (identity account, Identity Center) and the outsider (any other
@@ -385,7 +385,7 @@ class World:
                 account,
             ),
             "log-group": (f"arn:{p}:logs:{region}:{account}:log-group:{n.log_group(env.name)}", account),
-            "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
+            "new-role": (n.role_arn(account, n.function_role(env.name, "worker")), account),
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
             "cfn-exec-role": (n.role_arn(account, n.cfn_execution_role(env.name)), account),
             "ci-role": (n.role_arn(devops, n.ci_role(env.name)), devops),
@@ -474,6 +474,9 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     if "public" in flags:
         context["lambda:FunctionUrlAuthType"] = "NONE"
         context["lambda:Principal"] = "*"
+    if "retag" in flags:
+        context["aws:RequestTag/env"] = f"not-{case.resource_env}"
+        context["aws:TagKeys"] = ["env"]
     if "buildspec" in flags:
         context["codebuild:source.buildspec"] = "version: 0.2"
     if "cfn-role" in flags:
