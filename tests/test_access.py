@@ -218,7 +218,7 @@ def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake):
 def edit_statements(path: Path, edit) -> int:
     """Apply ``edit(statement)`` to every policy statement; it returns True when it changed one.
     A statement it marks with ``_drop`` is removed."""
-    data = multienv_plan.generated_module("cfn").load_template(path)
+    data = multienv_plan.generated_module("multienv_tools.cfn").load_template(path)
     changed = 0
 
     def visit(node):
@@ -494,7 +494,7 @@ def test_sabotage_no_data_deny_misses_a_read(bake, node_modules):
 def test_sabotage_ci_roles_back_inside_the_environments_prefix(bake, node_modules):
     # <slug>-<env>-ci in a shared account: the environment's administrator makes itself the deployer.
     result = bake(account_strategy="single_account")
-    naming_py = result.project / "src" / result.project.name.replace("-", "_") / "naming.py"
+    naming_py = result.project / "src" / "multienv" / "naming.py"
     text = naming_py.read_text(encoding="utf-8")
     assert 'return self.name(DEVOPS, f"{env}-{CI}")' in text
     naming_py.write_text(text.replace('return self.name(DEVOPS, f"{env}-{CI}")', "return self.name(env, CI)"))
