@@ -82,7 +82,7 @@ def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake, node_modul
 def test_a_closed_known_open_entry_must_be_removed(bake, node_modules):  # noqa: F811
     # An entry that matches no allowed case is itself a failure, so the list cannot go stale.
     result = bake(account_strategy="single_account")
-    catalog = next((result.project / "src").glob("*/attack_catalog.py"))
+    catalog = result.project / "tools" / "multienv_tools" / "attack_catalog.py"
     text = catalog.read_text()
     marker = "KNOWN_OPEN: tuple[KnownOpen, ...] = ("
     assert marker in text

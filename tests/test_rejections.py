@@ -38,14 +38,6 @@ REJECTED = {
         {"project_slug": "b" * 34, "package_name": "app", "environments": "dev,prd"},
         [("project_slug", "b" * 34)],
     ),
-    "boundary-too-large": (
-        {
-            "project_slug": "a" * 30,
-            "package_name": "app",
-            "environments": "devaaaaaaaaa:development,tstaaaaaaaaa:testing,qaaaaaaaaaaa:qa,uataaaaaaaaa:staging,prd",
-        },
-        [("environments", "devaaaaaaaaa:development,tstaaaaaaaaa:testing,qaaaaaaaaaaa:qa,uataaaaaaaaa:staging,prd")],
-    ),
     "package-not-identifier": ({"package_name": "my-app"}, [("package_name", "my-app")]),
     "package-keyword": ({"package_name": "class"}, [("package_name", "class")]),
     "package-shadows-stdlib": ({"package_name": "json"}, [("package_name", "json")]),

@@ -4,25 +4,17 @@ Every template is rendered for every stack of ``stacks.stack_specs`` (parameters
 IDs and conditions filled in, as CloudFormation would), and the policies are read as data.
 """
 
-import json
-import re
-
 import pytest
+from multienv_tools import persona_stacks, personas, policy_sizes
+from multienv_tools.cfn import as_list, policies, principals, render, statements
+from multienv_tools.persona_stacks import PERSONAS
+from multienv_tools.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
 
-from {{ cookiecutter.package_name }} import persona_stacks, personas
-from {{ cookiecutter.package_name }}.cfn import as_list, policies, principals, render, statements
-from {{ cookiecutter.package_name }}.naming import LIMITS
-from {{ cookiecutter.package_name }}.persona_stacks import PERSONAS
-from {{ cookiecutter.package_name }}.settings import load_settings
-from {{ cookiecutter.package_name }}.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
+from multienv.naming import LIMITS
+from multienv.settings import load_settings
 
 SHA = "0" * 64
 GITHUB_OIDC = "token.actions.githubusercontent.com"
-# AWS quotas on policy documents (characters, whitespace not counted).
-MANAGED_POLICY_MAX = 6144
-INLINE_POLICIES_PER_ROLE_MAX = 10240
-TRUST_POLICY_MAX = 2048
-BUCKET_POLICY_MAX = 20480
 # Actions AWS cannot scope to a resource: the only ones allowed on "*".
 UNSCOPED_ACTIONS = {
     "cloudformation:ValidateTemplate",
@@ -58,10 +50,6 @@ def props(doc, logical_id):
     return doc["Resources"][logical_id]["Properties"]
 
 
-def size(document) -> int:
-    return len(re.sub(r"\s", "", json.dumps(document)))
-
-
 def roles_of(settings, env_name):
     naming, env = settings.naming, settings.environment(env_name)
     return {
@@ -79,6 +67,35 @@ def every_policy(rendered):
     for spec, doc in rendered.values():
         for policy in policies(doc):
             yield spec, policy
+
+
+def arns_in(value):
+    """Every ARN (pattern) a policy element holds, in resources and conditions alike."""
+    if isinstance(value, str):
+        return [value] if value.startswith("arn:") else []
+    if isinstance(value, list):
+        return [arn for item in value for arn in arns_in(item)]
+    if isinstance(value, dict):
+        return [arn for item in value.values() for arn in arns_in(item)]
+    return []
+
+
+def test_no_arn_pattern_has_a_wildcard_in_its_service_segment(rendered):
+    """AWS matches no wildcard in an ARN's service segment (arn:aws:*:...): every pattern names its service."""
+    for spec, policy in every_policy(rendered):
+        for statement in statements(policy.document):
+            for key in ("Resource", "NotResource", "Condition"):
+                for arn in arns_in(statement.get(key)):
+                    service = arn.split(":")[2] if arn.count(":") >= 2 else ""
+                    assert service and "*" not in service and "?" not in service, (
+                        f"{spec.name} {policy.name} {statement.get('Sid')}: {arn}"
+                    )
+
+
+def test_every_policy_fits_its_aws_limit(settings):
+    """Measured on the rendered policies (policy_sizes.py), for every kind AWS limits."""
+    for measure in policy_sizes.measure_settings(settings):
+        assert measure.size <= measure.limit, f"{measure.where} {measure.name}: {measure.size} > {measure.limit}"
 
 
 # --------------------------------------------------------------------------- DevOps resource policies
@@ -197,9 +214,12 @@ def test_the_boundary_allows_only_the_environments_own_names_in_its_own_account(
                         and statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
                     )
                 ), f"{spec.name}: {statement['Sid']} allows {resource}"
-            if naming.prefix(spec.env) in " ".join(as_list(statement["Resource"])):
-                pinned = statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceAccount")
-                assert pinned == spec.account_id, f"{spec.name}: {statement['Sid']} does not pin aws:ResourceAccount"
+            pinned = statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceAccount")
+            for resource in as_list(statement["Resource"]):
+                if naming.prefix(spec.env) in resource:
+                    assert f":{spec.account_id}:" in resource or pinned == spec.account_id, (
+                        f"{spec.name}: {statement['Sid']} reaches {resource} in other accounts"
+                    )
 
 
 def test_no_star_principal_without_a_condition(rendered):
@@ -337,14 +357,6 @@ def test_names_and_policies_fit_aws_limits(rendered):
             if resource["Type"] in limits:
                 key, kind = limits[resource["Type"]]
                 assert len(resource["Properties"][key]) <= LIMITS[kind], f"{spec.name} {logical_id}"
-            if resource["Type"] == "AWS::IAM::Role":
-                role = resource["Properties"]
-                assert size(role["AssumeRolePolicyDocument"]) <= TRUST_POLICY_MAX
-                assert sum(size(p["PolicyDocument"]) for p in role.get("Policies", [])) <= INLINE_POLICIES_PER_ROLE_MAX
-            if resource["Type"] == "AWS::IAM::ManagedPolicy":
-                assert size(resource["Properties"]["PolicyDocument"]) <= MANAGED_POLICY_MAX, f"{spec.name} {logical_id}"
-            if resource["Type"] == "AWS::S3::BucketPolicy":
-                assert size(resource["Properties"]["PolicyDocument"]) <= BUCKET_POLICY_MAX
 
 
 def test_the_app_runs_its_own_environment_from_its_own_artifact(settings, rendered):
@@ -362,8 +374,8 @@ def test_the_app_runs_its_own_environment_from_its_own_artifact(settings, render
 
 def test_the_stackset_passes_on_every_bootstrap_parameter(settings):
     """The scale path deploys the same bootstrap: its parameters must not drift from the template's."""
-    from {{ cookiecutter.package_name }}.cfn import load_template
-    from {{ cookiecutter.package_name }}.stacks import STACKSET_TEMPLATE, bootstrap_spec
+    from multienv_tools.cfn import load_template
+    from multienv_tools.stacks import STACKSET_TEMPLATE, bootstrap_spec
 
     bootstrap = load_template(settings.root / "infra" / "workload-bootstrap.yaml")
     stackset = load_template(settings.root / STACKSET_TEMPLATE)

@@ -1,6 +1,6 @@
 """How large each rendered policy is against the limit AWS sets for its kind.
 
-``python -m <package>.policy_sizes`` renders every stack of ``stack_specs`` as CloudFormation
+``python -m multienv_tools.policy_sizes`` renders every stack of ``stack_specs`` as CloudFormation
 would and prints, per kind of policy, the largest one as a share of its limit. The policy
 contract tests read ``largest`` to keep every policy under ``HEADROOM`` of its limit, so a
 policy that grows with the number of environments is caught long before AWS refuses it.
@@ -15,8 +15,9 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from multienv.settings import load_settings
+
 from .cfn import policies, render
-from .settings import load_settings
 from .stacks import stack_specs
 
 # AWS quotas on policy documents, in characters without whitespace (IAM) or bytes (resource policies).

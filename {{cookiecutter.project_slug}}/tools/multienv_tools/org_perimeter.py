@@ -4,7 +4,7 @@ IAM inside an account cannot stop the account's own administrator, cannot see wh
 policy names, and cannot tell one GitHub tenant from another. A service control policy (SCP)
 and a resource control policy (RCP) attached in AWS Organizations can. The template takes
 every name from here (``parameters``), so it derives nothing itself;
-``python -m <package>.org_perimeter --org-id o-... --targets ou-...`` prints the command that
+``python -m multienv_tools.org_perimeter --org-id o-... --targets ou-...`` prints the command that
 deploys it in the management account.
 
 ``perimeter_cases`` are what ``make check-access`` simulates: each is a request the accounts'
@@ -20,10 +20,11 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from multienv.naming import DEVOPS
+from multienv.settings import Settings, load_settings
+
 from .cfn import load_template, render_template
-from .naming import DEVOPS
 from .personas import protected_arns
-from .settings import Settings, load_settings
 
 ORG_TEMPLATE = Path("org") / "perimeter.yaml"
 # Stand-ins for the simulation; deploying needs the real organization ID.

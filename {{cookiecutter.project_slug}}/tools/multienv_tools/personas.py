@@ -319,18 +319,19 @@ def platform_patterns(naming) -> list[str]:
     Denied to every persona role: in a shared account they sit next to the environments. Each
     pattern names its service (AWS matches no wildcard in an ARN's service segment).
     """
-    p = naming.partition
-    patterns = []
-    for prefix in (naming.devops_prefix(), naming.prefix(IDENTITY)):
-        patterns += [
-            f"arn:{p}:iam::*:role/{prefix}*",
-            f"arn:{p}:iam::*:policy/{prefix}*",
-            f"arn:{p}:s3:::{prefix}*",
-            f"arn:{p}:ecr:*:*:repository/{prefix}*",
-            f"arn:{p}:cloudformation:*:*:stack/{prefix}*",
-            f"arn:{p}:kms:*:*:alias/{prefix}*",
-        ]
-    return patterns
+    p, devops = naming.partition, naming.devops_prefix()
+    return [
+        # The identity side is roles and their policies only.
+        *(
+            f"arn:{p}:iam::*:{kind}/{prefix}*"
+            for prefix in (devops, naming.prefix(IDENTITY))
+            for kind in ("role", "policy")
+        ),
+        f"arn:{p}:s3:::{devops}*",
+        f"arn:{p}:ecr:*:*:repository/{devops}*",
+        f"arn:{p}:cloudformation:*:*:stack/{devops}*",
+        f"arn:{p}:kms:*:*:alias/{devops}*",
+    ]
 
 
 def persona_key(persona: str) -> str:
@@ -408,6 +409,7 @@ GUARD_PROBES = (
     Probe("create an OIDC provider", "iam:CreateOpenIDConnectProvider", "oidc-provider", C.ADMINISTER),
     Probe("make a function URL public", "lambda:CreateFunctionUrlConfig", "function", C.ADMINISTER, context="public"),
     Probe("run any code as a build's role", "codebuild:StartBuild", "build-project", C.ADMINISTER, context="buildspec"),
+    Probe("tag a resource as another environment's", "lambda:TagResource", "function", C.ADMINISTER, context="retag"),
     Probe("change the administrator's bootstrap", "cloudformation:UpdateStack", "bootstrap-stack", C.ADMINISTER),
     Probe("delete the administrator's persona stack", "cloudformation:DeleteStack", "personas-stack", C.ADMINISTER),
     # Settings of the whole account: the account's administrator's, in every strategy.
@@ -608,7 +610,7 @@ CASES_HEADER = """\
 #   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
 #   cfn-role (the stack operation hands CloudFormation the environment's execution role),
 #   public (a function URL without auth, a permission for principal *), buildspec (a build
-#   started with its own buildspec).
+#   started with its own buildspec), retag (the request sets the env tag to another environment).
 # The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
 """
 TEAM_MARKER = "# team cases"

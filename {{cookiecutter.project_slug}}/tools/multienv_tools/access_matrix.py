@@ -1,6 +1,6 @@
 """The access matrix: every case of ``access/cases.csv`` simulated against the real policies.
 
-``python -m <package>.access_matrix`` (``make check-access``) renders every stack of
+``python -m multienv_tools.access_matrix`` (``make check-access``) renders every stack of
 ``stack_specs`` (the persona stacks included) with their parameters from ``multienv.toml``,
 collects each role's identity policies, permissions boundary and trust policy and every
 resource policy (bucket, secret, repository, key), and asks ``@cloud-copilot/iam-simulate``
@@ -29,11 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from multienv.naming import DEVOPS
+from multienv.settings import Settings, load_settings
+
 from .attack_catalog import PEER, Layout, attack_cases, judge, report
 from .attack_catalog import counts as scope_counts
 from .attack_catalog import requests as attack_requests
 from .cfn import Resolver, load_template, render_template
-from .naming import DEVOPS
 from .org_perimeter import ORG_TEMPLATE, perimeter_cases
 from .org_perimeter import failures as org_perimeter_failures
 from .org_perimeter import render as render_perimeter
@@ -53,14 +55,13 @@ from .personas import (
     render_cases,
     trusted_principal,
 )
-from .settings import Settings, load_settings
 from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
 from .stacks import DEVOPS as DEVOPS_KIND
 
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
-FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec", "retag")
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
 # ignores those keys), so artifact and secret decryption is left to the policy contract tests.
 # The people-facing roles (identity account, Identity Center) and the outsider (any other
@@ -430,7 +431,7 @@ class World:
                 account,
             ),
             "log-group": (f"arn:{p}:logs:{region}:{account}:log-group:{n.log_group(env.name)}", account),
-            "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
+            "new-role": (n.role_arn(account, n.function_role(env.name, "worker")), account),
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
             "cfn-exec-role": (n.role_arn(account, n.cfn_execution_role(env.name)), account),
             "ci-role": (n.role_arn(devops, n.ci_role(env.name)), devops),
@@ -526,6 +527,9 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     if "public" in flags:
         context["lambda:FunctionUrlAuthType"] = "NONE"
         context["lambda:Principal"] = "*"
+    if "retag" in flags:
+        context["aws:RequestTag/env"] = f"not-{case.resource_env}"
+        context["aws:TagKeys"] = ["env"]
     if "buildspec" in flags:
         context["codebuild:source.buildspec"] = "version: 0.2"
     if "cfn-role" in flags:
@@ -631,9 +635,9 @@ def run_simulations(requests: list[dict], node_modules: Path, root: Path, worker
     processes = []
     try:
         for share in shares:
-            process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            process = subprocess.Popen(
                 # A larger young generation: the engine allocates briefly-lived objects by the million.
-                ["node", "--max-semi-space-size=32", str(driver)],  # noqa: S607 - node from PATH, like make and npm
+                ["node", "--max-semi-space-size=32", str(driver)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -30,9 +30,10 @@ import fnmatch
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from .naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, DEVOPS_STACK, PERSONAS_STACK, Naming
+from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, DEVOPS_STACK, PERSONAS_STACK, Naming
+from multienv.settings import Settings
+
 from .personas import IDENTITY, PERSONAS, Capability, Case, grant, policy_name
-from .settings import Settings
 
 # The second project generated into the same accounts: ``<slug>-<PEER>``. It extends this
 # project's slug with a hyphen on purpose, the closest a legitimate neighbour can get.

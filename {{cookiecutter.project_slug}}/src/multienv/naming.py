@@ -39,6 +39,7 @@ def reserved_name_problem(env: str) -> str:
         return f"is reserved: <slug>-{env}-* names {RESERVED_ENV_NAMES[env]}; choose another name"
     return ""
 
+
 # The stacks, ``<slug>-devops-platform`` and ``<slug>-<env>-<stack>`` for the others.
 DEVOPS_STACK = "platform"
 BOOTSTRAP_STACK = "bootstrap"
@@ -171,7 +172,11 @@ class Naming:
         return f"/aws/lambda/{self.function(env, thing)}"
 
     def function_role(self, env: str, thing: str = "app") -> str:
-        """The execution role of a function; it carries the environment's permissions boundary."""
+        """The execution role of a function; it carries the environment's permissions boundary.
+
+        ``<slug>-<env>-<thing>-role``: the only role names the pipeline may create or change
+        (``function_role(env, "*")`` in the boundary). No platform role ends in ``-role``.
+        """
         return self.name(env, f"{thing}-role")
 
     def artifact_key(self, env: str, sha256: str) -> str:
