@@ -178,6 +178,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     Technique("service-credential", "iam:CreateServiceSpecificCredential", USER, "mint a service credential"),
     Technique("ssh-key", "iam:UploadSSHPublicKey", USER, "add an SSH key to a user"),
     Technique("user-policy", "iam:PutUserPolicy", USER, "write an inline policy on a user"),
+    Technique("join-group", "iam:AddUserToGroup", USER, "add a user to a stronger group", resource="group"),
     Technique("attach-user-policy", "iam:AttachUserPolicy", USER, "attach a policy to a user"),
     Technique("group-policy", "iam:PutGroupPolicy", USER, "write an inline policy on a group", resource="group"),
     Technique("attach-group-policy", "iam:AttachGroupPolicy", USER, "attach a policy to a group", resource="group"),
