@@ -622,7 +622,8 @@ def _applies(technique: Technique, target: Target, layout: Layout) -> bool:
 def own_platform_targets(layout: Layout, principal: Principal) -> list[Target]:
     """The platform of the principal's own environment: its roles, the persona setup, the platform stacks."""
     n = layout.naming
-    env, acct = principal.env, principal.account
+    # The environment's account: the CI role lives in the DevOps account, its environment does not.
+    env, acct = principal.env, layout.settings.environment(principal.env).account.id
     every = environment_targets(layout, n, env, acct, OWN_PLATFORM, "")
     platform_kinds = {ROLE, POLICY, STACK}
     targets = [t for t in every if t.kind in platform_kinds and t.arn != principal.arn]
@@ -633,6 +634,7 @@ def scoped_targets(layout: Layout, principal: Principal) -> dict[str, list[Targe
     """What ``principal`` must not reach, per scope."""
     s, n = layout.settings, layout.naming
     others = [e for e in s.environments if e.name != principal.env]
+    home = s.environment(principal.env).account.id
     # Label-major, environment-minor: consecutive picks land in consecutive environments.
     per_env = [environment_targets(layout, n, e.name, e.account.id, OTHER_ENV, "") for e in others]
     other_env = [targets[i] for i in range(len(per_env[0]) if per_env else 0) for targets in per_env]
@@ -642,7 +644,7 @@ def scoped_targets(layout: Layout, principal: Principal) -> dict[str, list[Targe
         OWN_PLATFORM: own_platform_targets(layout, principal),
         # The second project's environment of the same name, in the same account, tagged alike.
         PEER_PROJECT: [
-            *environment_targets(layout, layout.peer, principal.env, principal.account, PEER_PROJECT, principal.env),
+            *environment_targets(layout, layout.peer, principal.env, home, PEER_PROJECT, principal.env),
             *devops_targets(layout, layout.peer, PEER_PROJECT),
         ],
         ACCOUNT_WIDE: [],
