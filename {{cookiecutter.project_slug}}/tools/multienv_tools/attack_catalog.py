@@ -575,9 +575,10 @@ def _legitimate(principal: Principal, technique: Technique, target: Target, layo
     if target.scope != OWN_PLATFORM:
         return False
     n = layout.naming
-    own_deployer = n.role_arn(principal.account, n.deployer_role(principal.env))
-    own_exec = n.role_arn(principal.account, n.cfn_execution_role(principal.env))
-    own_app = n.role_arn(principal.account, n.function_role(principal.env))
+    home = layout.settings.environment(principal.env).account.id
+    own_deployer = n.role_arn(home, n.deployer_role(principal.env))
+    own_exec = n.role_arn(home, n.cfn_execution_role(principal.env))
+    own_app = n.role_arn(home, n.function_role(principal.env))
     # "full" means the Project Administrator runs the platform roles (never the persona setup).
     if principal.administers and target.arn in (own_deployer, own_exec, own_app):
         return True
