@@ -1,4 +1,5 @@
 # The template's two commands: `make bake` and `make test`. Both set up .venv on first use.
+# `make help` lists every target.
 PYTHON3 ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,10 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: install bake test lint bench bench-coldstart bench-access clean
+.PHONY: help install bake test lint bench bench-coldstart bench-access clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -31,8 +35,12 @@ $(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN)
 
 install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node)
 
-bake: $(BIN)/cookiecutter  ## generate a project with the defaults into out/
-	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir $(OUT)
+# Answers as key=value words, e.g. ARGS='environments=dev,prd account_strategy=hybrid'.
+ARGS ?=
+
+bake: $(BIN)/cookiecutter  ## generate a project into out/ (emptied first): make bake ARGS='environments=dev,prd account_strategy=hybrid'
+	rm -rf '$(OUT)'
+	$(BIN)/cookiecutter . --no-input --output-dir '$(OUT)' $(ARGS)
 
 test: install  ## lint the template, then bake the option matrix and run each bake's own checks
 	$(BIN)/ruff check .
@@ -48,5 +56,5 @@ bench-coldstart: install  ## cold start of a baked project: resolve + config loa
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
 	$(BIN)/python benchmarks/bench_access.py
 
-clean:
+clean:  ## remove out/ and caches
 	rm -rf $(OUT) .pytest_cache .ruff_cache

@@ -221,6 +221,6 @@ def test_a_new_isolated_account_needs_every_id(linked_project):
     before = snapshot(linked_project)
     run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd")
     assert run.returncode != 0
-    assert "stg would live in an account it does not list" in run.stderr
+    assert "its [accounts] lacks stg, which full_isolation needs" in run.stderr
     assert "ACCOUNT_IDS=devops=<id>,sbx=<id>,dev=<id>,tst=<id>,stg=<id>,prd=<id>" in run.stderr
     assert snapshot(linked_project) == before
