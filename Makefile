@@ -47,14 +47,15 @@ test: install  ## lint the template, then bake the option matrix and run each ba
 	$(BIN)/ruff format --check .
 	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto
 
-bench: install  ## bake-time benchmark
-	$(BIN)/python benchmarks/bench_bake.py
+# BENCH_ARGS=--check makes a benchmark exit 1 when it misses its target.
+bench: install  ## bake-time benchmark against a one-file template, with its target and verdict
+	$(BIN)/python benchmarks/bench_bake.py $(BENCH_ARGS)
 
 bench-coldstart: install  ## cold start of a baked project: resolve + config load vs bare python and dynaconf
 	$(BIN)/python benchmarks/bench_coldstart.py
 
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
-	$(BIN)/python benchmarks/bench_access.py
+	$(BIN)/python benchmarks/bench_access.py $(BENCH_ARGS)
 
 clean:  ## remove out/ and caches
 	rm -rf $(OUT) .pytest_cache .ruff_cache
