@@ -68,16 +68,9 @@ Tier = model.Tier
 AccountStrategy = model.AccountStrategy
 Account = model.Account
 
-FIELDS = (
-    "project_name",
-    "project_slug",
-    "package_name",
-    "environments",
-    "account_strategy",
-    "aws_region",
-    "account_ids",
-    "github_repository",
-    "code_owners",
+# The questions, in cookiecutter.json's order (its "_" keys are settings, not questions).
+FIELDS = tuple(
+    key for key in json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text(encoding="utf-8")) if key[0] != "_"
 )
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
