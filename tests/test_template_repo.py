@@ -1,12 +1,15 @@
-"""The template's own README, prompts and Makefile say what the template does."""
+"""The template repository itself: README, prompts, Makefile, license, changelog and CI say what it does."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import TEMPLATE
 
 from multienv_plan import AccountStrategy, Tier
@@ -52,3 +55,38 @@ def test_make_help_lists_the_two_commands():
     run = subprocess.run(["make", "-s", "help"], cwd=TEMPLATE, capture_output=True, text=True, check=True)
     targets = [line.split()[0] for line in run.stdout.splitlines()]
     assert {"bake", "test", "help"} <= set(targets)
+
+
+def test_the_license_is_mit():
+    assert (TEMPLATE / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+
+
+def test_the_changelog_has_an_unreleased_section_above_the_first_release():
+    headings = re.findall(r"^## \[(.+?)\]", (TEMPLATE / "CHANGELOG.md").read_text(encoding="utf-8"), flags=re.M)
+    assert headings[0] == "Unreleased"
+    assert headings[-1] == "1.0.0"
+
+
+CI = TEMPLATE / ".github" / "workflows" / "ci.yml"
+
+
+def test_the_template_ci_runs_the_readme_test_command():
+    workflow = yaml.safe_load(CI.read_text(encoding="utf-8"))
+    assert workflow["permissions"] == {}
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    assert [step["run"] for step in steps if "run" in step] == ["make test"]
+    for step in steps:
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+
+
+def test_the_template_ci_passes_zizmor_and_the_workflow_schema():
+    bin_dir = Path(sys.executable).parent
+    for command in (
+        [bin_dir / "zizmor", "--offline", "--strict-collection", "--no-progress", CI.parent],
+        [bin_dir / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", CI],
+    ):
+        run = subprocess.run([str(part) for part in command], capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout + run.stderr
