@@ -273,6 +273,7 @@ def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Pro
         if name in seen:
             reject(name, "is listed twice: each environment appears once")
             continue
+        seen.add(name)
         if sep:
             try:
                 tier = Tier(tier_text)
@@ -297,7 +298,6 @@ def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Pro
                 tail += f" Or write {name}:<tier>."
             reject(name, f"has no known tier: {tail}", (known, model.KNOWN_TIERS[known]) if known else None)
             continue
-        seen.add(name)
         parsed.append((name, tier))
         if all(name != other for other, _ in assumed):
             assumed.append((name, tier))
