@@ -129,6 +129,11 @@ class AccountStrategy(StrEnum):
         return _SUMMARIES[self]
 
     @property
+    def separate_devops_account(self) -> bool:
+        """False when the DevOps side lives in the one account of every environment."""
+        return self is not AccountStrategy.SINGLE_ACCOUNT
+
+    @property
     def shares_workload_accounts(self) -> bool:
         """True when two environments can end up in one account (isolation by name and policy)."""
         return self is not AccountStrategy.FULL_ISOLATION
