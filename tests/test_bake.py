@@ -218,3 +218,19 @@ def test_the_boundary_size_estimate_matches_the_rendered_boundary(bake, shape):
     )
     actual = int(probe.stdout)
     assert actual <= estimate <= actual + 60, (actual, estimate)
+
+
+@pytest.mark.parametrize(
+    "strategy,says,never",
+    [
+        ("single_account", "share one AWS account, `main`", "workload environments run them"),
+        ("hybrid", "one DevOps\naccount builds and stores artifacts", "share one AWS account"),
+    ],
+)
+def test_the_readme_describes_the_accounts_of_its_strategy(bake, strategy, says, never):
+    readme = (bake(account_strategy=strategy).project / "README.md").read_text(encoding="utf-8")
+    intro = readme.split("## Start")[0]
+    assert says in intro
+    assert never not in intro
+    if strategy == "single_account":
+        assert "make regenerate ACCOUNT_IDS=main=<id>\n" in readme  # one account, one ID
