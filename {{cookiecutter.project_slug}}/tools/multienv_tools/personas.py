@@ -410,6 +410,8 @@ GUARD_PROBES = (
     Probe("make a function URL public", "lambda:CreateFunctionUrlConfig", "function", C.ADMINISTER, context="public"),
     Probe("run any code as a build's role", "codebuild:StartBuild", "build-project", C.ADMINISTER, context="buildspec"),
     Probe("tag a resource as another environment's", "lambda:TagResource", "function", C.ADMINISTER, context="retag"),
+    Probe("read from a same-named bucket elsewhere", "s3:GetObject", "squatted-object", C.ADMINISTER),
+    Probe("write to a same-named bucket elsewhere", "s3:PutObject", "squatted-object", C.ADMINISTER),
     Probe("change the administrator's bootstrap", "cloudformation:UpdateStack", "bootstrap-stack", C.ADMINISTER),
     Probe("delete the administrator's persona stack", "cloudformation:DeleteStack", "personas-stack", C.ADMINISTER),
     # Settings of the whole account: the account's administrator's, in every strategy.
