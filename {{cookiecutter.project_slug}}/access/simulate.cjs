@@ -1,7 +1,8 @@
 // Evaluates a batch of IAM requests with @cloud-copilot/iam-simulate, in one process.
 // stdin: {policies: {ref: document}, requests: [{id, simulation}]}, where each policy of a
 // simulation is given by reference ({name, ref}, resourcePolicyRef), so a document shared by
-// thousands of requests crosses the pipe once. stdout: a JSON array of
+// thousands of requests crosses the pipe once; a plain array of requests with inline policies
+// is read too. stdout: a JSON array of
 // {id, decision, errors, deciding: [{policy, sid, effect}]}.
 // Called by `make check-access`; the decisions are compared with the expected ones there.
 'use strict';
@@ -125,10 +126,40 @@ function resolve(simulation, load) {
   return out;
 }
 
+// The older form, a plain array of requests with every policy inline: given references here.
+function byReference(requests) {
+  const policies = {};
+  const ref = (document) => {
+    const key = `inline-${Object.keys(policies).length}`;
+    policies[key] = document;
+    return key;
+  };
+  const named = (list) => (list || []).map((p) => ({ name: p.name, ref: ref(p.policy) }));
+  const orgs = (list) => (list || []).map((o) => ({ orgIdentifier: o.orgIdentifier, policies: named(o.policies) }));
+  return {
+    policies,
+    requests: requests.map(({ id, simulation }) => {
+      const out = {
+        ...simulation,
+        identityPolicies: named(simulation.identityPolicies),
+        serviceControlPolicies: orgs(simulation.serviceControlPolicies),
+        resourceControlPolicies: orgs(simulation.resourceControlPolicies),
+      };
+      if (simulation.permissionBoundaryPolicies) out.permissionBoundaryPolicies = named(simulation.permissionBoundaryPolicies);
+      if (simulation.resourcePolicy) {
+        out.resourcePolicyRef = ref(simulation.resourcePolicy);
+        delete out.resourcePolicy;
+      }
+      return { id, simulation: out };
+    }),
+  };
+}
+
 async function main() {
   const chunks = [];
   for await (const chunk of process.stdin) chunks.push(chunk);
-  const batch = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  const batch = Array.isArray(parsed) ? byReference(parsed) : parsed;
   const load = loader(batch.policies);
   const answers = [];
   for (const { id, simulation } of batch.requests) {
