@@ -337,13 +337,17 @@ def test_sabotage_dropped_tag_deny(bake, node_modules):
     # A resource outside the naming scheme is another environment's only by its env tag.
     result = bake(account_strategy="single_account")
 
-    def drop_tag_guard(statement):
-        if statement.get("Sid") == "DenyOtherEnvironmentsByTag":
+    def drop_tag_guard(statement):  # and the name fence of shared accounts, which also covers functions
+        if statement.get("Sid") in ("DenyOtherEnvironmentsByTag", "DenyDataOutsideTheEnvironmentsNames"):
             statement["_drop"] = True
             return True
         return False
 
-    assert edit_statements(result.project / "infra" / "personas.yaml", drop_tag_guard) == 1
+    personas_yaml = result.project / "infra" / "personas.yaml"
+    assert edit_statements(personas_yaml, drop_tag_guard) == 2
+    # The shared-account administrator is allowed its own names only; with a careless Allow on
+    # everything, the tag Deny is what keeps it off another environment's resource outside them.
+    assert edit_statements(personas_yaml, widen_the_administrator) == 1
     assert_caught(result.project, "project-admin lambda:UpdateFunctionCode", "tagged resource")
 
 
