@@ -1,7 +1,7 @@
 """Drift: has anyone changed an environment's stacks by hand since CloudFormation last deployed them?
 
     python -m <package>.deploy drift --env ENV     # fails listing each drifted resource and property
-    python -m <package>.drift session-policy       # the read-only session policy the drift workflow uses
+    python -m <package>.drift session-policy       # the session policies the drift workflow uses
 
 Runs CloudFormation drift detection on the environment's stacks, the administrator's
 (bootstrap, personas) and the app's, waits for each, and reports every resource that was
@@ -10,7 +10,11 @@ yet is reported, not an error. Every stack is checked before the command fails, 
 lists all the drift.
 
 The scheduled workflow ``.github/workflows/drift.yml`` runs it as the environment's Deployer
-Role narrowed by ``SESSION_POLICY``: that session can read and detect, and nothing else.
+Role narrowed by ``SESSION_POLICY``: that session can read and detect, and nothing else; the
+CI role it chains through is narrowed by ``CHAIN_SESSION_POLICY`` to chaining on.
+
+moto (the local AWS) has no drift detection, so ``tests/test_drift.py`` checks the calls and
+the report against a stubbed CloudFormation client.
 """
 
 from __future__ import annotations
@@ -59,6 +63,15 @@ SESSION_POLICY: dict[str, Any] = {
             ],
             "Resource": "*",
         }
+    ],
+}
+
+
+# The first hop (the CI role in the DevOps account) may only chain on: no artifact upload.
+CHAIN_SESSION_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "ChainOnly", "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}
     ],
 }
 
@@ -161,9 +174,13 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}.drift", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("session-policy", help="print policy=<the session policy as JSON>, for $GITHUB_OUTPUT")
+    commands.add_parser(
+        "session-policy",
+        help="print chain_policy=... and policy=... (the two hops' session policies) for $GITHUB_OUTPUT",
+    )
     parser.parse_args(argv)
-    print(f"policy={json.dumps(SESSION_POLICY, separators=(',', ':'))}")
+    for key, policy in (("chain_policy", CHAIN_SESSION_POLICY), ("policy", SESSION_POLICY)):
+        print(f"{key}={json.dumps(policy, separators=(',', ':'))}")
     return 0
 
 
