@@ -522,13 +522,13 @@ def boundary_size_estimate(slug: str, env_names: list[str], region: str) -> int:
     n = len(env_names)
     longest = max(len(name) for name in env_names)
     return (
-        3522
+        3692
         + 232 * n
-        + (25 + 4 * n) * len(slug)
-        + 24 * longest  # its own environment's name
+        + (26 + 4 * n) * len(slug)
+        + 25 * longest  # its own environment's name
         + 6 * sum(len(name) for name in env_names)  # every environment's cross-environment Deny
         + 13 * (len(region) - len("us-east-1"))
-        + (27 + 4 * n) * (len(naming.partition(region)) - len("aws"))
+        + (28 + 4 * n) * (len(naming.partition(region)) - len("aws"))
     )
 
 

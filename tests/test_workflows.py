@@ -113,8 +113,9 @@ def test_deploy_jobs_promote_in_plan_order(bake, environments):
         sandbox = name.removeprefix("deploy-") in targets
         assert ("workflow_dispatch" in job["if"]) == sandbox, name
         assert ("github.ref == 'refs/heads/main'" in job["if"]) == (name == "deploy-prd"), name
-        assert job["permissions"] == {"contents": "read", "id-token": "write"}
-    assert deploy["jobs"]["build"]["permissions"] == {"contents": "read"}
+        assert job["permissions"] == {"contents": "read", "id-token": "write", "attestations": "read"}
+    # The build job's token signs the artifact's attestation; no AWS role trusts it.
+    assert deploy["jobs"]["build"]["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
 
 
 def test_github_expressions_survive_rendering(bake):
