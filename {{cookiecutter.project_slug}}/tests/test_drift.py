@@ -10,11 +10,11 @@ import io
 import boto3
 import pytest
 from botocore.stub import Stubber
+from multienv_tools import deploy, drift
+from multienv_tools.local_deploy import LOCAL_CREDENTIALS
 
-from {{ cookiecutter.package_name }} import deploy, drift
-from {{ cookiecutter.package_name }}.local_deploy import LOCAL_CREDENTIALS
-from {{ cookiecutter.package_name }}.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
-from {{ cookiecutter.package_name }}.settings import load_settings
+from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
+from multienv.settings import load_settings
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ here fails.
 from pathlib import Path
 
 import yaml
+from multienv_tools import drift, pipeline
 
-from {{ cookiecutter.package_name }} import drift, pipeline
-from {{ cookiecutter.package_name }}.settings import load_settings
+from multienv.settings import load_settings
 {% raw %}
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"

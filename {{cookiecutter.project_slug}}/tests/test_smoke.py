@@ -1,8 +1,7 @@
 """The smoke test's contract, case by case: which answers let a version go live."""
 
 import pytest
-
-from {{ cookiecutter.package_name }} import smoke
+from multienv_tools import smoke
 
 EXPECTED = smoke.Expected(env="stg", tier="staging")
 GOOD = {"env": "stg", "source": "ENV_NAME", "runtime": "aws-lambda", "config": {"env": "stg", "tier": "staging"}}

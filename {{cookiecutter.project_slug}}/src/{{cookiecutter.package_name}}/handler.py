@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import load_config
-from .env import resolve
+from multienv.config import load_config
+from multienv.env import resolve
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

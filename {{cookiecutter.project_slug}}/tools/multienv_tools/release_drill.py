@@ -24,8 +24,9 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from multienv.naming import LIVE_ALIAS, PREVIOUS_ALIAS
+
 from . import deploy
-from .naming import LIVE_ALIAS, PREVIOUS_ALIAS
 
 if TYPE_CHECKING:
     from .local_deploy import Run

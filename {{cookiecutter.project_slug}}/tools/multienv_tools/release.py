@@ -1,7 +1,7 @@
 """Releases through the ``live`` alias: publish a version, smoke-test it, then move the alias.
 
-    python -m <package>.deploy release --env ENV --artifact dist/app.zip
-    python -m <package>.deploy rollback --env ENV
+    python -m multienv_tools.deploy release --env ENV --artifact dist/app.zip
+    python -m multienv_tools.deploy rollback --env ENV
 
 ``release`` runs after ``app`` (which put the artifact into the function's unpublished code):
 it publishes that code as a new numbered version, checks the version runs the artifact,
@@ -33,11 +33,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from multienv.naming import LIVE_ALIAS as LIVE
+from multienv.naming import PREVIOUS_ALIAS as PREVIOUS
+from multienv.settings import Environment
+
 from . import smoke
 from .deploy import Context, DeployError, check_target, sha256_of
-from .naming import LIVE_ALIAS as LIVE
-from .naming import PREVIOUS_ALIAS as PREVIOUS
-from .settings import Environment
 
 INVOKE_TIMEOUT_SECONDS = 60
 
@@ -109,7 +110,7 @@ def artifact_invoker(artifact: Path, environ: Mapping[str, str] | None = None) -
             env = {"PATH": base.get("PATH", ""), "PYTHONPATH": folder, **variables}
             env["AWS_LAMBDA_FUNCTION_NAME"] = function
             env["AWS_LAMBDA_FUNCTION_VERSION"] = version
-            result = subprocess.run(  # noqa: S603 - our own interpreter, our own artifact
+            result = subprocess.run(  # our own interpreter, our own artifact
                 [sys.executable, "-s", "-c", code, json.dumps(smoke.EVENT)],
                 cwd=folder,
                 env=env,

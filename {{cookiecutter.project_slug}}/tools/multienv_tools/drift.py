@@ -1,7 +1,7 @@
 """Drift: has anyone changed an environment's stacks by hand since CloudFormation last deployed them?
 
-    python -m <package>.deploy drift --env ENV     # fails listing each drifted resource and property
-    python -m <package>.drift session-policy       # the session policies the drift workflow uses
+    python -m multienv_tools.deploy drift --env ENV     # fails listing each drifted resource and property
+    python -m multienv_tools.drift session-policy       # the session policies the drift workflow uses
 
 Runs CloudFormation drift detection on the environment's stacks, the administrator's
 (bootstrap, personas) and the app's, waits for each, and reports every resource that was
@@ -26,9 +26,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from multienv.naming import APP_STACK
+from multienv.settings import Environment
+
 from .deploy import POLL_SECONDS, TIMEOUT_SECONDS, Context, DeployError, check_target, stack_status
-from .naming import APP_STACK
-from .settings import Environment
 from .stacks import PLATFORM_STACKS
 
 # The order a first deployment creates them in.
