@@ -142,16 +142,23 @@ def release(ctx: Context, env: Environment, artifact: Path, invoker: Invoker | N
     client = ctx.client("lambda")
     invoke = invoker or invoker_for(ctx, client, artifact)
     live = alias_version(client, function, LIVE)
+    digest = sha256_of(artifact)
+    want = code_sha256(digest)
 
-    published = client.publish_version(FunctionName=function, Description=f"sha256 {sha256_of(artifact)}")
-    version = published["Version"]
-    configuration = client.get_function_configuration(FunctionName=function, Qualifier=version)
-    want = code_sha256(sha256_of(artifact))
-    if configuration["CodeSha256"] != want:
-        raise DeployError(
-            f"{function}: version {version} holds code {configuration['CodeSha256']}, not the artifact "
-            f"{artifact} ({want}); run the app command with this artifact first. {LIVE} stays on {live or 'nothing'}"
+    def refuse(what: str, code: str) -> DeployError:
+        return DeployError(
+            f"{function}: {what} holds code {code}, not the artifact {artifact} ({want}); "
+            f"run the app command with this artifact first. {LIVE} stays on {live or 'nothing'}"
         )
+
+    # Checked before publishing (no stray version) and on the version itself (nobody changed it between).
+    unpublished = client.get_function_configuration(FunctionName=function)["CodeSha256"]
+    if unpublished != want:
+        raise refuse("the unpublished code ($LATEST)", unpublished)
+    version = client.publish_version(FunctionName=function, CodeSha256=want, Description=f"sha256 {digest}")["Version"]
+    configuration = client.get_function_configuration(FunctionName=function, Qualifier=version)
+    if configuration["CodeSha256"] != want:
+        raise refuse(f"version {version}", configuration["CodeSha256"])
     ctx.say(f"{function}: published version {version} ({LIVE} is on {live or 'nothing yet'}); smoke test")
 
     expected = smoke.Expected(env=env.name, tier=env.tier.value)
