@@ -30,6 +30,8 @@ UNSCOPED_ACTIONS = {
     "ecr:GetAuthorizationToken",
     "lambda:GetAccountSettings",
     "logs:DescribeLogGroups",
+    # A drift detection's status is named by its detection ID, not by a stack.
+    "cloudformation:DescribeStackDriftDetectionStatus",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 }
