@@ -516,7 +516,7 @@ def boundary_size_estimate(slug: str, env_names: list[str], region: str) -> int:
     n = len(env_names)
     longest = max(len(name) for name in env_names)
     return (
-        3618
+        3608
         + 232 * n
         + (26 + 4 * n) * len(slug)
         + 25 * longest  # its own environment's name

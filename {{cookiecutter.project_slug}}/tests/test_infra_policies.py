@@ -32,6 +32,7 @@ UNSCOPED_ACTIONS = {
     "logs:DescribeLogGroups",
     # A drift detection's status is named by its detection ID, not by a stack.
     "cloudformation:DescribeStackDriftDetectionStatus",
+    "logs:DescribeResourcePolicies",  # the account's log resource policies (drift of a log group)
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 }
