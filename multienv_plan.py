@@ -589,14 +589,6 @@ def error_lines(answers: Mapping[str, object]) -> list[str]:
     return []
 
 
-def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
-    """Pre-generation hook: 0 when the answers make a plan, else 1 with one ERROR line per problem."""
-    lines = error_lines(answers)
-    for line in lines:
-        print(line, file=stderr)
-    return 1 if lines else 0
-
-
 def retry_lines(answers: Mapping[str, object], template: str, output_dir: str | None = None) -> list[str]:
     """After the ERROR lines: the command that bakes again with these answers, to correct and run."""
     pairs = " ".join(shlex.quote(f"{key}={value}") for key, value in answers_of(answers).items())
@@ -671,27 +663,6 @@ def per_environment_contents(plan: Plan) -> dict[str, str]:
             target = template_name.replace(ENV_PLACEHOLDER, environment.name).removesuffix(".j2")
             contents[target] = template.render(plan=plan, environment=environment)
     return contents
-
-
-def write_files(contents: Mapping[str, str], project_dir: Path) -> list[Path]:
-    written = []
-    for name, text in contents.items():
-        target = project_dir / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
-
-
-def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
-    """Write one file per environment from ``per_environment/`` templates (``__env__`` in the path)."""
-    return write_files(per_environment_contents(plan), project_dir)
-
-
-def post_gen(answers: Mapping[str, object], project_dir: Path) -> int:
-    """Post-generation step: offline and deterministic (same answers, same bytes)."""
-    render_per_environment(build_plan(answers), project_dir)
-    return 0
 
 
 # --------------------------------------------------------------------------- helpers for templates

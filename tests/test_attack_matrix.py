@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import DEFAULT_ANSWERS
-from test_access import check_access, edit_statements, node_modules  # noqa: F401 - node_modules is a fixture
+from test_access import check_access, edit_statements
 
 import multienv_plan
 
@@ -29,7 +29,7 @@ def drop(*sids: str):
 
 
 @pytest.mark.slow
-def test_sabotage_shared_account_administrator_gets_the_account(bake, node_modules):  # noqa: F811
+def test_sabotage_shared_account_administrator_gets_the_account(bake, node_modules):
     # In one account, the administrator's Allow is its environment's names and the account
     # guard denies account-wide settings; with both undone, "full on sbx" is "full on the account".
     result = bake(account_strategy="single_account")
@@ -53,7 +53,7 @@ def test_sabotage_shared_account_administrator_gets_the_account(bake, node_modul
 
 
 @pytest.mark.slow
-def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake, node_modules):  # noqa: F811
+def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake, node_modules):
     result = bake()
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
 
@@ -74,7 +74,7 @@ def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake, no
 
 
 @pytest.mark.slow
-def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake, node_modules):  # noqa: F811
+def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake, node_modules):
     result = bake()
     perimeter = result.project / "org" / "perimeter.yaml"
     assert edit_statements(perimeter, drop("EnforceOrgIdentities", "EnforceTrustedOidcTenantRepository")) == 2
@@ -87,7 +87,7 @@ def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake, node_modul
 
 
 @pytest.mark.slow
-def test_a_closed_known_open_entry_must_be_removed(bake, node_modules):  # noqa: F811
+def test_a_closed_known_open_entry_must_be_removed(bake, node_modules):
     # An entry that matches no allowed case is itself a failure, so the list cannot go stale.
     result = bake(account_strategy="single_account")
     catalog = result.project / "tools" / "multienv_tools" / "attack_catalog.py"
