@@ -7,6 +7,7 @@
     python -m <package>.deploy personas --env ENV          # the persona stack alone
     python -m <package>.deploy publish --env ENV --artifact dist/app.zip
     python -m <package>.deploy app --env ENV --artifact dist/app.zip
+    python -m <package>.deploy destroy --env ENV [--confirm ENV] [--still-listed] [--devops]   # retire.py
 
 Accounts, region and names come from ``multienv.toml`` through ``stacks.py``; credentials
 and ``AWS_ENDPOINT_URL`` from the process environment, as for any AWS tool. Each command
@@ -384,6 +385,12 @@ def cmd_app(ctx: Context, args: argparse.Namespace) -> None:
         ctx.say(f"{spec.name}: {key} = {value}")
 
 
+def cmd_destroy(ctx: Context, args: argparse.Namespace) -> None:
+    from . import retire  # builds on this module
+
+    retire.command(ctx, args)
+
+
 COMMANDS = {
     "stacks": (cmd_stacks, "list the stacks, their accounts and templates"),
     "build": (cmd_build, "write dist/app.zip (package, multienv.toml, config/) and print its sha256"),
@@ -395,6 +402,7 @@ COMMANDS = {
     "personas": (cmd_personas, "deploy an environment's persona stack alone (that account's administrator)"),
     "publish": (cmd_publish, "upload an artifact under the environment's prefix (the environment's CI role)"),
     "app": (cmd_app, "deploy the app stack from a published artifact (the environment's Deployer Role)"),
+    "destroy": (cmd_destroy, "delete an environment's stacks: app, personas, bootstrap, then its DevOps grants"),
 }
 
 
@@ -407,6 +415,10 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--env", help="environment name (default: what the environment resolver says)")
         if name in ("publish", "app"):
             sub.add_argument("--artifact", required=True, help="the artifact built by the build command")
+        if name == "destroy":
+            from .retire import add_arguments
+
+            add_arguments(sub)
         if name == "build":
             sub.add_argument("--output", help=f"where to write the artifact (default {ARTIFACT})")
         if name == "bootstrap-devops":

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import cfn, deploy, persona_stacks, personas, stacks
+from . import cfn, deploy, local_retire, persona_stacks, personas, stacks
 from .naming import PERSONAS
 from .settings import Settings, load_settings
 
@@ -529,6 +529,7 @@ def main(out: TextIO = sys.stdout) -> int:
         )
         deploy_everything(run)
         stack_count = deployed_stacks(run)
+        local_retire.retire_first_environment(run)
     except (LocalDeployError, deploy.DeployError) as error:
         print(f"local deploy failed: {error}", file=sys.stderr)
         return 1
