@@ -23,6 +23,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +32,8 @@ sys.path.insert(0, str(ROOT / "src"))
 import regenerate_preview  # noqa: E402  (beside this file)
 
 from {{ cookiecutter.package_name }}.model import KNOWN_TIERS, AccountStrategy, Tier  # noqa: E402  (src/ is not installed for tools/)
-from {{ cookiecutter.package_name }}.settings import load_settings  # noqa: E402
+from {{ cookiecutter.package_name }}.retire import describe  # noqa: E402
+from {{ cookiecutter.package_name }}.settings import load_settings, parse_settings  # noqa: E402
 
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.
@@ -163,6 +165,22 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
     return changed
 
 
+def retirement_report(removed: set[str]) -> list[str]:
+    """What each environment leaving multienv.toml had deployed, per account, from HEAD's settings."""
+    if not removed:
+        return []
+    settings_file = ROOT / "multienv.toml"
+    before = parse_settings(tomllib.loads(git("show", f"HEAD:{settings_file.name}")), settings_file)
+    lines = []
+    for name in sorted(removed):
+        lines.append(
+            f"{name} leaves multienv.toml; what it had deployed stays in AWS until "
+            f"`python -m {{ cookiecutter.package_name }}.deploy destroy --env {name}` (README: Retiring an environment):"
+        )
+        lines += [f"  {line}" for line in describe(before, name)]
+    return lines
+
+
 def recorded_answers() -> dict[str, str]:
     """The template answers this repository stands for, read back from multienv.toml."""
     settings = load_settings(ROOT / "multienv.toml")
@@ -221,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     print("regenerated; review (git diff HEAD) and commit:" if changed else "already up to date")
     if changed:
         print(regenerate_preview.report(changed))
+    for line in retirement_report(regenerate_preview.removed_environments(ROOT)):
+        print(line)
     return 0
 
 
@@ -238,6 +258,8 @@ def preview(argv: list[str]) -> int:
     print(f"preview: {verdict.get(result.exit_code, f'would fail (exit {result.exit_code})')}; nothing was written")
     if result.exit_code != 2:
         print(regenerate_preview.report(result.changes))
+        for line in retirement_report(result.removed):
+            print(line)
     by_hand = {regenerate_preview.CONFLICT, regenerate_preview.EDITED_BUT_REMOVED}
     if result.exit_code != 0 and not any(change.kind in by_hand for change in result.changes):
         print(result.messages, file=sys.stderr)  # a refusal: the template's ERROR lines, or the tool's reason

@@ -144,6 +144,7 @@ class Preview:
     exit_code: int  # what the real regeneration would exit with: 0 clean, 1 conflicts, 2 refused
     changes: list[Change]
     messages: str  # the regeneration's own stderr (ERROR lines of a refusal, the conflict summary)
+    removed: set[str]  # environments the regeneration takes out of multienv.toml
 
 
 # A regeneration writes and deletes a few hundred small files in temporary folders (cruft renders
@@ -182,6 +183,7 @@ def preview(root: Path, tool: Path, arguments: list[str], patterns: list[str]) -
             check=False,
         )
         changes = classify(clone, patterns) if run.returncode != 2 else []
-        return Preview(run.returncode, changes, run.stderr.strip())
+        removed = removed_environments(clone) if run.returncode != 2 else set()
+        return Preview(run.returncode, changes, run.stderr.strip(), removed)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

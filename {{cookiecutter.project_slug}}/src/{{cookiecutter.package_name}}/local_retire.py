@@ -68,8 +68,16 @@ def delete_left_policies(run: Any, arns: list[str], credentials: dict[str, str])
     return deleted
 
 
-def leftovers(run: Any, env_name: str) -> list[str]:
-    """Everything in the emulated accounts that still carries ``env_name``'s names."""
+def devops_stack_resources(run: Any) -> set[str]:
+    """Physical IDs of the DevOps stack: what it keeps of an environment multienv.toml still lists."""
+    spec = stacks.devops_spec(run.settings)
+    cloudformation = run.client("cloudformation", run.admin(spec.account_id))
+    resources = cloudformation.describe_stack_resources(StackName=spec.name)["StackResources"]
+    return {r["PhysicalResourceId"] for r in resources if r.get("PhysicalResourceId")}
+
+
+def leftovers(run: Any, env_name: str, kept: set[str]) -> list[str]:
+    """Everything in the emulated accounts that still carries ``env_name``'s names, but ``kept``."""
     settings, naming = run.settings, run.settings.naming
     env = settings.environment(env_name)
     prefix = naming.prefix(env_name)
@@ -97,7 +105,7 @@ def leftovers(run: Any, env_name: str) -> list[str]:
         Bucket=bucket, Prefix=naming.artifact_prefix(env_name)
     )
     found += [f"artifact s3://{bucket}/{o['Key']}" for o in objects.get("Contents", [])]
-    return found
+    return [item for item in found if item.split(" ", 1)[1] not in kept]
 
 
 def retire_first_environment(run: Any) -> None:
@@ -128,9 +136,12 @@ def retire_first_environment(run: Any) -> None:
     from .local_deploy import apply_skipped  # local_deploy runs this module
 
     apply_skipped(run, stacks.devops_spec(settings), devops_admin, bucket_policy=True)
-    left = leftovers(run, env.name)
+    kept = devops_stack_resources(run)
+    left = leftovers(run, env.name, kept)
     found = f" (found {', '.join(left)})" if left else ""
-    run.check(not left, f"nothing of {env.name} is left in the local AWS{found}")
+    run.check(not left, f"nothing of {env.name} is left in the local AWS but its DevOps grants{found}")
+    ci_role = settings.naming.ci_role(env.name)
+    run.check(ci_role in kept, f"the DevOps stack keeps {ci_role} while multienv.toml lists {env.name}")
     for other in others:
         standing = [
             spec.name
