@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -280,8 +281,9 @@ def edit_sandbox_config(project: Path) -> None:
 def run_tool(project: Path, *arguments: str) -> subprocess.CompletedProcess:
     """The regeneration tool itself, as `make regenerate` runs it: make turns every failure into exit 2."""
     return subprocess.run(
-        [str(SHARED_VENV / "bin" / "python"), "tools/regenerate.py", *arguments],
+        [str(SHARED_VENV / "bin" / "python"), "-m", "multienv_tools.regenerate", *arguments],
         cwd=project,
+        env={**os.environ, "PYTHONPATH": "src:tools"},
         capture_output=True,
         text=True,
         check=False,

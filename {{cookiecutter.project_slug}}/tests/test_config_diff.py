@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.config import ConfigError
-from {{ cookiecutter.package_name }}.config_diff import differences
-from {{ cookiecutter.package_name }}.settings import load_settings, parse_settings
+from multienv.config import ConfigError
+from multienv.config_diff import differences
+from multienv.settings import load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -169,11 +169,11 @@ def test_cli_refuses_an_unknown_environment_with_the_allowed_names(a, b, bad):
     assert ", ".join(REPO_SETTINGS.names) in done.stderr
 
 
-COMPARE = f"""
+COMPARE = """
 import sys
 before = set(sys.modules)
-from {PACKAGE}.config_diff import differences
-from {PACKAGE}.settings import load_settings
+from multienv.config_diff import differences
+from multienv.settings import load_settings
 settings = load_settings()
 differences(settings.names[0], settings.production.name, settings)
 print("\\n".join(sorted(set(sys.modules) - before)))
@@ -187,4 +187,4 @@ def test_secrets_are_compared_by_reference_never_fetched():
     )
     assert done.returncode == 0, done.stderr
     loaded = set(done.stdout.split())
-    assert not {m for m in loaded if m.startswith(("boto", f"{PACKAGE}.secrets"))}
+    assert not {m for m in loaded if m.startswith(("boto", "multienv.secrets"))}

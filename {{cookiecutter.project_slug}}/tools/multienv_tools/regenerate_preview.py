@@ -162,22 +162,25 @@ def scratch_folder() -> str | None:
     return None
 
 
-def scratch_environ() -> dict[str, str]:
+def scratch_environ(**variables: str) -> dict[str, str]:
     """This process's environment with TMPDIR on the scratch folder (for cruft's temporary renders)."""
     folder = scratch_folder()
-    return {**os.environ, "TMPDIR": folder} if folder else dict(os.environ)
+    return {**os.environ, **({"TMPDIR": folder} if folder else {}), **variables}
 
 
-def preview(root: Path, tool: Path, arguments: list[str], patterns: list[str]) -> Preview:
-    """Run ``tool`` (this regeneration, without --preview) in a clone of HEAD and classify the result."""
+def preview(root: Path, module: str, arguments: list[str], patterns: list[str]) -> Preview:
+    """Run ``module`` (this regeneration, without --preview) in a clone of HEAD and classify the result.
+
+    The clone's own copy runs, from the clone's ``src`` and ``tools``: the same code as here.
+    """
     scratch = Path(tempfile.mkdtemp(prefix="regenerate-preview-", dir=scratch_folder()))
     try:
         clone = scratch / root.name
         subprocess.run(["git", "clone", "--quiet", str(root), str(clone)], capture_output=True, check=True)
         run = subprocess.run(
-            [sys.executable, str(clone / tool.relative_to(root)), *arguments],
+            [sys.executable, "-m", module, *arguments],
             cwd=clone,
-            env=scratch_environ(),
+            env=scratch_environ(PYTHONPATH=os.pathsep.join(str(clone / folder) for folder in ("src", "tools"))),
             capture_output=True,
             text=True,
             check=False,

@@ -24,8 +24,9 @@ import subprocess
 import tomllib
 from dataclasses import dataclass, field
 
+from multienv.settings import Environment, Settings, SettingsError, parse_settings
+
 from . import deploy, persona_stacks, stacks
-from .settings import Environment, Settings, SettingsError, parse_settings
 
 # The stack names and kinds of one environment, in the order they are deleted: the app stack
 # was deployed through the bootstrap's roles, and the persona stack names the boundary.
@@ -90,8 +91,8 @@ def settings_history(settings: Settings) -> list[Settings]:
     """multienv.toml as it was in each commit that changed it, newest first (what git still has)."""
     root = settings.root
     try:
-        commits = subprocess.run(  # noqa: S603 - git with a fixed argument list
-            ["git", "log", f"-n{HISTORY_DEPTH}", "--format=%H", "--", settings.path.name],  # noqa: S607
+        commits = subprocess.run(
+            ["git", "log", f"-n{HISTORY_DEPTH}", "--format=%H", "--", settings.path.name],
             cwd=root,
             capture_output=True,
             text=True,
@@ -102,8 +103,8 @@ def settings_history(settings: Settings) -> list[Settings]:
         return []
     found = []
     for commit in commits:
-        shown = subprocess.run(  # noqa: S603
-            ["git", "show", f"{commit}:{settings.path.name}"],  # noqa: S607
+        shown = subprocess.run(
+            ["git", "show", f"{commit}:{settings.path.name}"],
             cwd=root,
             capture_output=True,
             text=True,

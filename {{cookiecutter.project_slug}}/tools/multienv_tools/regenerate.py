@@ -1,8 +1,8 @@
 """Regenerate this repository from its template with changed answers, keeping the team's edits.
 
-    python tools/regenerate.py --set environments=sbx,dev,tst,stg,prd [--set account_strategy=hybrid]
-    python tools/regenerate.py --checkout v1.4.0      # take a newer template version
-    python tools/regenerate.py --link TEMPLATE_URL [--checkout REF]   # once, for a plain cookiecutter bake
+    python -m multienv_tools.regenerate --set environments=sbx,dev,tst,stg,prd [--set account_strategy=hybrid]
+    python -m multienv_tools.regenerate --checkout v1.4.0      # take a newer template version
+    python -m multienv_tools.regenerate --link TEMPLATE_URL [--checkout REF]   # once, for a plain cookiecutter bake
 
 cruft re-renders the template with the new answers and merges the difference into this tree
 (a three-way merge, so the team's own lines stay). Unlike cruft alone, this command:
@@ -26,14 +26,13 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from multienv.model import KNOWN_TIERS, AccountStrategy, Tier
+from multienv.settings import load_settings, parse_settings
 
-import regenerate_preview  # noqa: E402  (beside this file)
+from . import regenerate_preview
+from .retire import describe
 
-from {{ cookiecutter.package_name }}.model import KNOWN_TIERS, AccountStrategy, Tier  # noqa: E402  (src/ is not installed for tools/)
-from {{ cookiecutter.package_name }}.retire import describe  # noqa: E402
-from {{ cookiecutter.package_name }}.settings import load_settings, parse_settings  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.
@@ -175,7 +174,7 @@ def retirement_report(removed: set[str]) -> list[str]:
     for name in sorted(removed):
         lines.append(
             f"{name} leaves multienv.toml; what it had deployed stays in AWS until "
-            f"`python -m {{ cookiecutter.package_name }}.deploy destroy --env {name}` (README: Retiring an environment):"
+            f"`python -m multienv_tools.deploy destroy --env {name}` (README: Retiring an environment):"
         )
         lines += [f"  {line}" for line in describe(before, name)]
     return lines
@@ -252,7 +251,7 @@ def preview(argv: list[str]) -> int:
     if dirty:
         print(f"preview of the last commit: {len(dirty)} uncommitted file(s) left out (the real run refuses them)")
     result = regenerate_preview.preview(
-        ROOT, Path(__file__).resolve(), [a for a in argv if a != "--preview"], PER_ENVIRONMENT_FILES
+        ROOT, __spec__.name, [a for a in argv if a != "--preview"], PER_ENVIRONMENT_FILES
     )
     verdict = {0: "would apply cleanly", 1: "would leave conflicts", 2: "the template refuses these answers"}
     print(f"preview: {verdict.get(result.exit_code, f'would fail (exit {result.exit_code})')}; nothing was written")
