@@ -14,7 +14,10 @@ cruft re-renders the template with the new answers and merges the difference int
 - prints every file it changed with its class (added, removed, updated cleanly, conflicts
   with your edits, edited but removed by the template);
 - with ``--preview``, does all of that in a throwaway clone and writes nothing here
-  (``regenerate_preview.py``).
+  (``regenerate_preview.py``);
+- runs the update through the target template version's migration runner, so files that
+  version moved carry the team's edits with them (``upgrade.py``);
+- lists what each environment it removes had deployed (``retire.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pathlib import Path
 from multienv.model import KNOWN_TIERS, AccountStrategy, Tier
 from multienv.settings import load_settings, parse_settings
 
-from . import regenerate_preview
+from . import regenerate_preview, upgrade
 from .retire import describe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,9 +82,9 @@ def restore() -> None:
     git("clean", "--quiet", "-fd")
 
 
-def cruft_command(changes: dict[str, str], checkout: str | None) -> list[str]:
-    cruft = Path(sys.executable).parent / "cruft"
-    command = [str(cruft) if cruft.exists() else "cruft", "update", "--skip-apply-ask", "--project-dir", str(ROOT)]
+def cruft_command(changes: dict[str, str], checkout: str | None, update: list[str]) -> list[str]:
+    """``update`` (``cruft update``, or the target version's migration runner) with our arguments."""
+    command = [*update, "--skip-apply-ask", "--project-dir", str(ROOT)]
     if changes:
         command += ["--variables-to-update", json.dumps(changes)]
     if checkout:
@@ -139,14 +142,15 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
         raise RegenerateError("the working tree is not clean; commit or stash first:\n  " + "\n  ".join(dirty))
 
     changes = {**changes, **carried_account_ids(changes)}
-    run = subprocess.run(
-        cruft_command(changes, checkout),
-        cwd=ROOT,
-        env=regenerate_preview.scratch_environ(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with upgrade.update_command(ROOT, checkout, regenerate_preview.scratch_folder()) as update:
+        run = subprocess.run(
+            cruft_command(changes, checkout, update),
+            cwd=ROOT,
+            env=regenerate_preview.scratch_environ(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if run.returncode != 0:
         restore()
         template_errors = [line for line in run.stderr.splitlines() if line.startswith("ERROR: ")]
