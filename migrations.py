@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -60,10 +61,40 @@ class Move:
 
 
 @dataclass(frozen=True)
+class RenameKey:
+    """A key of a TOML file (``multienv.toml``) the template renamed: the team's value keeps it."""
+
+    file: str
+    table: str  # "project", or "" for the top level
+    key: str
+    to: str
+
+    def apply(self, root: Path, package: str, *, git: bool) -> str | None:
+        path = root / self.file
+        if not path.is_file():
+            return None
+        lines, table, done = path.read_text(encoding="utf-8").splitlines(keepends=True), "", False
+        for index, line in enumerate(lines):
+            header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+            if header:
+                table = header.group(1)
+            elif table == self.table and re.match(rf"^\s*{re.escape(self.key)}\s*=", line):
+                lines[index] = line.replace(self.key, self.to, 1)
+                done = True
+        if not done:
+            return None
+        path.write_text("".join(lines), encoding="utf-8")
+        return f"{self.file}: [{self.table}] {self.key} -> {self.to}"
+
+
+Migration = Move | RenameKey
+
+
+@dataclass(frozen=True)
 class Release:
     version: str
     commit: str  # "" for the release being prepared
-    migrations: tuple[Move, ...]
+    migrations: tuple[Migration, ...]
 
 
 def parse_releases(text: str, where: str = RELEASES) -> list[Release]:
@@ -74,10 +105,20 @@ def parse_releases(text: str, where: str = RELEASES) -> list[Release]:
         name = entry.get("version", f"#{index}")
         moves = []
         for number, migration in enumerate(entry.get("migrations", []), start=1):
-            if set(migration) != {"move", "to"}:
-                problems.append(f"{where}: release {name}: migration {number}: write {{ move = ..., to = ... }}")
-                continue
-            moves.append(Move(migration["move"], migration["to"]))
+            if set(migration) == {"move", "to"}:
+                moves.append(Move(migration["move"], migration["to"]))
+            elif set(migration) == {"rename_key", "in", "to"}:
+                file, _, dotted = migration["in"].partition(":")
+                table, _, key = dotted.rpartition(".")
+                if migration["rename_key"] != key:
+                    problems.append(f"{where}: release {name}: migration {number}: in must end with .{key}")
+                    continue
+                moves.append(RenameKey(file, table, key, migration["to"]))
+            else:
+                problems.append(
+                    f"{where}: release {name}: migration {number}: write {{ move = ..., to = ... }} or "
+                    '{ rename_key = "key", in = "file:table.key", to = "new" }'
+                )
         if "version" not in entry or "commit" not in entry:
             problems.append(f"{where}: release #{index}: needs version and commit")
             continue
@@ -105,14 +146,14 @@ def crossed(target: list[Release], current: list[Release]) -> list[Release]:
     return [release for release in target if release.version not in known]
 
 
-def pending_migrations(project: Path, repo: Path = HERE) -> list[Move]:
+def pending_migrations(project: Path, repo: Path = HERE) -> list[Migration]:
     """The migrations an update of ``project`` to the template in ``repo`` runs, in order."""
     state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
     target = parse_releases((repo / RELEASES).read_text(encoding="utf-8"))
     return [move for release in crossed(target, releases_at(repo, state["commit"])) for move in release.migrations]
 
 
-def migrate(root: Path, package: str, moves: list[Move], *, git: bool) -> list[str]:
+def migrate(root: Path, package: str, moves: list[Migration], *, git: bool) -> list[str]:
     return [done for move in moves if (done := move.apply(root, package, git=git))]
 
 
@@ -159,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "pending":
-            for move in pending_migrations(args.project_dir):
-                print(f"{move.source} -> {move.target}")
+            for migration in pending_migrations(args.project_dir):
+                print(migration)
             return 0
         return update(args.project_dir.resolve(), rest)
     except MigrationError as error:

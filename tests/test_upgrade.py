@@ -174,3 +174,15 @@ def test_upgrading_a_1_0_0_repository_keeps_edits_where_they_belong_and_passes_m
 
 def migrations_unmerged() -> set[str]:
     return {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
+
+
+def test_a_renamed_key_keeps_the_team_value_and_only_in_its_table(tmp_path):
+    (migration,) = migrations.parse_releases(
+        '[[release]]\nversion = "9.0.0"\ncommit = ""\n'
+        'migrations = [{ rename_key = "source", in = "multienv.toml:personas.source", to = "sign_in" }]\n'
+    )[0].migrations
+    settings = tmp_path / "multienv.toml"
+    settings.write_text('[project]\nsource = "x"\n\n[personas]\nsource = "saml"  # the team\'s\n', encoding="utf-8")
+    assert migration.apply(tmp_path, "app", git=False) == "multienv.toml: [personas] source -> sign_in"
+    assert settings.read_text() == '[project]\nsource = "x"\n\n[personas]\nsign_in = "saml"  # the team\'s\n'
+    assert migration.apply(tmp_path, "app", git=False) is None
