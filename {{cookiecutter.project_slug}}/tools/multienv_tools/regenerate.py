@@ -157,6 +157,9 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
         detail = "\n".join(template_errors) or (run.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise TemplateRefused(f"the template refused the update; nothing was changed:\n{detail}")
 
+    for line in run.stderr.splitlines():
+        if line.startswith("migrated: "):  # the runner's account of each file it moved
+            print(line)
     changed = regenerate_preview.classify(ROOT, PER_ENVIRONMENT_FILES)
     by_hand = {regenerate_preview.CONFLICT, regenerate_preview.EDITED_BUT_REMOVED}
     if any(change.kind in by_hand for change in changed):
