@@ -399,3 +399,20 @@ def test_preview_names_the_conflicting_lines(linked_project):
     assert merged[start - 1].startswith("<<<<<<< ")
     assert merged[end - 1].startswith(">>>>>>> ")
     assert any('"222222222222"' in text for text in merged[start - 1 : end])
+
+
+def test_removing_an_environment_lists_what_it_had_deployed(linked_project):
+    deployed = [
+        "sbx leaves multienv.toml",
+        "account 000000000002 (sbx): stacks my-multienv-app-sbx-app, my-multienv-app-sbx-personas, "
+        "my-multienv-app-sbx-bootstrap",
+        "CI role my-multienv-app-sbx-ci",
+        "python -m multienv_tools.deploy destroy --env sbx",
+    ]
+    preview = run_tool(linked_project, "--set", "environments=dev,tst,prd", "--preview")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    real = run_tool(linked_project, "--set", "environments=dev,tst,prd")
+    assert real.returncode == 0, real.stdout + real.stderr
+    for text in deployed:
+        assert text in preview.stdout
+        assert text in real.stdout
