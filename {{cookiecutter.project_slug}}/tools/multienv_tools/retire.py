@@ -172,9 +172,18 @@ def delete_stack(ctx: deploy.Context, spec: stacks.StackSpec) -> str | None:
 
 def empty_artifacts(ctx: deploy.Context, bucket: str, prefix: str) -> int:
     """Delete every object (every version) under ``prefix``; return how many."""
+    from botocore.exceptions import ClientError
+
     s3 = ctx.client("s3")
     count = 0
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+    try:
+        pages = list(pages)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return 0  # never bootstrapped: nothing was published
+        raise
+    for page in pages:
         doomed = [
             {"Key": item["Key"], "VersionId": item["VersionId"]}
             for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
@@ -222,6 +231,9 @@ def destroy_devops_part(ctx: deploy.Context, retiring: Retiring, outcome: Outcom
             f"in {stacks.devops_spec(current).name}: multienv.toml still lists {env.name}; remove it, "
             "regenerate, then run bootstrap-devops"
         )
+        return
+    if deploy.stack_status(ctx.client("cloudformation"), stacks.devops_spec(current).name) is None:
+        outcome.kept.append(f"no {stacks.devops_spec(current).name} stack in account {devops.id}: nothing to update")
         return
     # The same update bootstrap-devops makes: the grants it already has stay granted.
     deploy.cmd_bootstrap_devops(ctx, argparse.Namespace(grant_deployers=False, existing_oidc_provider=False))
