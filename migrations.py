@@ -157,11 +157,31 @@ def migrate(root: Path, package: str, moves: list[Migration], *, git: bool) -> l
     return [done for move in moves if (done := move.apply(root, package, git=git))]
 
 
+def forget_template_modules(repo: Path) -> list[str]:
+    """Drop the modules a rendering imported from the template checkout (its Jinja extensions, its plan).
+
+    cruft renders the current and the new version in one process; without this, the second
+    rendering would run the first one's extension and plan modules, cached in sys.modules.
+    """
+    gone = []
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if origin and Path(origin).resolve().is_relative_to(repo.resolve()):
+            del sys.modules[name]
+            gone.append(name)
+    return gone
+
+
 def update(project: Path, cruft_arguments: list[str]) -> int:
     """``cruft update`` with the pending migrations run on both sides just before its merge."""
     import importlib
 
     from cruft import _cli
+
+    # Run as a script, this file's folder (a template checkout at the target version) is first on
+    # sys.path: cookiecutter would then import that version's extensions and plan while rendering
+    # the current version. Each rendering must import from its own checkout only.
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 
     # The module, not the function cruft._commands re-exports under the same name.
     cruft_update = importlib.import_module("cruft._commands.update")
@@ -179,6 +199,14 @@ def update(project: Path, cruft_arguments: list[str]) -> int:
         return merge(old_main_directory, new_main_directory, project_dir, *args, **kwargs)
 
     cruft_update._apply_project_updates = migrated_merge
+    generate = importlib.import_module("cruft._commands.utils.generate")
+    render = generate.cookiecutter_template
+
+    def fresh_render(*args, **kwargs):
+        forget_template_modules(Path(kwargs["repo"].working_dir))
+        return render(*args, **kwargs)
+
+    generate.cookiecutter_template = fresh_render
     try:
         _cli.app(["update", "--project-dir", str(project), *cruft_arguments], standalone_mode=False)
     except SystemExit as done:

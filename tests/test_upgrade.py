@@ -102,7 +102,7 @@ def template_with_history(tmp_path: Path) -> tuple[Path, str]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source.read_bytes())
     git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "the working tree")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "the working tree")
     return repo, "work"
 
 
@@ -186,3 +186,13 @@ def test_a_renamed_key_keeps_the_team_value_and_only_in_its_table(tmp_path):
     assert migration.apply(tmp_path, "app", git=False) == "multienv.toml: [personas] source -> sign_in"
     assert settings.read_text() == '[project]\nsource = "x"\n\n[personas]\nsign_in = "saml"  # the team\'s\n'
     assert migration.apply(tmp_path, "app", git=False) is None
+
+
+def test_a_rendering_forgets_the_modules_the_previous_one_imported_from_the_checkout(tmp_path, monkeypatch):
+    (tmp_path / "plan_of_some_version.py").write_text("VERSION = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import plan_of_some_version  # noqa: F401 - what a rendering's extension imports
+
+    assert migrations.forget_template_modules(tmp_path) == ["plan_of_some_version"]
+    assert "plan_of_some_version" not in sys.modules
+    assert "json" in sys.modules  # nothing from elsewhere
