@@ -406,7 +406,7 @@ def test_removing_an_environment_lists_what_it_had_deployed(linked_project):
         "sbx leaves multienv.toml",
         "account 000000000002 (sbx): stacks my-multienv-app-sbx-app, my-multienv-app-sbx-personas, "
         "my-multienv-app-sbx-bootstrap",
-        "CI role my-multienv-app-sbx-ci",
+        "CI role my-multienv-app-devops-sbx-ci",
         "python -m multienv_tools.deploy destroy --env sbx",
     ]
     preview = run_tool(linked_project, "--set", "environments=dev,tst,prd", "--preview")
