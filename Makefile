@@ -7,12 +7,25 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: install bake test lint bench bench-coldstart bench-access clean
+.PHONY: install lock bake test lint bench bench-coldstart bench-access clean
 
-$(BIN)/cookiecutter: requirements-dev.txt
-	$(PYTHON3) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+# The tests run every bake's checks in this one environment, so it holds the generated project's
+# development lock and the template's own (requirements-dev.txt, compiled against it), both hashed.
+PROJECT := {{cookiecutter.project_slug}}
+DEV_LOCKS := $(PROJECT)/requirements-dev.txt requirements-dev.txt
+# uv: the one on PATH, else a copy pip installs once into .make/uv (the generated project's pin).
+UV ?= $(or $(shell command -v uv 2>/dev/null),.make/uv/bin/uv)
+
+.make/uv/bin/uv: $(PROJECT)/requirements-uv.txt
+	rm -rf .make/uv .make/pip
+	$(PYTHON3) -m venv .make/pip
+	.make/pip/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps --target .make/uv -r '$<'
+	rm -rf .make/pip
+	touch $@
+
+$(BIN)/cookiecutter: $(DEV_LOCKS) | $(UV)
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON3) $(VENV)
+	$(UV) pip sync --python $(BIN)/python --require-hashes $(DEV_LOCKS)
 	touch $@
 
 # The generated projects' access matrix runs iam-simulate (npm); the tests share one copy.
@@ -24,9 +37,9 @@ $(ACCESS_NODE)/node_modules/.package-lock.json: $(ACCESS_LOCK)
 	cp '{{cookiecutter.project_slug}}/access/package.json' '$(ACCESS_LOCK)' $(ACCESS_NODE)/
 	cd $(ACCESS_NODE) && npm ci --no-audit --no-fund --loglevel=error
 
-$(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN)
-	$(PYTHON3) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r $(CHECKOV_PIN)
+$(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN) | $(UV)
+	test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON3) $(CHECKOV_VENV)
+	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes $(CHECKOV_PIN)
 	touch $@
 
 install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node)
@@ -47,6 +60,12 @@ bench-coldstart: install  ## cold start of a baked project: resolve + config loa
 
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
 	$(BIN)/python benchmarks/bench_access.py
+
+# The generated project's locks first (its `make lock`), then the template's, against them.
+lock: | $(UV)  ## recompile every lock file from its requirements-*.in (needs the package index)
+	$(MAKE) -C '$(PROJECT)' lock UV=$(abspath $(UV))
+	$(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11 $(if $(UPGRADE),--upgrade) \
+		-c '$(PROJECT)/requirements-dev.txt' requirements-dev.in -o requirements-dev.txt
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache
