@@ -61,11 +61,18 @@ bench-coldstart: install  ## cold start of a baked project: resolve + config loa
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
 	$(BIN)/python benchmarks/bench_access.py
 
-# The generated project's locks first (its `make lock`), then the template's, against them.
-lock: | $(UV)  ## recompile every lock file from its requirements-*.in (needs the package index)
-	$(MAKE) -C '$(PROJECT)' lock UV=$(abspath $(UV))
-	$(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11 $(if $(UPGRADE),--upgrade) \
+# The generated project's locks first, then the template's, against them. The project's are made
+# in a bake (uv reads the project's pyproject.toml, which here is a Jinja file) and copied back:
+# they do not depend on the answers.
+LOCKED := requirements-dev.txt requirements-checkov.txt requirements-uv.txt
+lock: $(BIN)/cookiecutter | $(UV)  ## recompile every lock file from its requirements-*.in (needs the package index)
+	rm -rf .make/lock
+	$(BIN)/cookiecutter . --no-input --output-dir .make/lock
+	cd .make/lock/* && cp $(foreach f,$(LOCKED),'$(CURDIR)/$(PROJECT)/$(f)') . \
+		&& $(MAKE) lock UV=$(abspath $(UV)) $(if $(UPGRADE),UPGRADE=1) && cp $(LOCKED) '$(CURDIR)/$(PROJECT)/'
+	$(UV) pip compile --quiet --no-config --generate-hashes --universal --python-version 3.11 $(if $(UPGRADE),--upgrade) \
 		-c '$(PROJECT)/requirements-dev.txt' requirements-dev.in -o requirements-dev.txt
+	rm -rf .make/lock
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
 sys.path.insert(0, str(ROOT / "src"))
 
-from {{ cookiecutter.package_name }}.settings import load_settings  # noqa: E402
+from multienv.settings import load_settings  # noqa: E402
 
-OURS = f"from {PACKAGE}.config import load_config; load_config().service"
+OURS = "from multienv.config import load_config; load_config().service"
 # The standard-library modules the path needs (TOML parser, the schema's dataclasses, paths):
 # what any loader built on them pays before running a line of its own.
 STDLIB_FLOOR = "import tomllib, dataclasses, pathlib"

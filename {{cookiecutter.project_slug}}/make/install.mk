@@ -1,7 +1,7 @@
 # The install: uv, from the committed lock files, each part stamped so that nothing is redone
-# when its lock did not change. requirements-dev.txt pins the development tools and the libraries
-# the tools import, every version with its hashes (compiled from requirements-dev.in by
-# `make lock`); requirements-checkov.txt does the same for checkov; access/package-lock.json for
+# when its lock did not change. requirements-dev.txt pins the development tools and the
+# dependencies tools/pyproject.toml declares, every version with its hashes (compiled from
+# requirements-dev.in and tools/pyproject.toml by `make lock`); requirements-checkov.txt does the same for checkov; access/package-lock.json for
 # the simulator. The repository's own code is not installed: a .pth file puts src/ and tools/ on
 # the environment's path, so nothing is built and the service needs no dependencies.
 
@@ -66,8 +66,8 @@ need-simulator:
 # Pins already in a lock are kept unless an .in file asks for another version (uv's preference);
 # `make lock UPGRADE=1` moves every transitive pin to the newest allowed. checkov's lock starts
 # at Python 3.11.5: one of its dependencies (soupsieve) needs it.
-LOCK = $(UV) pip compile --quiet --generate-hashes --universal $(if $(UPGRADE),--upgrade)
+LOCK = $(UV) pip compile --quiet --no-config --generate-hashes --universal $(if $(UPGRADE),--upgrade)
 lock: | $(UV)  ## recompile requirements-*.txt from requirements-*.in (needs the package index)
-	$(LOCK) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+	$(LOCK) --python-version 3.11 requirements-dev.in tools/pyproject.toml -o requirements-dev.txt
 	$(LOCK) --python-version 3.11.5 requirements-checkov.in -o requirements-checkov.txt
 	$(LOCK) --python-version 3.11 requirements-uv.in -o requirements-uv.txt

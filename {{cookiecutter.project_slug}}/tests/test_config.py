@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from {{ cookiecutter.package_name }}.config import ConfigError, load_config, merge
-from {{ cookiecutter.package_name }}.model import LOG_LEVELS, Tier
-from {{ cookiecutter.package_name }}.secrets import AwsFetch, SecretError, Secrets
-from {{ cookiecutter.package_name }}.settings import load_settings, parse_settings
+from multienv.config import ConfigError, load_config, merge
+from multienv.model import LOG_LEVELS, Tier
+from multienv.secrets import AwsFetch, SecretError, Secrets
+from multienv.settings import load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -293,12 +293,12 @@ def test_cli_refuses_an_unknown_environment():
     assert "--env='nope'" in done.stderr
 
 
-COLD_PATH = f"""
+COLD_PATH = """
 import sys
 before = set(sys.modules)
-from {PACKAGE}.config import load_config
-from {PACKAGE}.env import resolve
-from {PACKAGE}.secrets import Secrets
+from multienv.config import load_config
+from multienv.env import resolve
+from multienv.secrets import Secrets
 resolution = resolve()
 config = load_config()
 Secrets.for_config(config, "us-east-1")
@@ -317,8 +317,8 @@ def test_resolve_and_load_import_only_the_standard_library():
     )
     assert done.returncode == 0, done.stderr
     loaded = done.stdout.split()
-    assert f"{PACKAGE}.config" in loaded
-    outside = [m for m in loaded if m.split(".")[0] not in sys.stdlib_module_names and m.split(".")[0] != PACKAGE]
+    assert "multienv.config" in loaded
+    outside = [m for m in loaded if m.split(".")[0] not in sys.stdlib_module_names and m.split(".")[0] != "multienv"]
     assert not outside
     assert "boto3" not in loaded
     assert "botocore" not in loaded

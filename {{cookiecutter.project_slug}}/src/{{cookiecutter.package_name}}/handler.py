@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .env import resolve
+from multienv.env import resolve
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -1,0 +1,196 @@
+"""Which environment this process is in, and how that was decided.
+
+``resolve(environ)`` is a pure function over a mapping of environment variables
+(``os.environ`` when none is given) and the settings in ``multienv.toml``:
+
+1. ``USER_ENV_NAME``, when set and not blank: a deliberate override, in every runtime.
+2. else ``ENV_NAME``: the environment infrastructure or CI assigned.
+3. else, on a workstation only: the first development-tier environment.
+4. else (CI or AWS compute with neither variable): a refusal, because there the
+   environment must be said, never guessed.
+
+A name that is not one of the environments is refused with the closest name, and a
+workstation that resolves to production is refused unless ``ALLOW_LOCAL_PRODUCTION=true``.
+Standard library only: it runs on every cold start.
+
+``python -m <package>.env [--json]`` prints the result; a refusal exits 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from .model import KNOWN_TIERS, Tier
+from .settings import Settings, SettingsError
+from .settings import settings as load_settings
+
+OVERRIDE = "USER_ENV_NAME"
+OFFICIAL = "ENV_NAME"
+DEFAULT = "default"
+ALLOW_LOCAL_PRODUCTION = "ALLOW_LOCAL_PRODUCTION"
+# AWS hosts that set no marker of their own (EC2, on-premises runners of a deploy) declare themselves here.
+RUNTIME_VARIABLE = "MULTIENV_RUNTIME"
+
+LOCAL = "local"
+CI = "ci"
+# A CI system sets one of these to a non-empty value other than false or 0.
+CI_MARKERS = (
+    "CI",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "CODEBUILD_BUILD_ID",
+    "JENKINS_URL",
+    "CIRCLECI",
+    "BITBUCKET_BUILD_NUMBER",
+    "BUILDKITE",
+)
+CI_OFF_VALUES = frozenset({"", "false", "0"})
+# AWS compute services and a variable each sets in every process it starts.
+AWS_MARKERS = (
+    ("AWS_LAMBDA_FUNCTION_NAME", "aws-lambda"),
+    ("ECS_CONTAINER_METADATA_URI_V4", "aws-ecs"),
+    ("ECS_CONTAINER_METADATA_URI", "aws-ecs"),
+    ("AWS_BATCH_JOB_ID", "aws-batch"),
+    ("GLUE_VERSION", "aws-glue"),
+    ("GLUE_PYTHON_VERSION", "aws-glue"),
+)
+# Set by Lambda (AWS_Lambda_python3.12), ECS (AWS_ECS_FARGATE, AWS_ECS_EC2) and other AWS-managed hosts.
+EXECUTION_ENV = "AWS_EXECUTION_ENV"
+EXECUTION_ENV_PREFIXES = (("AWS_Lambda_", "aws-lambda"), ("AWS_ECS_", "aws-ecs"))
+# App Runner and EC2 set no marker of their own: their environments set MULTIENV_RUNTIME.
+AWS_RUNTIMES = ("aws-ec2", "aws-apprunner", *dict.fromkeys(runtime for _, runtime in AWS_MARKERS))
+
+
+class ResolutionError(ValueError):
+    """The variables do not name an environment this process may run in."""
+
+    def __init__(self, variable: str, message: str):
+        self.variable = variable
+        super().__init__(message)
+
+
+class Resolution(NamedTuple):
+    env: str
+    source: str  # USER_ENV_NAME, ENV_NAME or default
+    runtime: str  # local, ci, or aws-<service>
+    tier: Tier
+
+    def as_dict(self) -> dict[str, str]:
+        return {"env": self.env, "source": self.source, "runtime": self.runtime, "tier": self.tier.value}
+
+
+def detect_runtime(environ: Mapping[str, str]) -> str:
+    """``local``, ``ci`` or ``aws-<service>``; an explicit ``MULTIENV_RUNTIME`` wins, a CI marker beats an AWS one.
+
+    CI comes first because CI systems run on AWS compute too (CodeBuild runs in containers).
+    """
+    declared = environ.get(RUNTIME_VARIABLE, "").strip()
+    if declared:
+        if declared not in AWS_RUNTIMES:
+            raise ResolutionError(
+                RUNTIME_VARIABLE,
+                f"{RUNTIME_VARIABLE}={declared!r} is not a runtime this project knows: "
+                f"set it to one of {', '.join(AWS_RUNTIMES)}, or unset it",
+            )
+        return declared
+    for marker in CI_MARKERS:
+        if environ.get(marker, "").strip().lower() not in CI_OFF_VALUES:
+            return CI
+    for marker, runtime in AWS_MARKERS:
+        if environ.get(marker, "").strip():
+            return runtime
+    execution_env = environ.get(EXECUTION_ENV, "").strip()
+    if execution_env:
+        return next((runtime for prefix, runtime in EXECUTION_ENV_PREFIXES if execution_env.startswith(prefix)), "aws")
+    return LOCAL
+
+
+def suggestion(value: str, settings: Settings) -> str | None:
+    """The environment a mistyped name most likely meant, or None when none is close."""
+    names = settings.names
+    folded = value.strip().lower()
+    for name in names:
+        if name.lower() == folded:
+            return name
+    tier = KNOWN_TIERS.get(folded)
+    if tier is not None:
+        same_tier = [e.name for e in settings.environments if e.tier is tier]
+        if len(same_tier) == 1:
+            return same_tier[0]
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(folded, names, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def check_name(value: str, variable: str, settings: Settings) -> str:
+    """``value`` when it is exactly one of the environments, else a ``ResolutionError`` naming ``variable``."""
+    if value in settings.names:
+        return value
+    allowed = ", ".join(settings.names)
+    if not value.strip():
+        raise ResolutionError(variable, f"{variable} is set but empty: set it to one of {allowed}, or unset it")
+    hint = suggestion(value, settings)
+    did_you_mean = f"; did you mean {hint!r}?" if hint else ""
+    raise ResolutionError(
+        variable,
+        f"{variable}={value!r} is not an environment of this project: the environments are {allowed}{did_you_mean}",
+    )
+
+
+def resolve(environ: Mapping[str, str] | None = None, settings: Settings | None = None) -> Resolution:
+    """The environment the variables in ``environ`` select; ``ResolutionError`` when they select none."""
+    environ = os.environ if environ is None else environ
+    settings = load_settings() if settings is None else settings
+    runtime = detect_runtime(environ)
+
+    override = environ.get(OVERRIDE, "")
+    if override.strip():
+        name, source = check_name(override.strip(), OVERRIDE, settings), OVERRIDE
+    elif OFFICIAL in environ:
+        name, source = check_name(environ[OFFICIAL].strip(), OFFICIAL, settings), OFFICIAL
+    elif runtime == LOCAL:
+        name, source = settings.default_environment.name, DEFAULT
+    else:
+        raise ResolutionError(
+            OFFICIAL,
+            f"{OFFICIAL} must be set in the {runtime} runtime: set it to one of {', '.join(settings.names)} "
+            f"(only a workstation falls back to {settings.default_environment.name})",
+        )
+
+    tier = settings.environment(name).tier
+    if tier.is_production and runtime == LOCAL:
+        allow = environ.get(ALLOW_LOCAL_PRODUCTION, "")
+        if allow.strip().lower() != "true":
+            seen = f" ({ALLOW_LOCAL_PRODUCTION} is {allow!r}, not 'true')" if allow else ""
+            raise ResolutionError(
+                source,
+                f"{source}={name!r} selects the production environment on a workstation, which is refused{seen}: "
+                f"if you mean it, also set {ALLOW_LOCAL_PRODUCTION}=true",
+            )
+    return Resolution(name, source, runtime, tier)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__}.env", description="Print the environment this process resolves to."
+    )
+    parser.add_argument("--json", action="store_true", help="print env, source, runtime and tier as JSON")
+    args = parser.parse_args(argv)
+    try:
+        resolution = resolve()
+    except (ResolutionError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(resolution.as_dict()) if args.json else resolution.env)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
