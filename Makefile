@@ -7,7 +7,7 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: install lock bake test lint bench bench-coldstart bench-access clean
+.PHONY: install lock bake test lint bench bench-check bench-coldstart bench-access clean
 
 # The tests run every bake's checks in this one environment, so it holds the generated project's
 # development lock and the template's own (requirements-dev.txt, compiled against it), both hashed.
@@ -58,6 +58,13 @@ bench: install  ## bake-time benchmark
 bench-coldstart: install  ## cold start of a baked project: resolve + config load vs bare python and dynaconf
 	$(BIN)/python benchmarks/bench_coldstart.py
 
+# The default bake as a git repository (as a team's would be), its checks on this repository's environments.
+bench-check: install  ## a baked project's make check, cold, unchanged and after one edit (BENCH_ARGS=--check fails on a miss)
+	rm -rf .make/bench && $(BIN)/cookiecutter . --no-input --output-dir .make/bench
+	cd .make/bench/* && git init -q && git add -A && git -c user.name=bench -c user.email=bench@localhost commit -qm bake \
+		&& $(MAKE) bench-check VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) \
+			NODE_MODULES=$(abspath $(ACCESS_NODE))/node_modules BENCH_ARGS='$(BENCH_ARGS)'
+
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
 	$(BIN)/python benchmarks/bench_access.py
 
@@ -68,8 +75,7 @@ LOCKED := requirements-dev.txt requirements-checkov.txt requirements-uv.txt
 lock: $(BIN)/cookiecutter | $(UV)  ## recompile every lock file from its requirements-*.in (needs the package index)
 	rm -rf .make/lock
 	$(BIN)/cookiecutter . --no-input --output-dir .make/lock
-	cd .make/lock/* && cp $(foreach f,$(LOCKED),'$(CURDIR)/$(PROJECT)/$(f)') . \
-		&& $(MAKE) lock UV=$(abspath $(UV)) $(if $(UPGRADE),UPGRADE=1) && cp $(LOCKED) '$(CURDIR)/$(PROJECT)/'
+	cd .make/lock/* && $(MAKE) lock UV=$(abspath $(UV)) $(if $(UPGRADE),UPGRADE=1) && cp $(LOCKED) '$(CURDIR)/$(PROJECT)/'
 	$(UV) pip compile --quiet --no-config --generate-hashes --universal --python-version 3.11 $(if $(UPGRADE),--upgrade) \
 		-c '$(PROJECT)/requirements-dev.txt' requirements-dev.in -o requirements-dev.txt
 	rm -rf .make/lock

@@ -27,13 +27,15 @@ endif
 
 install: $(VENV)/.installed-dev $(CHECKOV_VENV)/.installed access/node_modules/.package-lock.json  ## .venv with the dev tools, .venv-checkov, the simulator in access/ (from the lock files)
 
-# pip runs from a throwaway environment, so that no pip is left in .venv.
+# pip: the interpreter's own where it can install to a folder, else one from a throwaway
+# environment (creating it costs seconds), so that no pip is left in .venv either way.
+UV_PIP = --quiet --disable-pip-version-check --require-hashes --no-deps --target .make/uv -r requirements-uv.txt
 .make/uv/bin/uv: requirements-uv.txt
 	@echo "==> no uv on PATH: pip installs uv into .make/uv (once)"
-	rm -rf .make/uv .make/pip
-	$(PYTHON3) -m venv .make/pip
-	.make/pip/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps --target .make/uv -r requirements-uv.txt
-	rm -rf .make/pip
+	@rm -rf .make/uv .make/pip
+	@PIP_ROOT_USER_ACTION=ignore $(PYTHON3) -m pip install $(UV_PIP) 2>/dev/null \
+		|| { rm -rf .make/uv && $(PYTHON3) -m venv .make/pip && .make/pip/bin/python -m pip install $(UV_PIP); }
+	@rm -rf .make/pip
 	@touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt | $(UV)
