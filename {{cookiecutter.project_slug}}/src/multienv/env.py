@@ -23,7 +23,7 @@ import sys
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from .model import KNOWN_TIERS, Tier
+from .model import KNOWN_TIERS, Tier, closest
 from .settings import Settings, SettingsError
 from .settings import settings as load_settings
 
@@ -110,20 +110,13 @@ def detect_runtime(environ: Mapping[str, str]) -> str:
 
 def suggestion(value: str, settings: Settings) -> str | None:
     """The environment a mistyped name most likely meant, or None when none is close."""
-    names = settings.names
     folded = value.strip().lower()
-    for name in names:
-        if name.lower() == folded:
-            return name
     tier = KNOWN_TIERS.get(folded)
-    if tier is not None:
+    if tier is not None and not any(name.lower() == folded for name in settings.names):
         same_tier = [e.name for e in settings.environments if e.tier is tier]
         if len(same_tier) == 1:
             return same_tier[0]
-    import difflib  # only on the error path
-
-    close = difflib.get_close_matches(folded, names, n=1, cutoff=0.6)
-    return close[0] if close else None
+    return closest(value, settings.names)
 
 
 def check_name(value: str, variable: str, settings: Settings) -> str:
