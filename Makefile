@@ -20,10 +20,12 @@ DEV_LOCKS := $(PROJECT)/requirements-dev.txt requirements-dev.txt
 # uv: the one on PATH, else a copy pip installs once into .make/uv (the generated project's pin).
 UV ?= $(or $(shell command -v uv 2>/dev/null),.make/uv/bin/uv)
 
+# The interpreter's own pip where it can install to a folder, else one from a throwaway environment.
+UV_PIP = --quiet --disable-pip-version-check --require-hashes --no-deps --target .make/uv -r '$(PROJECT)/requirements-uv.txt'
 .make/uv/bin/uv: $(PROJECT)/requirements-uv.txt
 	rm -rf .make/uv .make/pip
-	$(PYTHON3) -m venv .make/pip
-	.make/pip/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps --target .make/uv -r '$<'
+	PIP_ROOT_USER_ACTION=ignore $(PYTHON3) -m pip install $(UV_PIP) 2>/dev/null \
+		|| { rm -rf .make/uv && $(PYTHON3) -m venv .make/pip && .make/pip/bin/python -m pip install $(UV_PIP); }
 	rm -rf .make/pip
 	touch $@
 
