@@ -42,7 +42,7 @@ test: install  ## lint the template, then bake the option matrix and run each ba
 bench: install  ## bake-time benchmark
 	$(BIN)/python benchmarks/bench_bake.py
 
-bench-coldstart: install  ## cold start of a baked project: resolve + config load vs bare python and dynaconf
+bench-coldstart: install  ## cold start of a baked project's artifact and workstation vs bare python, dynaconf, pydantic-settings
 	$(BIN)/python benchmarks/bench_coldstart.py
 
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case

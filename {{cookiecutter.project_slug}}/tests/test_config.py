@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 
 from {{ cookiecutter.package_name }}.config import ConfigError, load_config, merge
 from {{ cookiecutter.package_name }}.model import LOG_LEVELS, Tier
+from {{ cookiecutter.package_name }}.schema import KEYS
 from {{ cookiecutter.package_name }}.secrets import AwsFetch, SecretError, Secrets
 from {{ cookiecutter.package_name }}.settings import load_settings, parse_settings
 
@@ -84,7 +85,7 @@ def folder(tmp_path):
 
 
 def load(folder, env="dev"):
-    return load_config(env, settings=LAYOUT, config_dir=folder)
+    return load_config(env, keys=KEYS, settings=LAYOUT, config_dir=folder)
 
 
 def test_environment_file_wins_key_by_key_and_tables_merge(folder):
@@ -250,8 +251,9 @@ def test_an_unknown_environment_is_an_error(folder):
 
 
 def test_without_a_name_the_resolved_environment_is_loaded(folder):
-    assert load_config(settings=LAYOUT, config_dir=folder, environ={}).env == "dev"
-    assert load_config(settings=LAYOUT, config_dir=folder, environ={"ENV_NAME": "prd", "CI": "true"}).env == "prd"
+    assert load_config(keys=KEYS, settings=LAYOUT, config_dir=folder, environ={}).env == "dev"
+    environ = {"ENV_NAME": "prd", "CI": "true"}
+    assert load_config(keys=KEYS, settings=LAYOUT, config_dir=folder, environ=environ).env == "prd"
 
 
 # --------------------------------------------------------------------------- this repository's files
@@ -261,7 +263,7 @@ def test_without_a_name_the_resolved_environment_is_loaded(folder):
 def test_every_environment_of_this_repository_loads(env):
     config = load_config(env, settings=REPO_SETTINGS)
     assert config.env == env
-    if config.tier is Tier.PRODUCTION:
+    if config.tier == Tier.PRODUCTION:
         assert not config.service.debug
     naming = REPO_SETTINGS.naming
     for ref in config.secrets.values():

@@ -1,12 +1,19 @@
-"""The sample function: it reports the environment it runs in, as the resolver sees it."""
+"""The sample function: it reports the environment it runs in, as the resolver sees it.
 
-from __future__ import annotations
+What it imports runs on every cold start: the resolver and the configuration read the build's
+snapshot there, so keep heavy imports (boto3, parsers) inside the functions that need them.
+"""
 
-from typing import Any
-
+from . import schema
 from .env import resolve
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+
+def handler(event: "dict[str, Any]", context: "Any") -> "dict[str, Any]":
     """On Lambda the runtime is ``aws-lambda``, so ``ENV_NAME`` (set by ``infra/app.yaml``) decides."""
-    return resolve().as_dict()
+    resolution = resolve()
+    config = schema.load(resolution.env)
+    return {**resolution.as_dict(), "request_timeout_seconds": config.service.request_timeout_seconds}

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections import namedtuple
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .env import Layout
 from .model import ACCOUNT_ID_PATTERN, ENV_NAME_PATTERN, Account, AccountStrategy, Tier, promotion_problems
 from .naming import Naming
 
@@ -25,25 +26,22 @@ class SettingsError(ValueError):
     """``multienv.toml`` is missing or says something that cannot be true."""
 
 
-@dataclass(frozen=True)
-class Environment:
-    name: str
-    tier: Tier
-    account: Account
+class Environment(namedtuple("Environment", "name tier account")):
+    """An environment: its name, its ``Tier`` and the ``Account`` it lives in."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Settings:
-    path: Path
-    project_name: str
-    slug: str
-    package: str
-    region: str
-    github_repository: str
-    strategy: AccountStrategy
-    accounts: tuple[Account, ...]
-    devops: Account
-    environments: tuple[Environment, ...]
+class Settings(
+    namedtuple(
+        "Settings",
+        "path project_name slug package region github_repository strategy accounts devops environments",
+    )
+):
+    """``multienv.toml``, checked: ``path`` (a ``Path``), the project's names, ``strategy`` (``AccountStrategy``),
+    ``accounts`` and ``devops`` (``Account``), ``environments`` (``Environment``, in promotion order)."""
+
+    __slots__ = ()
 
     @property
     def root(self) -> Path:
@@ -53,6 +51,16 @@ class Settings:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.environments)
+
+    @property
+    def layout(self) -> Layout:
+        """What the resolver needs: names, tiers, the local default and production."""
+        return Layout(
+            self.names,
+            {e.name: e.tier for e in self.environments},
+            self.default_environment.name,
+            self.production.name,
+        )
 
     @property
     def naming(self) -> Naming:
