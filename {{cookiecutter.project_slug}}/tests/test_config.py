@@ -326,6 +326,33 @@ def test_resolve_and_load_import_only_the_standard_library():
     assert "botocore" not in loaded
 
 
+WORKSTATION_PATH = f"""
+import sys
+before = set(sys.modules)
+import tomllib
+floor = set(sys.modules) - before
+from {PACKAGE}.handler import handler
+handler(dict(), None)
+print("\\n".join(sorted(set(sys.modules) - before - floor)))
+"""
+
+
+def test_a_workstation_imports_nothing_beyond_what_tomllib_needs():
+    """No dataclasses, inspect or pathlib to check a few keys: past tomllib's own imports, only this package."""
+    done = subprocess.run(
+        [sys.executable, "-c", WORKSTATION_PATH],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    assert f"{PACKAGE}.config_files" in loaded
+    assert [name for name in loaded if name.split(".")[0] != PACKAGE] == []
+
+
 # --------------------------------------------------------------------------- secrets
 
 

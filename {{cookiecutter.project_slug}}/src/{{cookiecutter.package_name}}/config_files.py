@@ -9,7 +9,7 @@ deployed cold start never imports this module.
 
 from __future__ import annotations
 
-import importlib
+import os
 import tomllib
 
 from .config import CONFIG_DIR, SECRETS_MANAGER, SHARED, SSM, ConfigError, Key, TableOf, merge
@@ -43,6 +43,8 @@ _DESCRIBED = {bool: "true or false", int: "an integer", float: "a number", str: 
 
 def team_keys(settings: Settings) -> Mapping:
     """``KEYS`` of ``<package>.schema``, the team's own keys (the package is the one multienv.toml names)."""
+    import importlib
+
     name = f"{settings.package}.{SCHEMA_MODULE}"
     try:
         return importlib.import_module(name).KEYS
@@ -72,9 +74,9 @@ def schema(keys: Mapping) -> dict[str, object]:
     return combined
 
 
-def _read(path: Path) -> dict:
+def _read(path: str) -> dict:
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:  # noqa: PTH123 - pathlib stays off the workstation's resolve path
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(
@@ -84,7 +86,7 @@ def _read(path: Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def _origins(data: Mapping, source: Path, into: dict[tuple[str, ...], Path], path: tuple[str, ...] = ()) -> None:
+def _origins(data: Mapping, source: str, into: dict[tuple[str, ...], str], path: tuple[str, ...] = ()) -> None:
     """Record which file set each key path (a later file overwrites an earlier one)."""
     for key, value in data.items():
         into[(*path, key)] = source
@@ -99,7 +101,7 @@ def _kind(value: object) -> str:
 
 
 class _Checker:
-    def __init__(self, origins: dict[tuple[str, ...], Path], files: tuple[Path, ...]):
+    def __init__(self, origins: dict[tuple[str, ...], str], files: tuple[str, ...]):
         self.origins = origins
         self.files = files
 
@@ -174,10 +176,15 @@ def _check_rules(config: Mapping, checker: _Checker, settings: Settings) -> None
             )
 
 
-def sources(settings: Settings, config_dir: Path | None = None) -> list[Path]:
+def config_folder(settings: Settings, config_dir: str | Path | None = None) -> str:
+    """``config/`` beside ``multienv.toml``, or ``config_dir``."""
+    return os.path.join(settings.folder, CONFIG_DIR) if config_dir is None else os.fspath(config_dir)  # noqa: PTH118
+
+
+def sources(settings: Settings, config_dir: str | Path | None = None) -> list[str]:
     """The files the configuration of every environment is made of, shared first."""
-    folder = settings.root / CONFIG_DIR if config_dir is None else config_dir
-    return [folder / f"{name}.toml" for name in (SHARED, *settings.names)]
+    folder = config_folder(settings, config_dir)
+    return [os.path.join(folder, f"{name}.toml") for name in (SHARED, *settings.names)]  # noqa: PTH118
 
 
 def load(
@@ -185,7 +192,7 @@ def load(
     *,
     keys: Mapping | None = None,
     settings: Settings | None = None,
-    config_dir: Path | None = None,
+    config_dir: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict:
     """The checked configuration of ``env`` (the resolved one when None) as plain data."""
@@ -198,9 +205,9 @@ def load(
         except ResolutionError as error:
             raise ConfigError(str(error)) from None
     keys = team_keys(settings) if keys is None else keys
-    folder = settings.root / CONFIG_DIR if config_dir is None else config_dir
-    files = (folder / f"{SHARED}.toml", folder / f"{env}.toml")
-    origins: dict[tuple[str, ...], Path] = {}
+    folder = config_folder(settings, config_dir)
+    files = (os.path.join(folder, f"{SHARED}.toml"), os.path.join(folder, f"{env}.toml"))  # noqa: PTH118
+    origins: dict[tuple[str, ...], str] = {}
     merged: dict = {}
     for path in files:
         data = _read(path)

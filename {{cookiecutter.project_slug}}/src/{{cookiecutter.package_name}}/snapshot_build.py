@@ -27,7 +27,7 @@ def render(root: Path) -> str:
     root = Path(root)
     settings = load_settings(root / SETTINGS_FILE)
     keys = config_files.team_keys(settings)
-    files = [root / SETTINGS_FILE, *config_files.sources(settings)]
+    files = [root / SETTINGS_FILE, *map(Path, config_files.sources(settings))]
     read = {path.relative_to(root).as_posix(): path.read_bytes() for path in files}
     layout = settings.layout
     values = {
