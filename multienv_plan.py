@@ -7,8 +7,9 @@ Every violation is collected, so a user sees all of them at once.
 
 The pre-gen hook, the post-gen hook, the Jinja files (through ``local_extensions``)
 and the tests all read this module. The vocabulary (tiers, strategies, the naming
-scheme) lives in the generated package itself, in ``model.py`` and ``naming.py``,
-which this module loads by path: one copy serves the template and every generated
+scheme, the promotion rules, the persona table) lives in the generated repository
+itself, in its ``multienv`` runtime and ``multienv_tools`` packages, which this module
+imports from the template tree: one copy serves the template and every generated
 repository.
 """
 
@@ -28,42 +29,35 @@ from types import ModuleType
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent
 PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
-PACKAGE_TEMPLATE = PROJECT_TEMPLATE / "src" / "{{cookiecutter.package_name}}"
+RUNTIME_TEMPLATE = PROJECT_TEMPLATE / "src" / "multienv"
+TOOLS_TEMPLATE = PROJECT_TEMPLATE / "tools" / "multienv_tools"
 PER_ENVIRONMENT_TEMPLATES = TEMPLATE_ROOT / "per_environment"
 ENV_PLACEHOLDER = "__env__"
+# The generated repository's two stdlib-importable packages, by import name.
+_PACKAGES = {"multienv": RUNTIME_TEMPLATE, "multienv_tools": TOOLS_TEMPLATE}
 
 
-def _load(name: str) -> ModuleType:
-    """Import a stdlib-only module of the generated package straight from the template tree."""
-    qualified = f"multienv_generated_{name}"
-    if qualified in sys.modules:
-        return sys.modules[qualified]
-    spec = importlib.util.spec_from_file_location(qualified, PACKAGE_TEMPLATE / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[qualified] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def generated_module(name: str) -> ModuleType:
-    """A module of the generated package, imported as ``multienv_generated.<name>`` so that its
-    package-relative imports work: for tests that need the generated code's own helpers."""
-    if "multienv_generated" not in sys.modules:
+def generated_module(qualified: str) -> ModuleType:
+    """A module of the generated repository (``multienv.model``, ``multienv_tools.personas``), imported
+    from the template tree. Its package is registered from the template's folder first, so the module's
+    own imports (``from multienv.naming import ...``) resolve to the same files: one copy of each rule."""
+    package_name = qualified.partition(".")[0]
+    if package_name not in sys.modules:
+        folder = _PACKAGES[package_name]
         spec = importlib.util.spec_from_file_location(
-            "multienv_generated", PACKAGE_TEMPLATE / "__init__.py", submodule_search_locations=[str(PACKAGE_TEMPLATE)]
+            package_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
         )
         assert spec and spec.loader
         package = importlib.util.module_from_spec(spec)
-        sys.modules["multienv_generated"] = package
+        sys.modules[package_name] = package
         spec.loader.exec_module(package)
-    return importlib.import_module(f"multienv_generated.{name}")
+    return importlib.import_module(qualified)
 
 
-model = _load("model")
-naming = _load("naming")
-personas = _load("personas")
-pipeline = _load("pipeline")
+model = generated_module("multienv.model")
+naming = generated_module("multienv.naming")
+personas = generated_module("multienv_tools.personas")
+pipeline = generated_module("multienv_tools.pipeline")
 Tier = model.Tier
 AccountStrategy = model.AccountStrategy
 Account = model.Account

@@ -48,7 +48,6 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     with tempfile.TemporaryDirectory() as out:
         project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=out))
-        package = next(p.name for p in (project / "src").iterdir() if (p / "access_matrix.py").is_file())
 
         def check_access():
             subprocess.run(
@@ -62,8 +61,8 @@ def main() -> int:
         # The requests exactly as check-access builds them, for the simulator-only comparison.
         script = (
             "import json, sys\n"
-            f"from {package} import access_matrix as am\n"
-            f"from {package}.settings import load_settings\n"
+            "from multienv_tools import access_matrix as am\n"
+            "from multienv.settings import load_settings\n"
             "s = load_settings()\n"
             "w = am.World(s, am.load_trust(s))\n"
             "p = am.collect_policies(am.render_all(s))\n"
@@ -73,7 +72,7 @@ def main() -> int:
         built = subprocess.run(
             [str(VENV / "bin" / "python"), "-c", script],
             cwd=project,
-            env={**env, "PYTHONPATH": "src"},
+            env={**env, "PYTHONPATH": "src:tools"},
             check=True,
             capture_output=True,
             text=True,

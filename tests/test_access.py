@@ -218,7 +218,7 @@ def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake):
 def edit_statements(path: Path, edit) -> int:
     """Apply ``edit(statement)`` to every policy statement; it returns True when it changed one.
     A statement it marks with ``_drop`` is removed."""
-    data = multienv_plan.generated_module("cfn").load_template(path)
+    data = multienv_plan.generated_module("multienv_tools.cfn").load_template(path)
     changed = 0
 
     def visit(node):

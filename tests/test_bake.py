@@ -160,8 +160,9 @@ def test_the_deploy_lock_and_the_dev_pins_agree_on_boto3():
 
 BOUNDARY_PROBE = """
 import json, re, sys
-sys.path.insert(0, "src")
-from {package} import cfn, settings, stacks
+sys.path[:0] = ["src", "tools"]
+from multienv import settings
+from multienv_tools import cfn, stacks
 current = settings.load_settings()
 def size(document):
     return len(re.sub(r"\\s", "", json.dumps(document)))
@@ -194,7 +195,7 @@ def test_the_boundary_size_estimate_matches_the_rendered_boundary(bake, shape):
     p = multienv_plan.build_plan(answers)
     estimate = multienv_plan.boundary_size_estimate(p.project_slug, p.env_names, p.region)
     probe = subprocess.run(
-        [sys.executable, "-c", BOUNDARY_PROBE.replace("{package}", p.package_name)],
+        [sys.executable, "-c", BOUNDARY_PROBE],
         cwd=result.project,
         capture_output=True,
         text=True,

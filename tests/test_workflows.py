@@ -77,9 +77,9 @@ def run_baked_workflow_test(project: Path) -> subprocess.CompletedProcess:
 
 def resolve_roles(project: Path, env_name: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    env["PYTHONPATH"] = str(project / "src")
+    env["PYTHONPATH"] = f"{project / 'src'}:{project / 'tools'}"
     return subprocess.run(
-        [sys.executable, "-m", "my_multienv_app.ci", "roles", "--env", env_name],
+        [sys.executable, "-m", "multienv_tools.ci", "roles", "--env", env_name],
         cwd=project,
         env=env,
         capture_output=True,
@@ -121,7 +121,7 @@ def test_github_expressions_survive_rendering(bake):
     project = bake().project
     reusable = (project / WORKFLOWS / "deploy-environment.yml").read_text(encoding="utf-8")
     assert "ENV_NAME: ${{ inputs.environment }}" in reusable
-    assert "python -m my_multienv_app.ci roles" in reusable
+    assert "python -m multienv_tools.ci roles" in reusable
     for path in (project / WORKFLOWS).glob("*.yml"):
         text = path.read_text(encoding="utf-8")
         assert "{%" not in text and "cookiecutter" not in text, path.name

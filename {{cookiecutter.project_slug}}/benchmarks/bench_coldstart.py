@@ -31,10 +31,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tools")]
 
-from {{ cookiecutter.package_name }} import deploy  # noqa: E402
-from {{ cookiecutter.package_name }}.settings import load_settings  # noqa: E402
+from multienv_tools import deploy  # noqa: E402
+
+from multienv.settings import load_settings  # noqa: E402
 
 DEPLOYED_TARGET_MS = 5.0
 WORKSTATION_TARGET_MS = 20.0

@@ -5,7 +5,7 @@ on each alike; the medians are printed side by side:
 
 - baseline: import boto3 and moto, start the moto server on 127.0.0.1 and stop it;
 - local deploy: every stack of this repository's strategy, the artifact, the checks and the
-  IAM demonstration (``python -m {{ cookiecutter.package_name }}.local_deploy``).
+  IAM demonstration (``python -m multienv_tools.local_deploy``).
 
 Target: a few seconds per strategy.
 """
@@ -27,12 +27,12 @@ BASELINE = (
 )
 JOBS = {
     "start and stop the local AWS": [sys.executable, "-c", BASELINE],
-    "local deploy": [sys.executable, "-m", "{{ cookiecutter.package_name }}.local_deploy"],
+    "local deploy": [sys.executable, "-m", "multienv_tools.local_deploy"],
 }
 
 
 def run_once(command: list[str]) -> float:
-    environ = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    environ = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT / 'tools'}"}
     start = time.perf_counter()
     subprocess.run(command, env=environ, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start

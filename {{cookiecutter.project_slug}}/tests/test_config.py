@@ -10,11 +10,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from {{ cookiecutter.package_name }}.config import ConfigError, load_config, merge
-from {{ cookiecutter.package_name }}.model import LOG_LEVELS, Tier
-from {{ cookiecutter.package_name }}.schema import KEYS
-from {{ cookiecutter.package_name }}.secrets import AwsFetch, SecretError, Secrets
-from {{ cookiecutter.package_name }}.settings import load_settings, parse_settings
+import {{ cookiecutter.package_name }}.schema as schema
+from multienv.config import ConfigError, load_config, merge
+from multienv.model import LOG_LEVELS, Tier
+from multienv.secrets import AwsFetch, SecretError, Secrets
+from multienv.settings import load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -85,7 +85,7 @@ def folder(tmp_path):
 
 
 def load(folder, env="dev"):
-    return load_config(env, keys=KEYS, settings=LAYOUT, config_dir=folder)
+    return load_config(env, keys=schema.KEYS, settings=LAYOUT, config_dir=folder)
 
 
 def test_environment_file_wins_key_by_key_and_tables_merge(folder):
@@ -251,9 +251,9 @@ def test_an_unknown_environment_is_an_error(folder):
 
 
 def test_without_a_name_the_resolved_environment_is_loaded(folder):
-    assert load_config(keys=KEYS, settings=LAYOUT, config_dir=folder, environ={}).env == "dev"
+    assert load_config(keys=schema.KEYS, settings=LAYOUT, config_dir=folder, environ={}).env == "dev"
     environ = {"ENV_NAME": "prd", "CI": "true"}
-    assert load_config(keys=KEYS, settings=LAYOUT, config_dir=folder, environ=environ).env == "prd"
+    assert load_config(keys=schema.KEYS, settings=LAYOUT, config_dir=folder, environ=environ).env == "prd"
 
 
 # --------------------------------------------------------------------------- this repository's files
@@ -295,12 +295,12 @@ def test_cli_refuses_an_unknown_environment():
     assert "--env='nope'" in done.stderr
 
 
-COLD_PATH = f"""
+COLD_PATH = """
 import sys
 before = set(sys.modules)
-from {PACKAGE}.config import load_config
-from {PACKAGE}.env import resolve
-from {PACKAGE}.secrets import Secrets
+from multienv.config import load_config
+from multienv.env import resolve
+from multienv.secrets import Secrets
 resolution = resolve()
 config = load_config()
 Secrets.for_config(config, "us-east-1")
@@ -319,8 +319,9 @@ def test_resolve_and_load_import_only_the_standard_library():
     )
     assert done.returncode == 0, done.stderr
     loaded = done.stdout.split()
-    assert f"{PACKAGE}.config" in loaded
-    outside = [m for m in loaded if m.split(".")[0] not in sys.stdlib_module_names and m.split(".")[0] != PACKAGE]
+    assert "multienv.config" in loaded
+    ours = (PACKAGE, "multienv")
+    outside = [m for m in loaded if m.split(".")[0] not in sys.stdlib_module_names and m.split(".")[0] not in ours]
     assert not outside
     assert "boto3" not in loaded
     assert "botocore" not in loaded
@@ -349,8 +350,8 @@ def test_a_workstation_imports_nothing_beyond_what_tomllib_needs():
     )
     assert done.returncode == 0, done.stderr
     loaded = done.stdout.split()
-    assert f"{PACKAGE}.config_files" in loaded
-    assert [name for name in loaded if name.split(".")[0] != PACKAGE] == []
+    assert "multienv.config_files" in loaded
+    assert [name for name in loaded if name.split(".")[0] not in (PACKAGE, "multienv")] == []
 
 
 # --------------------------------------------------------------------------- secrets

@@ -2,17 +2,18 @@
 
 import hashlib
 import io
+import shutil
 import tomllib
 import zipfile
 
 import pytest
+from multienv_tools import deploy, personas, stacks
+from multienv_tools.local_deploy import LOCAL_CREDENTIALS
+from multienv_tools.persona_stacks import persona_spec
 
-from {{ cookiecutter.package_name }} import deploy, personas, stacks
-from {{ cookiecutter.package_name }}.local_deploy import LOCAL_CREDENTIALS
-from {{ cookiecutter.package_name }}.model import is_placeholder, placeholder_account_id
-from {{ cookiecutter.package_name }}.naming import PERSONAS
-from {{ cookiecutter.package_name }}.persona_stacks import persona_spec
-from {{ cookiecutter.package_name }}.settings import SettingsError, load_settings, parse_settings
+from multienv.model import is_placeholder, placeholder_account_id
+from multienv.naming import PERSONAS
+from multienv.settings import SettingsError, load_settings, parse_settings
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,33 @@ def test_build_is_reproducible_and_carries_package_settings_and_config(settings,
     assert "multienv.toml" in names
     assert {f"config/{env}.toml" for env in settings.names} <= set(names)
     assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "infra/"))]
+
+
+def test_the_artifact_holds_the_runtime_the_service_settings_and_config_only(settings, tmp_path):
+    artifact = tmp_path / "app.zip"
+    deploy.build(settings, artifact)
+    names = zipfile.ZipFile(artifact).namelist()
+    assert {name.split("/")[0] for name in names} == {"multienv", settings.package, "multienv.toml", "config"}
+    assert not [n for n in names if n.startswith("multienv_tools") or "/tests/" in n]
+
+
+def test_an_edit_to_the_tooling_leaves_the_artifact_unchanged(settings, tmp_path):
+    """CI redeploys when the artifact's sha256 changes: only what runs in AWS may change it."""
+    copy = tmp_path / "repo"
+    for part in ("src", "tools", "config"):
+        shutil.copytree(settings.root / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(settings.path, copy / "multienv.toml")
+
+    def build() -> str:
+        return deploy.build(load_settings(copy / "multienv.toml"), tmp_path / "app.zip")
+
+    before = build()
+    for tool in (copy / "tools" / "multienv_tools").glob("*.py"):
+        tool.write_text(tool.read_text(encoding="utf-8") + "\n# changes nothing that runs in AWS\n", encoding="utf-8")
+    assert build() == before
+    handler = copy / "src" / settings.package / "handler.py"
+    handler.write_text(handler.read_text(encoding="utf-8") + "\n# the service changed\n", encoding="utf-8")
+    assert build() != before
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from {{ cookiecutter.package_name }}.env import (
+from multienv.env import (
     ALLOW_LOCAL_PRODUCTION,
     AWS_MARKERS,
     AWS_RUNTIMES,
@@ -23,8 +23,8 @@ from {{ cookiecutter.package_name }}.env import (
     detect_runtime,
     resolve,
 )
-from {{ cookiecutter.package_name }}.model import Tier
-from {{ cookiecutter.package_name }}.settings import load_settings, parse_settings
+from multienv.model import Tier
+from multienv.settings import load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"

@@ -8,13 +8,13 @@ import json
 import re
 
 import pytest
+from multienv_tools import persona_stacks, personas
+from multienv_tools.cfn import as_list, policies, principals, render, statements
+from multienv_tools.persona_stacks import PERSONAS
+from multienv_tools.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
 
-from {{ cookiecutter.package_name }} import persona_stacks, personas
-from {{ cookiecutter.package_name }}.cfn import as_list, policies, principals, render, statements
-from {{ cookiecutter.package_name }}.naming import LIMITS
-from {{ cookiecutter.package_name }}.persona_stacks import PERSONAS
-from {{ cookiecutter.package_name }}.settings import load_settings
-from {{ cookiecutter.package_name }}.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
+from multienv.naming import LIMITS
+from multienv.settings import load_settings
 
 SHA = "0" * 64
 GITHUB_OIDC = "token.actions.githubusercontent.com"
@@ -349,8 +349,8 @@ def test_the_app_runs_its_own_environment_from_its_own_artifact(settings, render
 
 def test_the_stackset_passes_on_every_bootstrap_parameter(settings):
     """The scale path deploys the same bootstrap: its parameters must not drift from the template's."""
-    from {{ cookiecutter.package_name }}.cfn import load_template
-    from {{ cookiecutter.package_name }}.stacks import STACKSET_TEMPLATE, bootstrap_spec
+    from multienv_tools.cfn import load_template
+    from multienv_tools.stacks import STACKSET_TEMPLATE, bootstrap_spec
 
     bootstrap = load_template(settings.root / "infra" / "workload-bootstrap.yaml")
     stackset = load_template(settings.root / STACKSET_TEMPLATE)

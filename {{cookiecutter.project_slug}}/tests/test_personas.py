@@ -3,13 +3,13 @@
 from pathlib import Path
 
 import pytest
+from multienv_tools import personas
+from multienv_tools.access_matrix import AccessError, read_cases
+from multienv_tools.persona_stacks import persona_specs
 
-from {{ cookiecutter.package_name }} import personas
-from {{ cookiecutter.package_name }}.access_matrix import AccessError, read_cases
-from {{ cookiecutter.package_name }}.model import Tier
-from {{ cookiecutter.package_name }}.naming import PERSONAS
-from {{ cookiecutter.package_name }}.persona_stacks import persona_specs
-from {{ cookiecutter.package_name }}.settings import load_settings
+from multienv.model import Tier
+from multienv.naming import PERSONAS
+from multienv.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

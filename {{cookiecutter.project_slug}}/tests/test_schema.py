@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import handler, schema
-from {{ cookiecutter.package_name }}.config import ConfigError, Key
-from {{ cookiecutter.package_name }}.config_files import schema as combined_schema
-from {{ cookiecutter.package_name }}.settings import load_settings
+import {{ cookiecutter.package_name }}.handler as handler
+import {{ cookiecutter.package_name }}.schema as schema
+from multienv.config import ConfigError, Key
+from multienv.config_files import schema as combined_schema
+from multienv.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = load_settings(ROOT / "multienv.toml")

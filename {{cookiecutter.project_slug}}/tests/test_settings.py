@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }}.model import AccountStrategy, Tier, is_placeholder
-from {{ cookiecutter.package_name }}.naming import LIMITS
-from {{ cookiecutter.package_name }}.settings import SettingsError, load_settings, parse_settings
+from multienv.model import AccountStrategy, Tier, is_placeholder
+from multienv.naming import LIMITS
+from multienv.settings import SettingsError, load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS_PATH = ROOT / "multienv.toml"

@@ -9,11 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from multienv_tools import deploy, snapshot_build
 
-from {{ cookiecutter.package_name }} import deploy, snapshot, snapshot_build
-from {{ cookiecutter.package_name }}.env import resolve
-from {{ cookiecutter.package_name }}.schema import load
-from {{ cookiecutter.package_name }}.settings import load_settings
+import {{ cookiecutter.package_name }}.schema as schema
+from multienv import snapshot
+from multienv.env import resolve
+from multienv.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -26,7 +27,7 @@ CASES += [{}, {"ENV_NAME": SETTINGS.names[0], "CI": "true"}]
 
 ANSWER = f"""
 import json, sys
-from {PACKAGE}.env import resolve
+from multienv.env import resolve
 from {PACKAGE}.schema import load
 environ = json.loads(sys.argv[1])
 print(json.dumps([[resolve(v), load(environ=v).as_dict()] for v in environ]))
@@ -57,17 +58,17 @@ def run_in(folder, code, *args, flags=()):
 
 
 def test_the_artifact_answers_as_the_files_do_for_every_environment(artifact):
-    assert (artifact / PACKAGE / f"{snapshot.MODULE}.py").is_file()
+    assert (artifact / "multienv" / f"{snapshot.MODULE}.py").is_file()
     done = run_in(artifact, ANSWER, json.dumps(CASES))
     assert done.returncode == 0, done.stderr
     from_snapshot = json.loads(done.stdout)
-    from_files = [[list(resolve(v, SETTINGS)), load(environ=v, settings=SETTINGS).as_dict()] for v in CASES]
+    from_files = [[list(resolve(v, SETTINGS)), schema.load(environ=v, settings=SETTINGS).as_dict()] for v in CASES]
     assert from_snapshot == json.loads(json.dumps(from_files))
     assert {answer[0][0] for answer in from_snapshot} == set(SETTINGS.names)
 
 
 def test_the_snapshot_is_literals_and_its_digest_is_of_its_sources(artifact):
-    text = (artifact / PACKAGE / f"{snapshot.MODULE}.py").read_text(encoding="utf-8")
+    text = (artifact / "multienv" / f"{snapshot.MODULE}.py").read_text(encoding="utf-8")
     values = {}
     for node in ast.parse(text).body:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
@@ -113,8 +114,8 @@ print(" ".join(sorted(set(sys.modules) - before)))
 """
 
 
-def test_a_deployed_cold_start_imports_only_this_package(artifact):
-    """Under ``python -S`` a bare interpreter has loaded a few dozen modules; the handler adds only its own."""
+def test_a_deployed_cold_start_imports_only_the_service_and_the_runtime(artifact):
+    """Under ``python -S`` a bare interpreter has loaded a few dozen modules; the handler adds only ours."""
     done = subprocess.run(
         [sys.executable, "-S", "-c", COLD_START],
         cwd=artifact,
@@ -125,8 +126,8 @@ def test_a_deployed_cold_start_imports_only_this_package(artifact):
     )
     assert done.returncode == 0, done.stderr
     loaded = done.stdout.split()
-    assert f"{PACKAGE}.{snapshot.MODULE}" in loaded
-    assert [name for name in loaded if name.split(".")[0] != PACKAGE] == []
+    assert f"multienv.{snapshot.MODULE}" in loaded
+    assert [name for name in loaded if name.split(".")[0] not in (PACKAGE, "multienv")] == []
 
 
 def test_write_snapshot_puts_the_module_beside_the_runtime(tmp_path):

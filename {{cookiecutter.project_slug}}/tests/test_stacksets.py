@@ -8,9 +8,9 @@ called directly.
 """
 
 import pytest
+from multienv_tools.stacks import bootstrap_spec
 
-from {{ cookiecutter.package_name }}.settings import load_settings
-from {{ cookiecutter.package_name }}.stacks import bootstrap_spec
+from multienv.settings import load_settings
 
 ACCOUNTS_IN_UNIT = 2
 

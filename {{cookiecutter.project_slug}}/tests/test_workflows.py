@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from multienv_tools import ci, pipeline
 
-from {{ cookiecutter.package_name }} import ci, pipeline
-from {{ cookiecutter.package_name }}.model import Tier
-from {{ cookiecutter.package_name }}.settings import load_settings
+from multienv.model import Tier
+from multienv.settings import load_settings
 {% raw %}
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"

@@ -4,8 +4,9 @@ What it imports runs on every cold start: the resolver and the configuration rea
 snapshot there, so keep heavy imports (boto3, parsers) inside the functions that need them.
 """
 
+from multienv.env import resolve
+
 from . import schema
-from .env import resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

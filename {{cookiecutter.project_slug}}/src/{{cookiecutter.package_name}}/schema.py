@@ -11,7 +11,7 @@ files against these keys and compiles the result into the artifact, so on a depl
 ``load()`` reads that snapshot and checks nothing again.
 """
 
-from .config import Config, Key, load_config
+from multienv.config import Config, Key, load_config
 
 KEYS = {
     "service": {

@@ -1,6 +1,6 @@
 """What the GitHub Actions workflows ask of this repository, answered from ``multienv.toml``.
 
-``python -m <package>.ci roles --env ENV`` prints, as ``key=value`` lines for
+``python -m multienv_tools.ci roles --env ENV`` prints, as ``key=value`` lines for
 ``$GITHUB_OUTPUT``, the two roles a deploy job assumes and the accounts they must be in:
 the environment's CI role in the DevOps account, then its Deployer Role in the
 environment's account. No workflow holds an account ID: they all come from here.
@@ -14,7 +14,7 @@ import argparse
 import re
 import sys
 
-from .settings import Settings, SettingsError, settings
+from multienv.settings import Settings, SettingsError, settings
 
 # Values go into $GITHUB_OUTPUT one per line: nothing that could start another line or key.
 OUTPUT_VALUE = re.compile(r"^[A-Za-z0-9:/_.-]+$")

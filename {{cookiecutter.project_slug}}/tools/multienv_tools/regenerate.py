@@ -1,8 +1,8 @@
 """Regenerate this repository from its template with changed answers, keeping the team's edits.
 
-    python tools/regenerate.py --set environments=sbx,dev,tst,stg,prd [--set account_strategy=hybrid]
-    python tools/regenerate.py --checkout v1.4.0      # take a newer template version
-    python tools/regenerate.py --link TEMPLATE_URL [--checkout REF]   # once, for a plain cookiecutter bake
+    python -m multienv_tools.regenerate --set environments=sbx,dev,tst,stg,prd [--set account_strategy=hybrid]
+    python -m multienv_tools.regenerate --checkout v1.4.0      # take a newer template version
+    python -m multienv_tools.regenerate --link TEMPLATE_URL [--checkout REF]   # once, for a plain cookiecutter bake
 
 cruft re-renders the template with the new answers and merges the difference into this tree
 (a three-way merge, so the team's own lines stay). Unlike cruft alone, this command:
@@ -22,11 +22,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from multienv.model import KNOWN_TIERS, AccountStrategy, Tier
+from multienv.settings import load_settings
 
-from {{ cookiecutter.package_name }}.model import KNOWN_TIERS, AccountStrategy, Tier  # noqa: E402  (src/ is not installed for tools/)
-from {{ cookiecutter.package_name }}.settings import load_settings  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS_STACK, PERSONAS_STACK
-from .naming import DEVOPS as DEVOPS_ENV
+from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS_STACK, PERSONAS_STACK
+from multienv.naming import DEVOPS as DEVOPS_ENV
+from multienv.settings import Settings
+
 from .personas import protected_arns, stack_arns
-from .settings import Settings
 
 INFRA = "infra"
 DEVOPS_TEMPLATE = f"{INFRA}/devops.yaml"

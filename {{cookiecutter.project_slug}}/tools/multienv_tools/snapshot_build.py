@@ -8,11 +8,12 @@ reads it on a cold start. Never shipped: it needs ``tomllib`` and the checks.
 
 from __future__ import annotations
 
+import importlib.util
 import pprint
 from pathlib import Path
 
-from . import config_files, snapshot
-from .settings import SETTINGS_FILE, load_settings
+from multienv import config_files, snapshot
+from multienv.settings import SETTINGS_FILE, load_settings
 
 HEADER = '''"""{project}: multienv.toml and config/*.toml as checked by the build. Written by the build; do not edit.
 
@@ -22,11 +23,22 @@ made from, DIGEST their sha256; where those files sit beside the package and dif
 '''
 
 
+def team_keys(root: Path, package: str) -> dict:
+    """``KEYS`` of ``src/<package>/schema.py`` under ``root``: the checkout being built, not whatever is imported."""
+    path = root / "src" / package / f"{config_files.SCHEMA_MODULE}.py"
+    spec = importlib.util.spec_from_file_location(f"{package}.{config_files.SCHEMA_MODULE}", path)
+    if spec is None or not path.is_file():
+        raise config_files.ConfigError(f"{path} is missing: the service declares its configuration keys there")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.KEYS
+
+
 def render(root: Path) -> str:
     """The snapshot module's text for the checkout at ``root``; ``ConfigError`` or ``SettingsError`` if wrong."""
     root = Path(root)
     settings = load_settings(root / SETTINGS_FILE)
-    keys = config_files.team_keys(settings)
+    keys = team_keys(root, settings.package)
     files = [root / SETTINGS_FILE, *map(Path, config_files.sources(settings))]
     read = {path.relative_to(root).as_posix(): path.read_bytes() for path in files}
     layout = settings.layout

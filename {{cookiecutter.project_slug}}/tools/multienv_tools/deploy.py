@@ -1,12 +1,12 @@
 """The deploy tool: bootstrap the DevOps account and each environment, publish, deploy the app.
 
-    python -m <package>.deploy stacks                  # what would be deployed where
-    python -m <package>.deploy build                   # dist/app.zip and its sha256
-    python -m <package>.deploy bootstrap-devops [--grant-deployers]
-    python -m <package>.deploy bootstrap-env --env ENV     # bootstrap stack, then persona stack
-    python -m <package>.deploy personas --env ENV          # the persona stack alone
-    python -m <package>.deploy publish --env ENV --artifact dist/app.zip
-    python -m <package>.deploy app --env ENV --artifact dist/app.zip
+    python -m multienv_tools.deploy stacks                  # what would be deployed where
+    python -m multienv_tools.deploy build                   # dist/app.zip and its sha256
+    python -m multienv_tools.deploy bootstrap-devops [--grant-deployers]
+    python -m multienv_tools.deploy bootstrap-env --env ENV     # bootstrap stack, then persona stack
+    python -m multienv_tools.deploy personas --env ENV          # the persona stack alone
+    python -m multienv_tools.deploy publish --env ENV --artifact dist/app.zip
+    python -m multienv_tools.deploy app --env ENV --artifact dist/app.zip
 
 Accounts, region and names come from ``multienv.toml`` through ``stacks.py``; credentials
 and ``AWS_ENDPOINT_URL`` from the process environment, as for any AWS tool. Each command
@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlparse
 
+from multienv.model import PLACEHOLDER_PREFIX, is_placeholder
+from multienv.settings import Environment, Settings, SettingsError, load_settings
+
 from . import persona_stacks, snapshot_build, stacks
-from .model import PLACEHOLDER_PREFIX, is_placeholder
-from .settings import Environment, Settings, SettingsError, load_settings
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ARTIFACT = Path("dist") / "app.zip"
@@ -103,7 +104,7 @@ def target_environment(settings: Settings, name: str | None, environ: Mapping[st
     """
     if name:
         return settings.environment(name)
-    from .env import ResolutionError, resolve
+    from multienv.env import ResolutionError, resolve
 
     try:
         resolution = resolve(environ, settings)
@@ -177,11 +178,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# What runs in AWS, and nothing else: the runtime and the service packages (Python sources
+# only), the settings file and the configuration. The tooling, tests and infra never ship, so
+# an edit to them leaves the artifact, and its sha256, as it was.
+RUNTIME_PACKAGE = "multienv"
+
+
 def artifact_files(settings: Settings) -> list[tuple[Path, str]]:
-    """What goes into the artifact: the package, ``multienv.toml`` and ``config/``."""
+    """The artifact's allow-list: ``src/multienv/``, ``src/<package>/``, ``multienv.toml``, ``config/*.toml``."""
     root = settings.root
-    package = root / "src" / settings.package
-    files = [(p, p.relative_to(package.parent).as_posix()) for p in package.rglob("*.py")]
+    files = []
+    for package in (RUNTIME_PACKAGE, settings.package):
+        folder = root / "src" / package
+        files += [(p, p.relative_to(folder.parent).as_posix()) for p in folder.rglob("*.py")]
     files.append((settings.path, settings.path.name))
     files += [(p, p.relative_to(root).as_posix()) for p in (root / "config").glob("*.toml")]
     return sorted(files, key=lambda item: item[1])
@@ -189,8 +198,9 @@ def artifact_files(settings: Settings) -> list[tuple[Path, str]]:
 
 def build(settings: Settings, target: Path) -> str:
     """Write the deterministic artifact, with the snapshot a cold start reads, and return its sha256."""
-    members = [(name, path.read_bytes()) for path, name in artifact_files(settings)]
     snapshot_name, snapshot_text = snapshot_build.snapshot_member(settings.root)
+    # A snapshot left in src/ by hand would be a second copy: the build writes its own.
+    members = [(name, path.read_bytes()) for path, name in artifact_files(settings) if name != snapshot_name]
     members = sorted([*members, (snapshot_name, snapshot_text.encode())])
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -389,7 +399,7 @@ def cmd_app(ctx: Context, args: argparse.Namespace) -> None:
 
 COMMANDS = {
     "stacks": (cmd_stacks, "list the stacks, their accounts and templates"),
-    "build": (cmd_build, "write dist/app.zip (package, multienv.toml, config/) and print its sha256"),
+    "build": (cmd_build, "write dist/app.zip (runtime, service, multienv.toml, config/) and print its sha256"),
     "bootstrap-devops": (cmd_bootstrap_devops, "deploy the DevOps stack (DevOps account credentials)"),
     "bootstrap-env": (
         cmd_bootstrap_env,

@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from multienv.naming import PERSONAS
+from multienv.settings import Settings, load_settings
+
 from . import cfn, deploy, persona_stacks, personas, stacks
-from .naming import PERSONAS
-from .settings import Settings, load_settings
 
 # Resource types moto's CloudFormation skips with a warning; applied below instead.
 SKIPPED_BY_MOTO = frozenset(
@@ -259,7 +260,7 @@ def run_handler_from_artifact(artifact: Path, package: str, variables: Mapping[s
         # Lambda puts the artifact's root on sys.path; nothing from this checkout may leak in.
         env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": folder, **variables}
         env["AWS_LAMBDA_FUNCTION_NAME"] = "local"
-        result = subprocess.run(  # noqa: S603 - our own interpreter, our own artifact
+        result = subprocess.run(
             [sys.executable, "-s", "-c", code], cwd=folder, env=env, capture_output=True, text=True, check=False
         )
         if result.returncode != 0:

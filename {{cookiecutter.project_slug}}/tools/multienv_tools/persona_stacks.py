@@ -10,9 +10,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from .naming import PERSONAS as PERSONA_NAMES
+from multienv.naming import PERSONAS as PERSONA_NAMES
+from multienv.settings import Settings
+
 from .personas import Trust, parse_trust, persona_key, stack_parameters
-from .settings import Settings
 from .stacks import INFRA, PERSONAS_STACK, StackSpec, environment_stack
 
 PERSONAS_TEMPLATE = f"{INFRA}/personas.yaml"

@@ -1,6 +1,6 @@
 """The access matrix: every case of ``access/cases.csv`` simulated against the real policies.
 
-``python -m <package>.access_matrix`` (``make check-access``) renders every stack of
+``python -m multienv_tools.access_matrix`` (``make check-access``) renders every stack of
 ``stack_specs`` (the persona stacks included) with their parameters from ``multienv.toml``,
 collects each role's identity policies, permissions boundary and trust policy and every
 resource policy (bucket, secret, repository, key), and asks ``@cloud-copilot/iam-simulate``
@@ -28,8 +28,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from multienv.naming import DEVOPS
+from multienv.settings import Settings, load_settings
+
 from .cfn import Resolver, load_template, render_template
-from .naming import DEVOPS
 from .persona_stacks import load_trust
 from .personas import (
     CASE_FIELDS,
@@ -45,7 +47,6 @@ from .personas import (
     render_cases,
     trusted_principal,
 )
-from .settings import Settings, load_settings
 from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
 
 CASES_FILE = Path("access") / "cases.csv"
@@ -489,8 +490,8 @@ def run_simulations(requests: list[dict], node_modules: Path, root: Path) -> lis
     env = {**os.environ, "NODE_PATH": str(Path(node_modules).resolve())}
     driver = root / DRIVER
     try:
-        completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            ["node", str(driver)],  # noqa: S607 - node from PATH, like make and npm
+        completed = subprocess.run(
+            ["node", str(driver)],
             input=json.dumps(requests),
             capture_output=True,
             text=True,

@@ -1,0 +1,204 @@
+"""The configuration of one environment: ``config/shared.toml`` deep-merged with ``config/<env>.toml``.
+
+The environment file wins key by key; tables merge, everything else is replaced. The result
+is checked key by key: the platform's own keys (``config_files.PLATFORM_KEYS``: ``service.debug``,
+``[log]``, ``[features]``, ``[secrets]``) and the team's (``KEYS`` in ``src/<package>/schema.py``,
+beside the handler). An unknown key, a missing key or a wrong type is an error that names the
+file, the key path and what is allowed. Secrets are never values here, only references (a
+table with ``store`` and ``name``) to names in this environment's own namespace of the naming
+scheme; ``secrets.py`` fetches them when first used.
+
+Two ways in, one result. A deployed artifact carries the build's snapshot (``snapshot.py``):
+the files already checked, as Python literals, so a cold start reads no TOML and imports
+nothing a bare interpreter has not loaded. Everywhere else the files are read and checked
+(``config_files.py``). A test proves both give the same configuration for every environment.
+
+``python -m <package>.config [--env NAME]`` prints the result as JSON.
+"""
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+    from .settings import Settings
+
+CONFIG_DIR = "config"
+SHARED = "shared"
+SSM = "ssm"
+SECRETS_MANAGER = "secretsmanager"
+
+
+class ConfigError(ValueError):
+    """A configuration file is missing, unreadable or says something the schema does not allow."""
+
+
+class Key:
+    """One key of a schema: its type (bool, int, float or str) and what is allowed.
+
+    ``choices``: the values allowed; ``minimum``: the smallest number allowed; ``doc``: why the key
+    is there, for the next reader.
+    """
+
+    __slots__ = ("choices", "doc", "minimum", "type")
+
+    def __init__(self, kind: type, *, choices: "tuple | None" = None, minimum: "float | None" = None, doc: str = ""):
+        self.type = kind
+        self.choices = choices
+        self.minimum = minimum
+        self.doc = doc
+
+
+class TableOf:
+    """A table whose keys are the team's to choose, every value of one kind (a ``Key`` or a table)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: "Key | dict"):
+        self.value = value
+
+
+class Table:
+    """A checked table, read as attributes (``config.service.debug``) or as a mapping (``config.secrets["app"]``).
+
+    Read-only; ``as_dict()`` gives plain data back (for JSON, for comparisons).
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: "Mapping[str, object]"):
+        object.__setattr__(self, "_data", data)
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no key {name!r} here: the keys are {', '.join(self._data) or '(none)'}") from None
+
+    def __getitem__(self, key: str):
+        value = self._data[key]
+        return Table(value) if isinstance(value, dict) else value
+
+    def __setattr__(self, name: str, value: object):
+        raise AttributeError("the configuration is read-only: change config/*.toml instead")
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def keys(self):
+        return self._data.keys()
+
+    def values(self):
+        return [self[key] for key in self._data]
+
+    def items(self):
+        return [(key, self[key]) for key in self._data]
+
+    def get(self, key: str, default: object = None):
+        return self[key] if key in self._data else default
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Table):
+            other = other._data
+        return self._data == other
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._data!r})"
+
+    def as_dict(self) -> dict:
+        return {k: Table(v).as_dict() if isinstance(v, dict) else v for k, v in self._data.items()}
+
+
+class Config(Table):
+    """The configuration of one environment: ``env`` and ``tier``, then the tables of the files."""
+
+
+# A reference to a secret: a table with ``store`` (ssm or secretsmanager) and ``name``.
+SecretRef = Table
+
+
+def merge(base: "Mapping", override: "Mapping") -> dict:
+    """``override`` deep-merged onto ``base``: tables merge key by key, any other value replaces."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(
+    env: "str | None" = None,
+    *,
+    keys: "Mapping | None" = None,
+    settings: "Settings | None" = None,
+    config_dir: "Path | None" = None,
+    environ: "Mapping[str, str] | None" = None,
+) -> Config:
+    """The checked configuration of ``env`` (the resolved environment when None).
+
+    ``keys``: the team's schema (``schema.KEYS`` of the package named in multienv.toml when None).
+    With neither ``settings`` nor ``config_dir`` given, a deployed artifact's snapshot answers.
+    """
+    from .env import ResolutionError, check_name, resolve
+
+    if settings is None and config_dir is None:
+        from . import snapshot
+
+        checked = snapshot.configs()
+        if checked is not None:
+            layout = snapshot.layout()
+            if env is None:
+                env = resolve(environ, layout).env
+            else:
+                try:
+                    check_name(env, "environment", layout)
+                except ResolutionError as error:
+                    raise ConfigError(str(error)) from None
+            return Config(checked[env])
+    from . import config_files
+
+    return Config(config_files.load(env, keys=keys, settings=settings, config_dir=config_dir, environ=environ))
+
+
+def main(argv: "list[str] | None" = None) -> int:
+    import argparse
+    import json
+
+    from .env import ResolutionError, check_name
+    from .settings import SettingsError
+    from .snapshot import SnapshotError
+
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {__package__}.config",
+        description="Print the configuration of the current environment (secrets as references only).",
+    )
+    parser.add_argument("--env", metavar="NAME", help="an environment from multienv.toml instead of the resolved one")
+    args = parser.parse_args(argv)
+    try:
+        if args.env is not None:
+            check_name(args.env, "--env")
+        config = load_config(args.env)
+    except (ConfigError, ResolutionError, SettingsError, SnapshotError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(config.as_dict(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the package's own copy of this module: the errors raised inside the package are its classes.
+    from .config import main as package_main
+
+    sys.exit(package_main())

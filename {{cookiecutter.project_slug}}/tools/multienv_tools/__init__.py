@@ -1,0 +1,5 @@
+"""Development and CI tooling: stacks, deploys, the local AWS, the access matrix, regeneration.
+
+Never part of the artifact (``make build`` packs the runtime and the service only); its
+dependencies are declared in ``tools/pyproject.toml``.
+"""
