@@ -411,3 +411,13 @@ def test_a_binary_secret_is_refused(folder):
         fetch = AwsFetch("eu-west-1", client_factory=lambda service: client)
         with pytest.raises(SecretError, match="binary"):
             Secrets(config.secrets, fetch).get("app")
+
+
+def test_the_configuration_is_read_only_and_names_its_keys(folder):
+    config = load(folder)
+    with pytest.raises(AttributeError, match=r"no key 'timeout' here: the keys are debug, request_timeout_seconds"):
+        _ = config.service.timeout
+    with pytest.raises(AttributeError, match="read-only"):
+        config.service.debug = False
+    assert config.secrets["app"].store == "secretsmanager"
+    assert config.as_dict()["service"] == {"debug": True, "request_timeout_seconds": 10, "max_retries": 3}
