@@ -1,4 +1,5 @@
 # The template's two commands: `make bake` and `make test`. Both set up .venv on first use.
+# `make help` lists every target.
 PYTHON3 ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,10 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: install bake test lint bench bench-coldstart bench-access clean
+.PHONY: help install bake test lint bench bench-coldstart bench-access clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(BIN)/cookiecutter: requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -31,22 +35,27 @@ $(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN)
 
 install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node)
 
-bake: $(BIN)/cookiecutter  ## generate a project with the defaults into out/
-	$(BIN)/cookiecutter . --no-input --overwrite-if-exists --output-dir $(OUT)
+# Answers as key=value words, e.g. ARGS='environments=dev,prd account_strategy=hybrid'.
+ARGS ?=
+
+bake: $(BIN)/cookiecutter  ## generate a project into out/ (emptied first): make bake ARGS='environments=dev,prd account_strategy=hybrid'
+	rm -rf '$(OUT)'
+	$(BIN)/cookiecutter . --no-input --output-dir '$(OUT)' $(ARGS)
 
 test: install  ## lint the template, then bake the option matrix and run each bake's own checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto
 
-bench: install  ## bake-time benchmark
-	$(BIN)/python benchmarks/bench_bake.py
+# BENCH_ARGS=--check makes a benchmark exit 1 when it misses its target.
+bench: install  ## bake-time benchmark against a one-file template, with its target and verdict
+	$(BIN)/python benchmarks/bench_bake.py $(BENCH_ARGS)
 
 bench-coldstart: install  ## cold start of a baked project's artifact and workstation vs bare python, dynaconf, pydantic-settings
 	$(BIN)/python benchmarks/bench_coldstart.py
 
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
-	$(BIN)/python benchmarks/bench_access.py
+	$(BIN)/python benchmarks/bench_access.py $(BENCH_ARGS)
 
-clean:
+clean:  ## remove out/ and caches
 	rm -rf $(OUT) .pytest_cache .ruff_cache

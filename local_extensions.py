@@ -15,6 +15,10 @@ _ROOT = str(Path(__file__).resolve().parent)
 if _ROOT not in sys.path:  # cruft renders without cookiecutter's import patch
     sys.path.insert(0, _ROOT)
 
+import multienv_preflight  # noqa: E402
+
+multienv_preflight.require()  # before the plan imports what an old Python lacks
+
 import multienv_plan  # noqa: E402
 
 _cache: dict[tuple, multienv_plan.Plan] = {}
@@ -48,7 +52,7 @@ class MultienvExtension(Extension):
         # The hooks are shell scripts whose bodies are computed here, where the plan is already
         # loaded: a shell starts in about a millisecond, a Python hook in tens (a bake's cost).
         environment.filters["multienv_pre_gen_shell"] = lambda c: multienv_plan.pre_gen_shell(
-            multienv_plan.answers_of(c)
+            multienv_plan.answers_of(c), c.get("_template"), c.get("_output_dir")
         )
         environment.filters["multienv_post_gen_shell"] = lambda c: multienv_plan.post_gen_shell(plan_of(c))
         environment.filters["toml"] = multienv_plan.toml_value

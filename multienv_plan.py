@@ -62,15 +62,9 @@ Tier = model.Tier
 AccountStrategy = model.AccountStrategy
 Account = model.Account
 
-FIELDS = (
-    "project_name",
-    "project_slug",
-    "package_name",
-    "environments",
-    "account_strategy",
-    "aws_region",
-    "account_ids",
-    "github_repository",
+# The questions, in cookiecutter.json's order (its "_" keys are settings, not questions).
+FIELDS = tuple(
+    key for key in json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text(encoding="utf-8")) if key[0] != "_"
 )
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
@@ -88,6 +82,11 @@ REGION_PATTERN = re.compile(
 REGION_RULE = "an AWS region name such as us-east-1, eu-central-2 or ap-southeast-4"
 GITHUB_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 GITHUB_RULE = "owner/name, as in github.com/owner/name"
+# CODEOWNERS owners: @user, @org/team or an email address, as GitHub reads them.
+CODE_OWNER_PATTERN = re.compile(
+    r"^(?:@[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}(?:/[A-Za-z0-9][A-Za-z0-9_-]*)?|[^@\s]+@[^@\s]+\.[^@\s]+)$"
+)
+CODE_OWNER_RULE = "@user, @org/team or an email address, separated by spaces"
 PROJECT_NAME_MAX = 100
 PROJECT_NAME_FORBIDDEN = ('"', "\\")
 
@@ -132,6 +131,7 @@ class Plan:
     strategy: model.AccountStrategy
     region: str
     github_repository: str
+    code_owners: tuple[str, ...]
     environments: tuple[Environment, ...]
     devops: Account
     accounts: tuple[Account, ...]
@@ -204,6 +204,7 @@ class Plan:
             "account_strategy": self.strategy.value,
             "aws_region": self.region,
             "github_repository": self.github_repository,
+            "code_owners": list(self.code_owners),
             "devops_account": self.devops.key,
             "accounts": {a.key: a.id for a in self.accounts},
             "account_ids_given": self.account_ids_given,
@@ -216,78 +217,114 @@ class Plan:
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Problem]]:
-    """``sbx,dev,uat:staging,prd`` -> ``[(name, tier)]``, with every problem found."""
+def _did_you_mean(value: str, options, otherwise: str) -> tuple[str | None, str]:
+    """The closest option and the message tail: ``did you mean x?`` or ``otherwise``."""
+    suggestion = model.closest(value, options)
+    return suggestion, (f"did you mean {suggestion}?" if suggestion else otherwise)
+
+
+def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Problem], list[tuple[str, model.Tier]]]:
+    """``sbx,dev,uat:staging,prd`` -> ``([(name, tier)], problems, assumed)``.
+
+    ``assumed`` is what the rules across entries (promotion order, account IDs) are checked on:
+    the entries that parsed, with a rejected entry standing for its suggestion when it has one,
+    so that ``dev,PRD`` reports the name once rather than also "no production environment".
+    """
     problems: list[Problem] = []
     parsed: list[tuple[str, model.Tier]] = []
+    assumed: list[tuple[str, model.Tier]] = []
     tiers = ", ".join(t.value for t in Tier)
     items = [item.strip() for item in str(raw).split(",")]
     if not any(items):
-        return [], [Problem("environments", raw, "is empty: give the environments in promotion order, e.g. dev,prd")]
+        return (
+            [],
+            [Problem("environments", raw, "is empty: give the environments in promotion order, e.g. dev,prd")],
+            [],
+        )
     seen: set[str] = set()
+
+    def reject(value: str, message: str, stands_for: tuple[str, model.Tier] | None = None) -> None:
+        problems.append(Problem("environments", value, message))
+        if stands_for is not None and all(stands_for[0] != name for name, _ in assumed):
+            assumed.append(stands_for)
+
     for item in items:
         if not item:
-            problems.append(Problem("environments", raw, "has an empty entry: separate names with single commas"))
+            reject(raw, "has an empty entry: separate names with single commas")
             continue
         name, sep, tier_text = item.partition(":")
         name = name.strip()
         tier_text = tier_text.strip()
         if not model.ENV_NAME_PATTERN.match(name):
-            problems.append(
-                Problem("environments", name, f"is not a valid environment name: use {model.ENV_NAME_RULE}")
+            known, tail = _did_you_mean(name, model.KNOWN_TIERS, f"use {model.ENV_NAME_RULE}")
+            reject(
+                name, f"is not a valid environment name: {tail}", (known, model.KNOWN_TIERS[known]) if known else None
             )
             continue
         if name in model.RESERVED_NAMES:
-            problems.append(Problem("environments", name, "is reserved for the DevOps account: choose another name"))
+            reject(name, "is reserved for the DevOps account: choose another name")
             continue
         if name in seen:
-            problems.append(Problem("environments", name, "is listed twice: each environment appears once"))
+            reject(name, "is listed twice: each environment appears once")
             continue
         seen.add(name)
         if sep:
             try:
                 tier = Tier(tier_text)
             except ValueError:
-                problems.append(Problem("environments", item, f"has an unknown tier: the tiers are {tiers}"))
+                known, tail = _did_you_mean(tier_text, [t.value for t in Tier], f"the tiers are {tiers}")
+                reject(item, f"has an unknown tier: {tail}", (name, Tier(known)) if known else None)
                 continue
-            known = model.KNOWN_TIERS.get(name)
-            if known is not None and tier is not known:
-                problems.append(
-                    Problem(
-                        "environments",
-                        item,
-                        f"gives {name} another tier than its own ({known.value}): "
-                        f"write {name} alone, or choose another name for a {tier.value} environment",
-                    )
+            known_tier = model.KNOWN_TIERS.get(name)
+            if known_tier is not None and tier is not known_tier:
+                reject(
+                    item,
+                    f"gives {name} another tier than its own ({known_tier.value}): "
+                    f"write {name} alone, or another name for a {tier.value} environment",
+                    (name, known_tier),
                 )
                 continue
         elif name in model.KNOWN_TIERS:
             tier = model.KNOWN_TIERS[name]
         else:
-            problems.append(
-                Problem(
-                    "environments",
-                    name,
-                    f"has no known tier: write it as {name}:<tier>, where <tier> is one of {tiers}",
-                )
-            )
+            known, tail = _did_you_mean(name, model.KNOWN_TIERS, f"write it as {name}:<tier> ({tiers})")
+            if known:
+                tail += f" Or write {name}:<tier>."
+            reject(name, f"has no known tier: {tail}", (known, model.KNOWN_TIERS[known]) if known else None)
             continue
         parsed.append((name, tier))
-    return parsed, problems
+        if all(name != other for other, _ in assumed):
+            assumed.append((name, tier))
+    return parsed, problems, assumed
 
 
 def check_tiers(parsed: list[tuple[str, model.Tier]], raw: str) -> list[Problem]:
     return [Problem("environments", raw, message) for message in model.promotion_problems(parsed)]
 
 
-def parse_account_ids(raw: str, allowed: list[str]) -> tuple[dict[str, str], list[Problem]]:
-    """``devops=111111111111,dev=222222222222`` -> ``{name: id}``."""
+def parse_strategy(raw: str) -> tuple[model.AccountStrategy | None, list[Problem], model.AccountStrategy | None]:
+    """``(strategy, problems, assumed)``: a mistyped strategy stands for its suggestion in the
+    checks that depend on it (account IDs), so those are reported in the same run."""
+    try:
+        strategy = AccountStrategy(raw)
+    except ValueError:
+        names = [s.value for s in AccountStrategy]
+        known, tail = _did_you_mean(raw, names, f"use {', '.join(names[:-1])} or {names[-1]}")
+        problems = [Problem("account_strategy", raw, f"is not an account strategy: {tail}")]
+        return None, problems, AccountStrategy(known) if known else None
+    return strategy, [], strategy
+
+
+def parse_account_ids(raw: str) -> tuple[list[tuple[str, str]], list[Problem]]:
+    """``devops=111111111111,nonprod=222222222222`` -> ``[(name, id)]``: the pairs whose shape and
+    ID are sound, and a problem for each of the others. Which names are allowed is
+    ``resolve_account_ids``' question: it depends on the strategy and the environments."""
     problems: list[Problem] = []
-    ids: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
     text = str(raw or "").strip()
     if not text:
-        return ids, problems
-    allowed_text = ", ".join(allowed)
+        return pairs, problems
+    seen: set[str] = set()
     for item in text.split(","):
         item = item.strip()
         key, sep, value = item.partition("=")
@@ -295,14 +332,10 @@ def parse_account_ids(raw: str, allowed: list[str]) -> tuple[dict[str, str], lis
         if not sep or not key:
             problems.append(Problem("account_ids", item, "is not a name=123456789012 pair"))
             continue
-        if key not in allowed:
-            problems.append(
-                Problem("account_ids", key, f"is not devops or an environment: the names are {allowed_text}")
-            )
-            continue
-        if key in ids:
+        if key in seen:
             problems.append(Problem("account_ids", key, "is given twice: give each account ID once"))
             continue
+        seen.add(key)
         if not model.ACCOUNT_ID_PATTERN.match(value):
             problems.append(Problem("account_ids", f"{key}={value}", "is not an AWS account ID: use exactly 12 digits"))
             continue
@@ -311,66 +344,96 @@ def parse_account_ids(raw: str, allowed: list[str]) -> tuple[dict[str, str], lis
                 Problem(
                     "account_ids",
                     f"{key}={value}",
-                    f"is a placeholder ID ({model.PLACEHOLDER_PREFIX}NN): give the real account ID, or leave account_ids empty",
+                    f"is a placeholder ({model.PLACEHOLDER_PREFIX}NN): give the real ID, or leave account_ids empty",
                 )
             )
             continue
-        ids[key] = value
-    if not problems and ids and set(ids) != set(allowed):
-        missing = ", ".join(name for name in allowed if name not in ids)
+        pairs.append((key, value))
+    return pairs, problems
+
+
+def resolve_account_ids(
+    strategy: model.AccountStrategy,
+    environments: list[tuple[str, model.Tier]],
+    pairs: list[tuple[str, str]],
+    raw: str,
+    skip: frozenset[str] = frozenset(),
+    unsound: frozenset[str] = frozenset(),
+) -> tuple[dict[str, str], list[Problem]]:
+    """``{account name: id}`` from the given pairs, named as ``multienv.toml`` names accounts
+    (``devops``, ``nonprod``, ``prod``, ``main``...) or by an environment (or ``devops``) that
+    lives in one: an account's own name wins where the two differ.
+
+    Names that share an account must share its ID, separate accounts need separate IDs, and
+    either every account has an ID or none does. ``skip``: names not to call unknown (rejected
+    environments); ``unsound``: names given with a bad ID, whose account is not "missing".
+    """
+    members = strategy.accounts(environments)
+    account_of = {member: key for key, names in members.items() for member in names}
+    account_of.update({key: key for key in members})
+    accounts_text = ", ".join(members)
+    problems: list[Problem] = []
+    given: dict[str, list[tuple[str, str]]] = {}
+    for name, account_id in pairs:
+        if name in account_of:
+            given.setdefault(account_of[name], []).append((name, account_id))
+        elif name not in skip:
+            meant, tail = _did_you_mean(name, list(account_of), "")
+            if meant:
+                unsound |= {meant}
+            problems.append(
+                Problem(
+                    "account_ids",
+                    name,
+                    f"is not an account under {strategy.value}: the accounts are {accounts_text}"
+                    + (f"; {tail}" if tail else ""),
+                )
+            )
+    ids: dict[str, str] = {}
+    for key, named in given.items():
+        distinct = sorted({account_id for _, account_id in named})
+        if len(distinct) > 1:
+            problems.append(
+                Problem(
+                    "account_ids",
+                    ", ".join(f"{n}={i}" for n, i in named),
+                    f"must be one ID: {' and '.join(n for n, _ in named)} are all account {key} under {strategy.value}",
+                )
+            )
+        ids[key] = distinct[0]
+    by_id: dict[str, list[str]] = {}
+    for key, account_id in ids.items():
+        by_id.setdefault(account_id, []).append(key)
+    for account_id, keys in by_id.items():
+        if len(keys) > 1:
+            problems.append(
+                Problem(
+                    "account_ids",
+                    account_id,
+                    f"is given to {' and '.join(keys)}: separate accounts under {strategy.value} need separate IDs",
+                )
+            )
+    mentioned = {account_of[name] for name in unsound if name in account_of}
+    missing = [key for key in members if key not in ids and key not in mentioned]
+    if (pairs or mentioned) and missing:
         problems.append(
             Problem(
                 "account_ids",
                 raw,
-                f"is partial: give an ID for every one of {allowed_text} (missing: {missing}), or leave it empty to fill in later",
+                f"is partial: missing {', '.join(missing)}; give every account ({accounts_text}) or none",
             )
         )
     return ids, problems
 
 
 def assign_accounts(
-    strategy: model.AccountStrategy, parsed: list[tuple[str, model.Tier]], ids: dict[str, str], raw: str
-) -> tuple[dict[str, Account], list[Problem]]:
-    """Map each environment (and devops) to a named account under the strategy.
-
-    The strategy decides which names share an account; given IDs must agree with that:
-    names that share an account share an ID, and different accounts have different IDs.
-    """
-    members: dict[str, list[str]] = {strategy.devops_account_key(): ["devops"]}
-    for name, tier in parsed:
-        members.setdefault(strategy.account_key(name, tier), []).append(name)
-    problems: list[Problem] = []
-    accounts: dict[str, Account] = {}
+    strategy: model.AccountStrategy, parsed: list[tuple[str, model.Tier]], ids: dict[str, str]
+) -> dict[str, Account]:
+    """Each named account with its ID: the given ones, or one placeholder per account."""
+    members = strategy.accounts(parsed)
     if ids:
-        key_ids: dict[str, str] = {}
-        for key, names in members.items():
-            distinct = sorted({ids[n] for n in names})
-            if len(distinct) > 1:
-                pairs = ", ".join(f"{n}={ids[n]}" for n in names)
-                problems.append(
-                    Problem(
-                        "account_ids",
-                        pairs,
-                        f"must be one account ({key}) under {strategy.value}: {', '.join(names)} share it",
-                    )
-                )
-            key_ids[key] = distinct[0]
-        by_id: dict[str, list[str]] = {}
-        for key, account_id in key_ids.items():
-            by_id.setdefault(account_id, []).append(key)
-        for account_id, keys in by_id.items():
-            if len(keys) > 1:
-                problems.append(
-                    Problem(
-                        "account_ids",
-                        account_id,
-                        f"is used for {' and '.join(keys)}, which are separate accounts under {strategy.value} ({strategy.summary})",
-                    )
-                )
-        accounts = {key: Account(key, key_ids[key]) for key in members}
-    else:
-        accounts = {key: Account(key, model.placeholder_account_id(i)) for i, key in enumerate(members, start=1)}
-    return accounts, problems
+        return {key: Account(key, ids[key]) for key in members}
+    return {key: Account(key, model.placeholder_account_id(i)) for i, key in enumerate(members, start=1)}
 
 
 # --------------------------------------------------------------------------- the plan
@@ -418,47 +481,54 @@ def check_identity(answers: Mapping[str, object]) -> list[Problem]:
     repo = _text(answers, "github_repository")
     if not GITHUB_PATTERN.match(repo) or repo.split("/")[-1] in (".", ".."):
         problems.append(Problem("github_repository", repo, f"is not {GITHUB_RULE}"))
+    owners = _text(answers, "code_owners")
+    if not owners.split():
+        problems.append(Problem("code_owners", owners, f"is empty: give {CODE_OWNER_RULE}"))
+    for owner in owners.split():
+        if not CODE_OWNER_PATTERN.match(owner):
+            problems.append(Problem("code_owners", owner, f"is not {CODE_OWNER_RULE}"))
     return problems
 
 
 def build_plan(answers: Mapping[str, object]) -> Plan:
-    """Validate the answers and return the plan, or raise ``PlanError`` with every problem."""
+    """Validate the answers and return the plan, or raise ``PlanError`` with every problem.
+
+    Each rule is checked on what parsed (with a mistyped value standing for its suggestion),
+    so one run reports everything: bad names, the promotion order and account IDs together.
+    """
     problems = check_identity(answers)
     raw_envs = _text(answers, "environments")
-    parsed, env_problems = parse_environments(raw_envs)
+    parsed, env_problems, assumed = parse_environments(raw_envs)
     problems += env_problems
-    if not env_problems:
-        problems += check_tiers(parsed, raw_envs)
+    if assumed:
+        problems += check_tiers(assumed, raw_envs)
 
-    raw_strategy = _text(answers, "account_strategy")
-    strategy = None
-    try:
-        strategy = AccountStrategy(raw_strategy)
-    except ValueError:
-        options = "; ".join(f"{s.value} ({s.summary})" for s in AccountStrategy)
-        problems.append(
-            Problem("account_strategy", raw_strategy, f"is not an account strategy: choose one of {options}")
-        )
+    strategy, strategy_problems, assumed_strategy = parse_strategy(_text(answers, "account_strategy"))
+    problems += strategy_problems
 
     raw_ids = _text(answers, "account_ids")
-    ids, id_problems = parse_account_ids(raw_ids, ["devops", *(name for name, _ in parsed)])
-    if env_problems:
-        # Without a sound environment list, "partial" and "unknown name" would only echo those problems.
-        id_problems = [p for p in id_problems if "environment" not in p.message and "partial" not in p.message]
+    pairs, id_problems = parse_account_ids(raw_ids)
     problems += id_problems
-
-    accounts: dict[str, Account] = {}
-    if strategy is not None and not env_problems and not id_problems:
-        accounts, account_problems = assign_accounts(strategy, parsed, ids, raw_ids)
+    ids: dict[str, str] = {}
+    if assumed_strategy is not None and assumed:
+        rejected = frozenset(p.value.partition(":")[0] for p in env_problems)
+        ids, account_problems = resolve_account_ids(
+            assumed_strategy, assumed, pairs, raw_ids, skip=rejected, unsound=unsound_names(id_problems)
+        )
         problems += account_problems
+
+    # The name-length and policy-size rules, on what parsed: without problems, that is the plan.
+    accounts: dict[str, Account] = {}
+    if assumed_strategy is not None and assumed and not problems_in(problems, "account_ids"):
+        accounts = assign_accounts(assumed_strategy, assumed, ids)
 
     slug = _text(answers, "project_slug")
     region = _text(answers, "aws_region")
     if accounts and SLUG_PATTERN.match(slug):
         scheme = naming.Naming(slug=slug, region=region)
-        devops_id = accounts[strategy.devops_account_key()].id
-        env_ids = {name: accounts[strategy.account_key(name, tier)].id for name, tier in parsed}
-        for kind, name, limit in scheme.too_long([n for n, _ in parsed], devops_id, env_ids):
+        devops_id = accounts[assumed_strategy.devops_account_key()].id
+        env_ids = {name: accounts[assumed_strategy.account_key(name, tier)].id for name, tier in assumed}
+        for kind, name, limit in scheme.too_long([n for n, _ in assumed], devops_id, env_ids):
             problems.append(
                 Problem(
                     "project_slug",
@@ -469,7 +539,7 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
             )
 
     if accounts and SLUG_PATTERN.match(slug) and REGION_PATTERN.match(region):
-        estimate = boundary_size_estimate(slug, [name for name, _ in parsed], region)
+        estimate = boundary_size_estimate(slug, [name for name, _ in assumed], region)
         if estimate > BOUNDARY_MAX:
             problems.append(
                 Problem(
@@ -496,6 +566,7 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
         strategy=strategy,
         region=region,
         github_repository=_text(answers, "github_repository"),
+        code_owners=tuple(_text(answers, "code_owners").split()),
         environments=environments,
         devops=accounts[strategy.devops_account_key()],
         accounts=tuple(accounts.values()),
@@ -526,6 +597,15 @@ def boundary_size_estimate(slug: str, env_names: list[str], region: str) -> int:
     )
 
 
+def unsound_names(id_problems: list[Problem]) -> frozenset[str]:
+    """The names in ``name=id`` pairs that ``parse_account_ids`` refused for their ID."""
+    return frozenset(p.value.partition("=")[0] for p in id_problems if "=" in p.value)
+
+
+def problems_in(problems: list[Problem], field_name: str) -> list[Problem]:
+    return [p for p in problems if p.field == field_name]
+
+
 def answers_of(cookiecutter: Mapping[str, object]) -> dict[str, str]:
     """The user's answers only: cookiecutter's ``_`` keys hold machine-local paths."""
     return {key: str(cookiecutter.get(key, "")) for key in FIELDS}
@@ -552,12 +632,38 @@ def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
     return 1 if lines else 0
 
 
-def pre_gen_shell(answers: Mapping[str, object]) -> str:
-    """The body of the pre-gen hook: print the ERROR lines to stderr and fail, or succeed."""
+def retry_lines(answers: Mapping[str, object], template: str, output_dir: str | None = None) -> list[str]:
+    """After the ERROR lines: the command that bakes again with these answers, to correct and run."""
+    pairs = " ".join(shlex.quote(f"{key}={value}") for key, value in answers_of(answers).items())
+    where = f" --output-dir {shlex.quote(output_dir)}" if output_dir else ""
+    return [
+        "To try again without typing every answer, correct this command and run it:",
+        f"  cookiecutter {shlex.quote(template)}{where} --no-input {pairs}",
+    ]
+
+
+def pre_gen_shell(answers: Mapping[str, object], template: str | None = None, output_dir: str | None = None) -> str:
+    """The body of the pre-gen hook: print the ERROR lines to stderr and fail, or succeed.
+
+    With ``template`` (what cookiecutter was asked to bake), a retry command follows the lines."""
     lines = error_lines(answers)
     if not lines:
         return "exit 0"
+    if template:
+        lines += retry_lines(answers, template, output_dir)
     return "printf '%s\\n' " + " ".join(shlex.quote(line) for line in lines) + " >&2\nexit 1"
+
+
+def next_steps_shell() -> str:
+    """What the post-gen hook prints last: where the project is and the next three commands."""
+    return "\n".join(
+        [
+            "here=$(pwd)",
+            "printf '%s\\n' '' \"Generated $here. Next:\" \"  cd '$here'\" "
+            "'  make install       # the development tools, in .venv' "
+            "'  make check         # everything CI runs, offline; then: make local-deploy'",
+        ]
+    )
 
 
 def post_gen_shell(plan: Plan) -> str:
@@ -568,6 +674,7 @@ def post_gen_shell(plan: Plan) -> str:
         if folder:
             commands.append(f"mkdir -p {shlex.quote(folder)}")
         commands.append(f"printf '%s' {shlex.quote(text)} > {shlex.quote(name)}")
+    commands.append(next_steps_shell())
     return "\n".join(commands)
 
 

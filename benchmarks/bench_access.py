@@ -5,7 +5,10 @@ Bakes the default project, then measures (medians of several runs):
 - the simulator alone for the first N cases: one node process for all of them, against the
   baseline of one node process per case, measured in the same run.
 
-Usage: python benchmarks/bench_access.py [--runs 5] [--sample 40]
+Targets: `make check-access` of the defaults at most CHECK_ACCESS_TARGET seconds, and one process
+for the sample at least ONE_PROCESS_TARGET times faster than one process per case.
+
+Usage: python benchmarks/bench_access.py [--runs 5] [--sample 40] [--check]
 Needs the template's `make install` (iam-simulate in .venv/access-node, or NODE_MODULES).
 """
 
@@ -21,10 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_report import Target, add_check_option, verdict
 from cookiecutter.main import cookiecutter
 
 TEMPLATE = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
+CHECK_ACCESS_TARGET = 15.0  # seconds, of the defaults' make check-access (about 7 s measured)
+ONE_PROCESS_TARGET = 5.0  # one node process for the sample against one per case
 
 
 def timed(fn, runs: int) -> float:
@@ -40,6 +46,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sample", type=int, default=40)
+    add_check_option(parser)
     args = parser.parse_args()
     node_modules = Path(os.environ.get("NODE_MODULES", VENV / "access-node" / "node_modules"))
     if not (node_modules / "@cloud-copilot" / "iam-simulate").is_dir():
@@ -98,7 +105,15 @@ def main() -> int:
         f"simulator, {len(sample)} cases: one process {one_process:.2f} s; one process per case (baseline) "
         f"{per_case:.2f} s; ratio {per_case / one_process:.1f}x"
     )
-    return 0
+    return verdict(
+        [
+            Target("make check-access", whole, CHECK_ACCESS_TARGET, " s"),
+            Target(
+                "one process per case / one process", per_case / one_process, ONE_PROCESS_TARGET, "x", at_least=True
+            ),
+        ],
+        args.check,
+    )
 
 
 if __name__ == "__main__":

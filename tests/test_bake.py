@@ -115,6 +115,21 @@ def test_bake_from_a_git_url_like_users_do(tmp_path):
     project = out / "my-multienv-app"
     assert (project / "config" / "sbx.toml").is_file()
     assert leftover_template_syntax(project) == []
+    # The last lines say where the project is and what to run next, in the README's order.
+    steps = [line.split("#")[0].strip() for line in run.stdout.splitlines()[-3:]]
+    assert steps == [f"cd '{project}'", "make install", "make check"], run.stdout
+
+
+def test_make_config_takes_config_env_not_the_shells_env(bake, monkeypatch):
+    """Shells set ENV to their start-up file; `make config` must not read it as an environment name."""
+    import json
+
+    monkeypatch.setenv("ENV", str(Path.home() / ".shrc"))
+    project = bake(environments="dev,prd").project
+    for args, expected in [((), "dev"), (("CONFIG_ENV=prd",), "prd")]:
+        run = run_project(project, "config", *args)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert json.loads(run.stdout[run.stdout.index("{") :])["env"] == expected
 
 
 def test_cli_rejection_prints_error_lines_and_leaves_no_folder(tmp_path):
@@ -203,3 +218,19 @@ def test_the_boundary_size_estimate_matches_the_rendered_boundary(bake, shape):
     )
     actual = int(probe.stdout)
     assert actual <= estimate <= actual + 60, (actual, estimate)
+
+
+@pytest.mark.parametrize(
+    "strategy,says,never",
+    [
+        ("single_account", "share one AWS account, `main`", "workload environments run them"),
+        ("hybrid", "one DevOps\naccount builds and stores artifacts", "share one AWS account"),
+    ],
+)
+def test_the_readme_describes_the_accounts_of_its_strategy(bake, strategy, says, never):
+    readme = (bake(account_strategy=strategy).project / "README.md").read_text(encoding="utf-8")
+    intro = readme.split("## Start")[0]
+    assert says in intro
+    assert never not in intro
+    if strategy == "single_account":
+        assert "make regenerate ACCOUNT_IDS=main=<id>\n" in readme  # one account, one ID

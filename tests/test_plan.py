@@ -210,3 +210,82 @@ def test_the_pre_gen_script_prints_every_error_line_and_fails(tmp_path):
     assert run.returncode == 1
     assert run.stderr.splitlines() == multienv_plan.error_lines({**BASE, "project_name": "it's", "environments": "dev"})
     assert multienv_plan.pre_gen_shell(BASE) == "exit 0"
+
+
+# (strategy, account_ids as given, {account name: id} expected in the plan)
+ACCOUNT_NAMES = [
+    ("hybrid", "devops=111111111111,nonprod=222222222222,prod=333333333333", {"nonprod": "2", "prod": "3"}),
+    ("hybrid", "devops=111111111111,dev=222222222222,prd=333333333333", {"nonprod": "2", "prod": "3"}),
+    ("hybrid", "devops=111111111111,nonprod=222222222222,dev=222222222222,prd=333333333333", {"nonprod": "2"}),
+    ("consolidated_nonprod", "devops=111111111111,workloads=222222222222", {"workloads": "2"}),
+    ("single_account", "main=111111111111", {"main": "1"}),
+    ("single_account", "devops=111111111111", {"main": "1"}),
+    ("full_isolation", "devops=111111111111,dev=222222222222,prd=333333333333", {"dev": "2", "prd": "3"}),
+]
+
+
+@pytest.mark.parametrize("strategy,ids,expected", ACCOUNT_NAMES)
+def test_account_ids_are_given_by_the_account_names_of_multienv_toml(strategy, ids, expected):
+    p = plan(account_strategy=strategy, environments="dev,prd", account_ids=ids)
+    accounts = {a.key: a.id for a in p.accounts}
+    assert {key: accounts[key] for key in expected} == {key: digit * 12 for key, digit in expected.items()}
+    assert not any(a.placeholder for a in p.accounts)
+
+
+@pytest.mark.parametrize(
+    "field_name,value,suggestion",
+    [
+        ("account_strategy", "hybird", "hybrid"),
+        ("account_strategy", "Hybrid", "hybrid"),
+        ("account_strategy", "SINGLE_ACCOUNT", "single_account"),
+        ("environments", "dev,Prd", "prd"),
+        ("environments", "dve,prd", "dev"),
+        ("environments", "dev,uat:stagin,prd", "staging"),
+    ],
+)
+def test_a_mistyped_value_gets_the_closest_valid_one(field_name, value, suggestion):
+    with pytest.raises(PlanError) as error:
+        plan(**{field_name: value})
+    assert f"did you mean {suggestion}?" in str(error.value)
+
+
+def test_a_value_far_from_every_option_lists_the_options_instead():
+    with pytest.raises(PlanError) as error:
+        plan(account_strategy="x")
+    assert "did you mean" not in str(error.value)
+    assert "full_isolation, hybrid, consolidated_nonprod or single_account" in str(error.value)
+
+
+def test_error_lines_stay_short():
+    """The issue's 400-character strategy line: every message of a broad refusal fits a wide terminal."""
+    answers = {
+        **BASE,
+        "environments": "dev,PRD,uat,x-y,prd:sandbox",
+        "account_strategy": "hybird",
+        "account_ids": "devops=1,nonprd=222222222222",
+        "code_owners": "nobody",
+    }
+    lines = multienv_plan.error_lines(answers)
+    assert len(lines) >= 8
+    assert max(len(line) for line in lines) <= 180, max(lines, key=len)
+
+
+def test_the_retry_command_holds_every_answer():
+    import shlex
+
+    answers = {**BASE, "project_name": "It's $HOME", "environments": "dev,PRD"}
+    command = multienv_plan.retry_lines(answers, "gh:org/multienv-template", "/tmp/out dir")[-1]
+    words = shlex.split(command)
+    assert words[:5] == ["cookiecutter", "gh:org/multienv-template", "--output-dir", "/tmp/out dir", "--no-input"]
+    assert dict(word.split("=", 1) for word in words[5:]) == multienv_plan.answers_of(answers)
+
+
+def test_code_owners_are_users_teams_or_emails():
+    assert plan(code_owners="@alice @my-org/platform-team ops@example.com").code_owners == (
+        "@alice",
+        "@my-org/platform-team",
+        "ops@example.com",
+    )
+    for bad in ("alice", "@", "@-alice", "@org/", "a@b"):
+        with pytest.raises(PlanError, match="code_owners"):
+            plan(code_owners=bad)

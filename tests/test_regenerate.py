@@ -163,7 +163,11 @@ def test_a_template_change_committed_after_the_bake_arrives(linked_project):
 def test_a_plain_cookiecutter_bake_can_be_linked_then_regenerated(tmp_path):
     template = template_as_git_repo(tmp_path)
     out = tmp_path / "plain"
-    answers = {"environments": "sbx,dev,uat:staging,prd", "account_strategy": "hybrid"}
+    answers = {
+        "environments": "sbx,dev,uat:staging,prd",
+        "account_strategy": "hybrid",
+        "code_owners": "@my-org/platform @alice",
+    }
     subprocess.run(
         [str(Path(sys.executable).parent / "cookiecutter"), str(template), "--no-input", "--output-dir", str(out)]
         + [f"{key}={value}" for key, value in answers.items()],
@@ -174,6 +178,10 @@ def test_a_plain_cookiecutter_bake_can_be_linked_then_regenerated(tmp_path):
     git(project, "init", "-q", "-b", "main")
     commit_all(project, "generated")
     run = run_project(project, "link", f"TEMPLATE={template}")
+    assert run.returncode != 0, "a link without TEMPLATE_REF would record whatever the template is today"
+    assert "make link: set TEMPLATE_REF=" in run.stderr
+    assert not (project / ".cruft.json").exists()
+    run = run_project(project, "link", f"TEMPLATE={template}", "TEMPLATE_REF=main")
     assert run.returncode == 0, run.stdout + run.stderr
     recorded = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
     assert {key: recorded[key] for key in answers} == answers
@@ -182,6 +190,9 @@ def test_a_plain_cookiecutter_bake_can_be_linked_then_regenerated(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert environments(project) == ["sbx", "dev", "uat", "perf", "prd"]
     assert git(project, "status", "--porcelain", "--", "config/sbx.toml", "src") == ""
+    assert "review with `git diff HEAD`" in run.stdout  # cruft staged it: plain git diff shows nothing
+    assert "multienv.toml" not in git(project, "diff", "--name-only").split()
+    assert "multienv.toml" in git(project, "diff", "HEAD", "--name-only").split()
 
 
 def fill_in_account_ids(project: Path, ids: dict[str, str]) -> None:
@@ -221,6 +232,6 @@ def test_a_new_isolated_account_needs_every_id(linked_project):
     before = snapshot(linked_project)
     run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd")
     assert run.returncode != 0
-    assert "stg would live in an account it does not list" in run.stderr
+    assert "its [accounts] lacks stg, which full_isolation needs" in run.stderr
     assert "ACCOUNT_IDS=devops=<id>,sbx=<id>,dev=<id>,tst=<id>,stg=<id>,prd=<id>" in run.stderr
     assert snapshot(linked_project) == before

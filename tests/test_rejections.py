@@ -105,6 +105,21 @@ REJECTED = {
         },
         [("account_ids", "devops=111111111111, dev=111111111111, prd=222222222222")],
     ),
+    "strategy-typo": ({"account_strategy": "hybird"}, [("account_strategy", "hybird")]),
+    "account-ids-not-an-account-of-the-strategy": (
+        {"environments": "dev,prd", "account_ids": "devops=111111111111,nonprod=222222222222,prod=333333333333"},
+        [("account_ids", "nonprod"), ("account_ids", "prod")],
+    ),
+    "account-ids-account-and-environment-disagree": (
+        {
+            "environments": "dev,prd",
+            "account_strategy": "hybrid",
+            "account_ids": "devops=111111111111,nonprod=222222222222,dev=444444444444,prod=333333333333",
+        },
+        [("account_ids", "nonprod=222222222222, dev=444444444444")],
+    ),
+    "code-owners-empty": ({"code_owners": " "}, [("code_owners", " ")]),
+    "code-owners-not-an-owner": ({"code_owners": "@my-org/platform my-org"}, [("code_owners", "my-org")]),
 }
 
 
@@ -127,3 +142,42 @@ def test_every_problem_is_reported_at_once(bake, capfd, tmp_path):
     fields = [line.split(":")[1].strip() for line in err.splitlines() if line.startswith("ERROR: ") and ": '" in line]
     assert {"environments", "aws_region", "account_strategy", "github_repository"} <= set(fields)
     assert fields.count("environments") == 2  # PRD and the second dev
+
+
+# (answers, the start of each ERROR line expected, in order): every rule in one run.
+AT_ONCE = {
+    "bad-name-order-and-partial-ids": (
+        {"environments": "dev,PRD,tst", "account_ids": "devops=111111111111,dev=222222222222"},
+        [
+            "ERROR: environments: 'PRD' is not a valid environment name: did you mean prd?",
+            "ERROR: environments: 'dev,PRD,tst' must end with the production environment (prd)",
+            "ERROR: account_ids: 'devops=111111111111,dev=222222222222' is partial: missing prd, tst;",
+        ],
+    ),
+    "typo-strategy-still-checks-the-ids": (
+        {"environments": "dev,prd", "account_strategy": "Hybrid", "account_ids": "devops=111111111111,nonprod=22"},
+        [
+            "ERROR: account_strategy: 'Hybrid' is not an account strategy: did you mean hybrid?",
+            "ERROR: account_ids: 'nonprod=22' is not an AWS account ID",
+            "ERROR: account_ids: 'devops=111111111111,nonprod=22' is partial: missing prod;",
+        ],
+    ),
+    "unknown-name-and-tier-suggestions": (
+        {"environments": "dve,uat:Staging,prd"},
+        [
+            "ERROR: environments: 'dve' has no known tier: did you mean dev?",
+            "ERROR: environments: 'uat:Staging' has an unknown tier: did you mean staging?",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("answers,expected", AT_ONCE.values(), ids=AT_ONCE.keys())
+def test_every_rule_is_checked_in_the_same_run(bake, capfd, answers, expected):
+    result = bake(**answers)
+    err = capfd.readouterr().err
+    assert result.exit_code != 0
+    lines = [line for line in err.splitlines() if line.startswith("ERROR: ")]
+    assert len(lines) == len(expected) + 1, err  # and the summary line
+    for line, start in zip(lines, expected, strict=False):
+        assert line.startswith(start), (line, start)

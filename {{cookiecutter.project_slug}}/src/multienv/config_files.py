@@ -14,7 +14,7 @@ import tomllib
 
 from .config import CONFIG_DIR, SECRETS_MANAGER, SHARED, SSM, ConfigError, Key, TableOf, merge
 from .env import ResolutionError, check_name, resolve
-from .model import LOG_LEVELS
+from .model import LOG_LEVELS, closest
 from .settings import settings as load_settings
 
 TYPE_CHECKING = False
@@ -136,10 +136,8 @@ class _Checker:
             raise self.fail(path, f"must be a table, not {_kind(raw)} {raw!r}")
         for key in raw:
             if key not in spec:
-                import difflib  # only on the error path
-
-                close = difflib.get_close_matches(key, list(spec), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                close = closest(key, spec)
+                hint = f"; did you mean {close!r}?" if close else ""
                 allowed = ", ".join(sorted(spec))
                 raise self.fail((*path, key), f"is not a known key (the keys here are {allowed}){hint}")
         checked = {}

@@ -169,22 +169,15 @@ def layout_of(settings: "Settings | Layout | None") -> Layout:
 def suggestion(value: str, settings: "Settings | Layout") -> "str | None":
     """The environment a mistyped name most likely meant, or None when none is close."""
     layout = layout_of(settings)
-    names = layout.names
-    folded = value.strip().lower()
-    for name in names:
-        if name.lower() == folded:
-            return name
-    from .model import KNOWN_TIERS  # only on the error path, like difflib
+    from .model import KNOWN_TIERS, closest  # only on the error path
 
+    folded = value.strip().lower()
     tier = KNOWN_TIERS.get(folded)
-    if tier is not None:
-        same_tier = [name for name in names if layout.tiers[name] == tier]
+    if tier is not None and not any(name.lower() == folded for name in layout.names):
+        same_tier = [name for name in layout.names if layout.tiers[name] == tier]
         if len(same_tier) == 1:
             return same_tier[0]
-    import difflib
-
-    close = difflib.get_close_matches(folded, names, n=1, cutoff=0.6)
-    return close[0] if close else None
+    return closest(value, layout.names)
 
 
 def check_name(value: str, variable: str, settings: "Settings | Layout | None" = None) -> str:

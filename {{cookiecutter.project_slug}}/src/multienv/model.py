@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
+from collections.abc import Iterable
 from enum import StrEnum
 
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")
@@ -19,6 +20,20 @@ RESERVED_NAMES = frozenset({"devops"})
 # Account IDs in this range stand for "not filled in yet". No real AWS account has one,
 # so the deploy tool can refuse them when it talks to real AWS.
 PLACEHOLDER_PREFIX = "0000000000"
+
+
+def closest(value: str, options: Iterable[str]) -> str | None:
+    """The option a mistyped value most likely meant: the same word in another case first,
+    then the nearest spelling; None when nothing is close."""
+    options = list(options)
+    folded = value.strip().lower()
+    for option in options:
+        if option.lower() == folded:
+            return option
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(folded, options, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def placeholder_account_id(index: int) -> str:
@@ -112,12 +127,25 @@ class AccountStrategy(StrEnum):
         return _SUMMARIES[self]
 
     @property
+    def separate_devops_account(self) -> bool:
+        """False when the DevOps side lives in the one account of every environment."""
+        return self is not AccountStrategy.SINGLE_ACCOUNT
+
+    @property
     def shares_workload_accounts(self) -> bool:
         """True when two environments can end up in one account (isolation by name and policy)."""
         return self is not AccountStrategy.FULL_ISOLATION
 
     def devops_account_key(self) -> str:
         return "main" if self is AccountStrategy.SINGLE_ACCOUNT else "devops"
+
+    def accounts(self, environments: Iterable[tuple[str, Tier]]) -> dict[str, list[str]]:
+        """The named accounts (``[accounts]`` of ``multienv.toml``, in its order) and who lives in
+        each: ``devops`` for the DevOps side, then the environments' names."""
+        members: dict[str, list[str]] = {self.devops_account_key(): ["devops"]}
+        for name, tier in environments:
+            members.setdefault(self.account_key(name, tier), []).append(name)
+        return members
 
     def account_key(self, env_name: str, tier: Tier) -> str:
         """The named account an environment lives in under this strategy."""

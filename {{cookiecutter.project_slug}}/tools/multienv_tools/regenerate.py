@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.
-CHANGEABLE = ("environments", "account_strategy", "aws_region", "account_ids", "github_repository")
+CHANGEABLE = ("environments", "account_strategy", "aws_region", "account_ids", "github_repository", "code_owners")
 # Files the template writes once per environment; __env__ stands for the environment's name.
 PER_ENVIRONMENT_FILES = {{ multienv_per_environment_files() | tojson }}
 
@@ -106,10 +106,10 @@ def carried_account_ids(changes: dict[str, str]) -> dict[str, str]:
     """Real account IDs already in multienv.toml, carried into the new answers.
 
     Teams fill in account IDs by hand; the answers cruft recorded may still say "none". Without
-    this, a regeneration would put placeholders back (and conflict with the real IDs). Each name
-    of the new answers gets the ID of the account it lives in under the new strategy; a name
-    whose account is not in multienv.toml yet (a new isolated environment, a new strategy's
-    account) needs ACCOUNT_IDS.
+    this, a regeneration would put placeholders back (and conflict with the real IDs). Each
+    account of the new answers, by its name in ``[accounts]``, keeps its ID; an account that is
+    not in multienv.toml yet (a new isolated environment, a new strategy's account) needs
+    ACCOUNT_IDS.
     """
     if "account_ids" in changes:
         return {}
@@ -125,16 +125,15 @@ def carried_account_ids(changes: dict[str, str]) -> dict[str, str]:
     except (KeyError, ValueError):
         return {}  # the template's own checks will name the bad answer
     accounts = {account.key: account.id for account in settings.accounts}
-    ids = {"devops": accounts.get(strategy.devops_account_key(), "")}
-    ids.update({name: accounts.get(strategy.account_key(name, tier), "") for name, tier in names})
-    missing = [name for name, account_id in ids.items() if not account_id]
+    ids = {key: accounts.get(key, "") for key in strategy.accounts(names)}
+    missing = [key for key, account_id in ids.items() if not account_id]
     if missing:
         raise RegenerateError(
-            f"multienv.toml holds real account IDs, but under {strategy.value} {', '.join(missing)} "
-            "would live in an account it does not list: give every ID, "
-            "ACCOUNT_IDS=devops=<id>," + ",".join(f"{name}=<id>" for name, _ in names)
+            f"multienv.toml holds real account IDs, but its [accounts] lacks {', '.join(missing)}, "
+            f"which {strategy.value} needs: give every ID, "
+            "ACCOUNT_IDS=" + ",".join(f"{key}=<id>" for key in ids)
         )
-    return {"account_ids": ",".join(f"{name}={account_id}" for name, account_id in ids.items())}
+    return {"account_ids": ",".join(f"{key}={account_id}" for key, account_id in ids.items())}
 
 
 def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[str]:
@@ -191,10 +190,22 @@ def recorded_answers() -> dict[str, str]:
         "account_ids": "",
         "github_repository": settings.github_repository,
     }
+    owners = recorded_code_owners()
+    if owners:  # else the template's default
+        answers["code_owners"] = " ".join(owners)
     if not settings.uses_placeholders:
-        pairs = [("devops", settings.devops.id)] + [(env.name, env.account.id) for env in settings.environments]
-        answers["account_ids"] = ",".join(f"{name}={account_id}" for name, account_id in pairs)
+        answers["account_ids"] = ",".join(f"{account.key}={account.id}" for account in settings.accounts)
     return answers
+
+
+def recorded_code_owners() -> list[str]:
+    """The owners CODEOWNERS gives multienv.toml: the answer the template wrote them from."""
+    path = ROOT / ".github" / "CODEOWNERS"
+    for line in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+        pattern, *owners = line.split() or [""]
+        if pattern == "/multienv.toml":
+            return owners
+    return []
 
 
 def link(template: str, checkout: str | None) -> None:
@@ -226,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     except RegenerateError as error:
         print(f"regenerate: {error}", file=sys.stderr)
         return 1
-    print("regenerated; review and commit:" if changed else "already up to date")
+    # cruft stages what it changes: plain `git diff` would show almost nothing.
+    print("regenerated; review with `git diff HEAD`, then commit:" if changed else "already up to date")
     for name in changed:
         print(f"  {name}")
     return 0

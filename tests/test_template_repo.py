@@ -1,0 +1,92 @@
+"""The template repository itself: README, prompts, Makefile, license, changelog and CI say what it does."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TEMPLATE
+
+from multienv_plan import AccountStrategy, Tier
+
+COOKIECUTTER = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+README = (TEMPLATE / "README.md").read_text(encoding="utf-8")
+QUESTIONS = [key for key in COOKIECUTTER if not key.startswith("_")]
+
+
+def readme_table(heading: str) -> list[list[str]]:
+    """The rows of the first table whose header row starts with ``| heading``."""
+    lines = README.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {heading}"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_option_table_lists_every_question_in_order():
+    assert [row[0].strip("`") for row in readme_table("variable |")] == QUESTIONS
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_prompt_is_one_short_line(question):
+    prompt = COOKIECUTTER["__prompts__"][question]
+    assert "\n" not in prompt
+    assert len(prompt) <= 90, f"{len(prompt)} characters: details belong in the README"
+
+
+def test_the_account_names_table_is_what_the_plan_names_accounts():
+    rows = {row[0].strip("`"): row[1] for row in readme_table("strategy | account names |")}
+    environments = [("dev", Tier.DEVELOPMENT), ("prd", Tier.PRODUCTION)]
+    for strategy in AccountStrategy:
+        named = re.findall(r"`([a-z]+)`", rows[strategy.value])
+        expected = [key for key in strategy.accounts(environments) if key not in ("dev", "prd")]
+        assert named == expected, strategy
+
+
+def test_make_help_lists_the_two_commands():
+    run = subprocess.run(["make", "-s", "help"], cwd=TEMPLATE, capture_output=True, text=True, check=True)
+    targets = [line.split()[0] for line in run.stdout.splitlines()]
+    assert {"bake", "test", "help"} <= set(targets)
+
+
+def test_the_license_is_mit():
+    assert (TEMPLATE / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+
+
+def test_the_changelog_has_an_unreleased_section_above_the_first_release():
+    headings = re.findall(r"^## \[(.+?)\]", (TEMPLATE / "CHANGELOG.md").read_text(encoding="utf-8"), flags=re.M)
+    assert headings[0] == "Unreleased"
+    assert headings[-1] == "1.0.0"
+
+
+CI = TEMPLATE / ".github" / "workflows" / "ci.yml"
+
+
+def test_the_template_ci_runs_the_readme_test_command():
+    workflow = yaml.safe_load(CI.read_text(encoding="utf-8"))
+    assert workflow["permissions"] == {}
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    assert [step["run"] for step in steps if "run" in step] == ["make test"]
+    for step in steps:
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+
+
+def test_the_template_ci_passes_zizmor_and_the_workflow_schema():
+    bin_dir = Path(sys.executable).parent
+    for command in (
+        [bin_dir / "zizmor", "--offline", "--strict-collection", "--no-progress", CI.parent],
+        [bin_dir / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", CI],
+    ):
+        run = subprocess.run([str(part) for part in command], capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stdout + run.stderr
