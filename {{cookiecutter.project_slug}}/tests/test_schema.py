@@ -92,4 +92,4 @@ def test_the_handler_reads_its_configuration_through_the_schema(monkeypatch):
     answer = handler.handler({}, None)
     assert seen == [DEV]
     expected = schema.load_config(DEV, settings=SETTINGS).service.request_timeout_seconds
-    assert answer["request_timeout_seconds"] == expected
+    assert answer["config"]["request_timeout_seconds"] == expected

@@ -14,7 +14,11 @@ if TYPE_CHECKING:
 
 
 def handler(event: "dict[str, Any]", context: "Any") -> "dict[str, Any]":
-    """On Lambda the runtime is ``aws-lambda``, so ``ENV_NAME`` (set by ``infra/app.yaml``) decides."""
+    """On Lambda the runtime is ``aws-lambda``, so ``ENV_NAME`` (set by ``infra/app.yaml``) decides.
+
+    The answer also says which configuration loaded: the release's smoke test checks both.
+    """
     resolution = resolve()
     config = schema.load(resolution.env)
-    return {**resolution.as_dict(), "request_timeout_seconds": config.service.request_timeout_seconds}
+    loaded = {"env": config.env, "tier": config.tier, "request_timeout_seconds": config.service.request_timeout_seconds}
+    return {**resolution.as_dict(), "config": loaded}
