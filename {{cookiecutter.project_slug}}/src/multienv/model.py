@@ -8,8 +8,8 @@ below exist once, here, for both the template and the repository it made.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")
@@ -43,12 +43,10 @@ def is_placeholder(account_id: str) -> bool:
     return account_id.startswith(PLACEHOLDER_PREFIX)
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(namedtuple("Account", "key id")):
     """A named AWS account (``devops``, ``nonprod``, an environment's name...) and its 12-digit ID."""
 
-    key: str
-    id: str
+    __slots__ = ()
 
     @property
     def placeholder(self) -> bool:

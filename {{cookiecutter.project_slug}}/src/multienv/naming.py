@@ -8,7 +8,7 @@ name fits inside AWS limits before it writes anything. Standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 # AWS hard limits on the names this project creates (characters).
 LIMITS = {
@@ -67,12 +67,10 @@ def partition(region: str) -> str:
     return "aws"
 
 
-@dataclass(frozen=True)
-class Naming:
+class Naming(namedtuple("Naming", "slug region")):
     """Names and ARNs for one project, derived from its slug, region and accounts."""
 
-    slug: str
-    region: str
+    __slots__ = ()
 
     @property
     def partition(self) -> str:
