@@ -35,10 +35,12 @@ def environments(project: Path) -> list[str]:
 
 
 def snapshot(project: Path) -> dict[str, str]:
+    """The tree a team works on, byte for byte: tracked files and untracked ones git does not ignore
+    (bytecode caches and the install's stamps are ignored, as in every checkout)."""
+    listed = git(project, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
     return {
-        str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(project.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(project).parts
+        name: hashlib.sha256(path.read_bytes()).hexdigest() if (path := project / name).is_file() else "missing"
+        for name in sorted(filter(None, listed))
     }
 
 
