@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, leftover_template_syntax, run_project, template_as_git_repo
-from matrix import SUPPORTED
+from matrix import LARGEST, SUPPORTED
 
 import multienv_plan
 
@@ -120,48 +120,11 @@ def test_files_copied_without_rendering_are_exactly_those_without_jinja():
     assert sorted(listed) == plain
 
 
-# Twelve environments with names of twelve characters under a 32-character slug: the largest
-# shape the naming limits allow. Every policy must keep 40% of its AWS limit free (the team's own
-# statements, more environments), which holds only while no policy grows with the environments
-# beyond a small per-environment cost where AWS forces one (resource policies naming each account).
-LONGEST_SLUG = "abcdefghij-klmnopqrst-uvwxyz-abc"
-TWELVE_ENVIRONMENTS = ",".join(
-    f"{name}:{tier}"
-    for name, tier in [
-        ("sandbox00001", "sandbox"),
-        ("develop00001", "development"),
-        ("develop00002", "development"),
-        ("testing00001", "testing"),
-        ("testing00002", "testing"),
-        ("qaqaqa000001", "qa"),
-        ("qaqaqa000002", "qa"),
-        ("staging00001", "staging"),
-        ("staging00002", "staging"),
-        ("staging00003", "staging"),
-        ("testing00003", "testing"),
-        ("producti0001", "production"),
-    ]
-)
-SIZE_SHAPES = {
-    **{
-        f"twelve-long-{strategy.value}": {
-            "project_slug": LONGEST_SLUG,
-            "package_name": "app",
-            "environments": TWELVE_ENVIRONMENTS,
-            "account_strategy": strategy.value,
-        }
-        for strategy in multienv_plan.AccountStrategy
-    },
-    # The design text's six environments, with the default slug.
-    "design-six": {"environments": "sandbox,development,testing,qa,staging,production"},
-}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", SIZE_SHAPES.values(), ids=SIZE_SHAPES.keys())
-def test_every_rendered_policy_keeps_its_headroom(bake, shape):
+@pytest.mark.parametrize("combination", LARGEST, ids=str)
+def test_every_rendered_policy_keeps_its_headroom(bake, combination):
     """policy_sizes renders every stack of the bake and fails when a policy passes its share of AWS's limit."""
-    result = bake(**shape)
+    result = bake(**combination.answers)
     assert result.exit_code == 0, result.exception
     run = subprocess.run(
         [sys.executable, "-m", "multienv_tools.policy_sizes"],
