@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tools")]
 
-from multienv_tools import deploy  # noqa: E402
+from multienv_tools import app_artifact  # noqa: E402
 
 from multienv.settings import load_settings  # noqa: E402
 
@@ -80,7 +80,7 @@ Config().service.request_timeout_seconds
 def unzipped_artifact(folder: Path) -> Path:
     """``deploy build`` into ``folder``, unzipped beside it, as Lambda unpacks it."""
     zipped = folder / "app.zip"
-    deploy.build(load_settings(ROOT / "multienv.toml"), zipped)
+    app_artifact.build(load_settings(ROOT / "multienv.toml"), zipped)
     target = folder / "artifact"
     with zipfile.ZipFile(zipped) as archive:
         archive.extractall(target)

@@ -12,7 +12,7 @@ def local_aws():
     moto keeps its state per process, not per server: a module's server would otherwise see
     the stacks and roles an earlier module left, so each starts with moto's own reset."""
     from moto.server import ThreadedMotoServer
-    from multienv_tools.local_deploy import drop_novalue_list_items
+    from multienv_tools.local_aws import drop_novalue_list_items
 
     drop_novalue_list_items()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -7,8 +7,8 @@ import tomllib
 import zipfile
 
 import pytest
-from multienv_tools import deploy, personas, stacks
-from multienv_tools.local_deploy import LOCAL_CREDENTIALS
+from multienv_tools import app_artifact, deploy, deploy_target, personas, stack_ops, stacks
+from multienv_tools.local_aws import LOCAL_CREDENTIALS
 from multienv_tools.persona_stacks import persona_spec
 
 from multienv.model import is_placeholder, placeholder_account_id
@@ -49,8 +49,8 @@ def with_placeholders(settings):
 
 def test_build_is_reproducible_and_carries_package_settings_and_config(settings, tmp_path):
     first, second = tmp_path / "a.zip", tmp_path / "b.zip"
-    digest = deploy.build(settings, first)
-    assert deploy.build(settings, second) == digest == hashlib.sha256(first.read_bytes()).hexdigest()
+    digest = app_artifact.build(settings, first)
+    assert app_artifact.build(settings, second) == digest == hashlib.sha256(first.read_bytes()).hexdigest()
     names = zipfile.ZipFile(first).namelist()
     assert f"{settings.package}/handler.py" in names
     assert "multienv.toml" in names
@@ -60,7 +60,7 @@ def test_build_is_reproducible_and_carries_package_settings_and_config(settings,
 
 def test_the_artifact_holds_the_runtime_the_service_settings_and_config_only(settings, tmp_path):
     artifact = tmp_path / "app.zip"
-    deploy.build(settings, artifact)
+    app_artifact.build(settings, artifact)
     names = zipfile.ZipFile(artifact).namelist()
     assert {name.split("/")[0] for name in names} == {"multienv", settings.package, "multienv.toml", "config"}
     assert not [n for n in names if n.startswith("multienv_tools") or "/tests/" in n]
@@ -74,7 +74,7 @@ def test_an_edit_to_the_tooling_leaves_the_artifact_unchanged(settings, tmp_path
     shutil.copy(settings.path, copy / "multienv.toml")
 
     def build() -> str:
-        return deploy.build(load_settings(copy / "multienv.toml"), tmp_path / "app.zip")
+        return app_artifact.build(load_settings(copy / "multienv.toml"), tmp_path / "app.zip")
 
     before = build()
     for tool in (copy / "tools" / "multienv_tools").glob("*.py"):
@@ -97,27 +97,29 @@ def test_an_edit_to_the_tooling_leaves_the_artifact_unchanged(settings, tmp_path
     ],
 )
 def test_only_loopback_endpoints_count_as_local(endpoint, local):
-    assert deploy.is_local_endpoint(endpoint) is local
+    assert deploy_target.is_local_endpoint(endpoint) is local
 
 
 def test_placeholder_accounts_are_refused_before_any_call_to_aws(settings):
     placeholders = with_placeholders(settings)
     spec = stacks.devops_spec(placeholders)
     assert is_placeholder(spec.account_id)
-    context = deploy.Context(placeholders, environ={})  # no endpoint: real AWS
-    with pytest.raises(deploy.DeployError, match=r"placeholder .*put the real account ID"):
-        deploy.check_target(context, spec.account_id, spec.name)
+    context = deploy_target.Context(placeholders, environ={})  # no endpoint: real AWS
+    with pytest.raises(deploy_target.DeployError, match=r"placeholder .*put the real account ID"):
+        deploy_target.check_target(context, spec.account_id, spec.name)
 
 
 def test_without_env_the_resolver_decides_and_never_guesses_in_ci(settings):
-    assert deploy.target_environment(settings, None, {}) == settings.default_environment
-    assert deploy.target_environment(settings, None, {"CI": "true", "ENV_NAME": settings.production.name}) == (
+    assert deploy_target.target_environment(settings, None, {}) == settings.default_environment
+    assert deploy_target.target_environment(settings, None, {"CI": "true", "ENV_NAME": settings.production.name}) == (
         settings.production
     )
-    with pytest.raises(deploy.DeployError, match="no --env given, and the environment resolver refused: ENV_NAME"):
-        deploy.target_environment(settings, None, {"CI": "true"})
+    with pytest.raises(
+        deploy_target.DeployError, match="no --env given, and the environment resolver refused: ENV_NAME"
+    ):
+        deploy_target.target_environment(settings, None, {"CI": "true"})
     with pytest.raises(SettingsError, match="unknown environment 'nope'"):
-        deploy.target_environment(settings, "nope", {})
+        deploy_target.target_environment(settings, "nope", {})
 
 
 def test_credentials_of_another_account_are_refused(settings, local_aws, capsys):
@@ -133,7 +135,7 @@ def test_credentials_of_another_account_are_refused(settings, local_aws, capsys)
 def test_an_aws_error_is_one_line(settings, local_aws, tmp_path, capsys):
     env = settings.environments[0]
     artifact = tmp_path / "app.zip"
-    deploy.build(settings, artifact)
+    app_artifact.build(settings, artifact)
     # Nothing was published, so the function's code cannot be found.
     code = deploy.main(
         ["app", "--env", env.name, "--artifact", str(artifact)], environ=credentials_in(local_aws, env.account.id)
@@ -166,7 +168,7 @@ def stack_status(settings, endpoint, credentials, name):
         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=credentials["AWS_SESSION_TOKEN"],
     )
-    stack = deploy.stack_status(cfn, name)
+    stack = stack_ops.stack_status(cfn, name)
     return stack["StackStatus"] if stack else None
 
 
@@ -214,4 +216,4 @@ def test_role_creating_stacks_refuse_the_deployer_role(settings, local_aws, comm
     ],
 )
 def test_assumed_role_names_are_read_from_the_caller_arn(arn, name):
-    assert deploy.assumed_role_name(arn) == name
+    assert deploy_target.assumed_role_name(arn) == name

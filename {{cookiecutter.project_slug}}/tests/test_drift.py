@@ -10,8 +10,8 @@ import io
 import boto3
 import pytest
 from botocore.stub import Stubber
-from multienv_tools import deploy, drift
-from multienv_tools.local_deploy import LOCAL_CREDENTIALS
+from multienv_tools import deploy_target, drift
+from multienv_tools.local_aws import LOCAL_CREDENTIALS
 
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
 from multienv.settings import load_settings
@@ -45,7 +45,7 @@ def stubbed(settings, env):
     out = io.StringIO()
     # A local endpoint, so that placeholder account IDs pass; every client is stubbed, nothing is sent.
     environ = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
-    ctx = deploy.Context(settings, environ, out, _session=StubbedSession({"sts": sts, "cloudformation": cfn}))
+    ctx = deploy_target.Context(settings, environ, out, _session=StubbedSession({"sts": sts, "cloudformation": cfn}))
     return ctx, cfn_stub, sts_stub, out
 
 
@@ -116,7 +116,7 @@ def test_every_stack_is_checked_and_each_drifted_property_reported(settings):
             "NextToken": "page-2",
         },
     )
-    with sts, cfn, pytest.raises(deploy.DeployError) as raised:
+    with sts, cfn, pytest.raises(deploy_target.DeployError) as raised:
         drift.check_drift(ctx, env)
     cfn.assert_no_pending_responses()
     assert str(raised.value).splitlines() == [
@@ -149,7 +149,7 @@ def test_in_sync_everywhere_passes_and_a_failed_detection_fails_with_its_reason(
         sts,
         cfn,
         pytest.raises(
-            deploy.DeployError, match=r"drift detection failed: Failed to detect drift on resource \[Boundary\]"
+            deploy_target.DeployError, match=r"drift detection failed: Failed to detect drift on resource \[Boundary\]"
         ),
     ):
         drift.check_drift(ctx, env)

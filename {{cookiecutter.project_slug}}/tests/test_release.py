@@ -11,8 +11,8 @@ import zipfile
 
 import boto3
 import pytest
-from multienv_tools import deploy, release
-from multienv_tools.local_deploy import LOCAL_CREDENTIALS
+from multienv_tools import app_artifact, deploy_target, release
+from multienv_tools.local_aws import LOCAL_CREDENTIALS
 
 from multienv.naming import LIVE_ALIAS, PREVIOUS_ALIAS
 from multienv.settings import load_settings
@@ -38,7 +38,7 @@ def target(settings, local_aws, tmp_path):
         "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
         "AWS_SESSION_TOKEN": c["SessionToken"],
     }
-    ctx = deploy.Context(settings, environ, io.StringIO())
+    ctx = deploy_target.Context(settings, environ, io.StringIO())
     lam, iam = ctx.client("lambda"), ctx.client("iam")
     function = settings.naming.function(env.name)
     with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
@@ -48,7 +48,7 @@ def target(settings, local_aws, tmp_path):
     except iam.exceptions.NoSuchEntityException:
         arn = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Statement": []}))["Role"]["Arn"]
     artifact = tmp_path / "app.zip"
-    deploy.build(settings, artifact)
+    app_artifact.build(settings, artifact)
     lam.create_function(
         FunctionName=function,
         Runtime="python3.12",
@@ -100,7 +100,7 @@ def test_a_passing_version_goes_live_and_the_one_it_replaces_is_kept(target, tmp
     assert (alias(lam, function, LIVE_ALIAS), alias(lam, function, PREVIOUS_ALIAS)) == ("2", "1")
     assert release.rollback(ctx, env) == "1"
     assert alias(lam, function, LIVE_ALIAS) == "1"
-    with pytest.raises(deploy.DeployError, match="nothing to roll back"):
+    with pytest.raises(deploy_target.DeployError, match="nothing to roll back"):
         release.rollback(ctx, env)
 
 
@@ -120,7 +120,7 @@ def test_a_version_that_is_not_the_artifact_is_refused_before_its_smoke_test(tar
     ctx, env, artifact, lam, function = target
     other = new_code(lam, function, artifact, tmp_path, "other")
     invoke = answering(env)
-    with pytest.raises(deploy.DeployError, match="not the artifact"):
+    with pytest.raises(deploy_target.DeployError, match="not the artifact"):
         release.release(ctx, env, artifact, invoke)  # the function runs `other`, not `artifact`
     assert invoke.seen == [] and alias(lam, function, LIVE_ALIAS) is None
     versions = [v["Version"] for v in lam.list_versions_by_function(FunctionName=function)["Versions"]]
@@ -130,8 +130,8 @@ def test_a_version_that_is_not_the_artifact_is_refused_before_its_smoke_test(tar
 
 def test_rollback_without_a_previous_version_is_refused(target):
     ctx, env, artifact, _, _ = target
-    with pytest.raises(deploy.DeployError, match="no previous alias"):
+    with pytest.raises(deploy_target.DeployError, match="no previous alias"):
         release.rollback(ctx, env)
     release.release(ctx, env, artifact, answering(env))
-    with pytest.raises(deploy.DeployError, match="no previous alias"):
+    with pytest.raises(deploy_target.DeployError, match="no previous alias"):
         release.rollback(ctx, env)

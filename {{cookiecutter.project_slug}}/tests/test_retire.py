@@ -6,7 +6,7 @@ import subprocess
 import tomllib
 
 import pytest
-from multienv_tools import deploy, retire
+from multienv_tools import deploy, deploy_target, retire, stack_ops
 from test_deploy import credentials_in, with_placeholders
 
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
@@ -123,7 +123,7 @@ def role_template(name):
 
 
 def client(service, environ, region):
-    return deploy.boto_session().client(
+    return deploy_target.boto_session().client(
         service,
         region_name=region,
         endpoint_url=environ["AWS_ENDPOINT_URL"],
@@ -166,4 +166,4 @@ def test_stacks_are_deleted_in_order_and_a_failure_stops_the_run_with_its_reason
     assert code == 1
     assert f"could not delete:\n{app.name}: " in err and "DeleteConflict" in err
     assert f"left: {specs[2].name}: not tried, {app.name} must go first" in out.getvalue()
-    assert deploy.stack_status(cfn, specs[2].name) is not None  # the bootstrap stack was not touched
+    assert stack_ops.stack_status(cfn, specs[2].name) is not None  # the bootstrap stack was not touched

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from multienv_tools import deploy, snapshot_build
+from multienv_tools import app_artifact
 
 import {{ cookiecutter.package_name }}.schema as schema
 from multienv import snapshot
@@ -38,7 +39,7 @@ print(json.dumps([[resolve(v), load(environ=v).as_dict()] for v in environ]))
 def artifact(tmp_path):
     """The built artifact, unzipped, as Lambda unpacks it."""
     zipped = tmp_path / "app.zip"
-    deploy.build(SETTINGS, zipped)
+    app_artifact.build(SETTINGS, zipped)
     folder = tmp_path / "artifact"
     with zipfile.ZipFile(zipped) as archive:
         archive.extractall(folder)

@@ -18,46 +18,21 @@ nothing a bare interpreter has not loaded. Everywhere else the files are read an
 
 import sys
 
+from .config_schema import CONFIG_DIR as CONFIG_DIR
+from .config_schema import SECRETS_MANAGER as SECRETS_MANAGER
+from .config_schema import SHARED as SHARED
+from .config_schema import SSM as SSM
+from .config_schema import ConfigError
+from .config_schema import Key as Key
+from .config_schema import TableOf as TableOf
+from .config_schema import merge as merge
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
     from .settings import Settings
-
-CONFIG_DIR = "config"
-SHARED = "shared"
-SSM = "ssm"
-SECRETS_MANAGER = "secretsmanager"
-
-
-class ConfigError(ValueError):
-    """A configuration file is missing, unreadable or says something the schema does not allow."""
-
-
-class Key:
-    """One key of a schema: its type (bool, int, float or str) and what is allowed.
-
-    ``choices``: the values allowed; ``minimum``: the smallest number allowed; ``doc``: why the key
-    is there, for the next reader.
-    """
-
-    __slots__ = ("choices", "doc", "minimum", "type")
-
-    def __init__(self, kind: type, *, choices: "tuple | None" = None, minimum: "float | None" = None, doc: str = ""):
-        self.type = kind
-        self.choices = choices
-        self.minimum = minimum
-        self.doc = doc
-
-
-class TableOf:
-    """A table whose keys are the team's to choose, every value of one kind (a ``Key`` or a table)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: "Key | dict"):
-        self.value = value
 
 
 class Table:
@@ -125,17 +100,6 @@ class Config(Table):
 
 # A reference to a secret: a table with ``store`` (ssm or secretsmanager) and ``name``.
 SecretRef = Table
-
-
-def merge(base: "Mapping", override: "Mapping") -> dict:
-    """``override`` deep-merged onto ``base``: tables merge key by key, any other value replaces."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def load_config(

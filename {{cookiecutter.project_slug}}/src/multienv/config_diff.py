@@ -1,6 +1,6 @@
 """How two environments' configurations differ, key by key, with the file each value comes from.
 
-Both configurations are loaded and checked by ``config.load_config``, exactly as the service
+Both configurations are loaded and checked by ``config_files.load``, exactly as the service
 loads them; a key path is reported when its value differs or when only one environment has it.
 Secrets are compared as what the configuration holds, their references (store and name):
 nothing is fetched. Standard library only.
@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import CONFIG_DIR, SHARED, ConfigError, load_config
+from . import config_files
+from .config_schema import CONFIG_DIR, SHARED, ConfigError
 from .env import ResolutionError, check_name
 from .settings import SETTINGS_FILE, Settings, SettingsError
 from .settings import settings as load_settings
@@ -67,7 +68,7 @@ def sides(env: str, settings: Settings, config_dir: Path | None = None, keys: Ma
     A key comes from the environment's file when that file sets it, else from the shared file
     (the loader's merge: the environment file wins key by key).
     """
-    config = load_config(env, keys=keys, settings=settings, config_dir=config_dir)
+    checked = config_files.load(env, keys=keys, settings=settings, config_dir=config_dir)
     folder = settings.root / CONFIG_DIR if config_dir is None else Path(config_dir)
     own_file = folder / f"{env}.toml"
     own = _file_leaves(own_file)
@@ -75,7 +76,7 @@ def sides(env: str, settings: Settings, config_dir: Path | None = None, keys: Ma
     def relative(path: Path) -> str:
         return path.relative_to(settings.root).as_posix() if path.is_relative_to(settings.root) else str(path)
 
-    values = leaves(config.as_dict())
+    values = leaves(checked)
     values.pop(NAME_KEY, None)
     result = {TIER_KEY: Side(str(values.pop(TIER_KEY)), SETTINGS_FILE)}
     for key, value in values.items():

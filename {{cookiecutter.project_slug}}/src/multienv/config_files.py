@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 
-from .config import CONFIG_DIR, SECRETS_MANAGER, SHARED, SSM, ConfigError, Key, TableOf, merge
+from .config_schema import CONFIG_DIR, SECRETS_MANAGER, SHARED, SSM, ConfigError, Key, TableOf, merge
 from .env import ResolutionError, check_name, resolve
 from .model import LOG_LEVELS, closest
 from .settings import settings as load_settings

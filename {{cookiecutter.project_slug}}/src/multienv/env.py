@@ -26,6 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from .layout import Layout
     from .settings import Settings
 
 OVERRIDE = "USER_ENV_NAME"
@@ -71,22 +72,6 @@ class ResolutionError(ValueError):
     def __init__(self, variable: str, message: str):
         self.variable = variable
         super().__init__(message)
-
-
-class Layout:
-    """What the resolver knows of ``multienv.toml``: the names in promotion order and each one's tier.
-
-    ``default`` is where a local run lands and ``production`` the environment a workstation may
-    reach only on purpose; ``settings.py`` decides both, and the snapshot records its decision.
-    """
-
-    __slots__ = ("default", "names", "production", "tiers")
-
-    def __init__(self, names: "tuple[str, ...]", tiers: "Mapping[str, str]", default: str, production: str):
-        self.names = names
-        self.tiers = tiers
-        self.default = default
-        self.production = production
 
 
 class Resolution(tuple):
@@ -157,7 +142,7 @@ def detect_runtime(environ: "Mapping[str, str]") -> str:
     return LOCAL
 
 
-def layout_of(settings: "Settings | Layout | None") -> Layout:
+def layout_of(settings: "Settings | Layout | None") -> "Layout":
     """The layout of ``settings``; when None, the snapshot's in a deployed artifact, else ``multienv.toml``'s."""
     if settings is None:
         from . import snapshot

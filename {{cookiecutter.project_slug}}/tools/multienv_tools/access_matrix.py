@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from multienv.naming import DEVOPS, LIVE_ALIAS
+from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, LIVE_ALIAS, PERSONAS_STACK
 from multienv.settings import Settings, load_settings
 
 from .attack_catalog import PEER, Layout, attack_cases, judge, report
@@ -56,8 +56,8 @@ from .personas import (
     render_cases,
     trusted_principal,
 )
-from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
 from .stacks import DEVOPS as DEVOPS_KIND
+from .stacks import stack_specs
 
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"

@@ -29,8 +29,9 @@ from typing import Any
 from multienv.naming import APP_STACK
 from multienv.settings import Environment
 
-from .deploy import POLL_SECONDS, TIMEOUT_SECONDS, Context, DeployError, check_target, stack_status
-from .stacks import PLATFORM_STACKS
+from .deploy_target import Context, DeployError, check_target
+from .stack_ops import POLL_SECONDS, TIMEOUT_SECONDS, stack_status
+from .stack_spec import PLATFORM_STACKS
 
 # The order a first deployment creates them in.
 STACKS = (*PLATFORM_STACKS, APP_STACK)

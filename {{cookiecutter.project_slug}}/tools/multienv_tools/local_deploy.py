@@ -24,255 +24,37 @@ import hashlib
 import json
 import logging
 import os
-import re
-import secrets
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from multienv.naming import PERSONAS
-from multienv.settings import Settings, load_settings
+from multienv.settings import load_settings
 
-from . import cfn, deploy, local_retire, persona_stacks, personas, release_drill, stacks
-
-# Resource types moto's CloudFormation skips with a warning; applied below instead.
-SKIPPED_BY_MOTO = frozenset(
-    {
-        "AWS::S3::BucketPolicy",
-        "AWS::SecretsManager::Secret",
-        "AWS::SecretsManager::ResourcePolicy",
-        "AWS::IAM::OIDCProvider",
-    }
+from . import (
+    app_artifact,
+    cfn,
+    deploy_target,
+    local_retire,
+    persona_stacks,
+    personas,
+    release_drill,
+    stack_ops,
+    stacks,
 )
-RESOURCE_TYPE = re.compile(r"AWS::[A-Za-z0-9]+::[A-Za-z0-9]+")
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-ADMIN_ROLE = "local-admin"
-
-
-class LocalDeployError(RuntimeError):
-    pass
-
-
-class SkipWarnings(logging.Handler):
-    """Collects moto's "not supported" warnings, logged or issued as Python warnings."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.types: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if "support" in message.lower():
-            found = RESOURCE_TYPE.search(message)
-            self.types.append(found.group(0) if found else message.strip())
-
-    def unexpected(self) -> list[str]:
-        return sorted({t for t in self.types if t not in SKIPPED_BY_MOTO})
-
-
-@dataclass
-class Run:
-    settings: Settings
-    endpoint: str
-    out: TextIO
-    checks: list[str] = field(default_factory=list)
-    sessions: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def say(self, message: str) -> None:
-        print(message, file=self.out, flush=True)
-
-    def check(self, ok: bool, what: str) -> None:
-        if not ok:
-            raise LocalDeployError(f"check failed: {what}")
-        self.checks.append(what)
-        self.say(f"   ok: {what}")
-
-    # --- credentials -----------------------------------------------------------
-    def environ(self, credentials: Mapping[str, str] | None = None) -> dict[str, str]:
-        env = {"AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.settings.region}
-        env.update(credentials or LOCAL_CREDENTIALS)
-        return env
-
-    def client(self, service: str, credentials: Mapping[str, str] | None = None) -> Any:
-        env = self.environ(credentials)
-        return deploy.boto_session().client(
-            service,
-            region_name=self.settings.region,
-            endpoint_url=self.endpoint,
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=env.get("AWS_SESSION_TOKEN"),
-        )
-
-    def assume(self, role_arn: str, via: Mapping[str, str] | None = None) -> dict[str, str]:
-        """Credentials of a role; in moto they act in the role's account."""
-        if role_arn not in self.sessions:
-            answer = self.client("sts", via).assume_role(RoleArn=role_arn, RoleSessionName="local-deploy")
-            c = answer["Credentials"]
-            self.sessions[role_arn] = {
-                "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
-                "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
-                "AWS_SESSION_TOKEN": c["SessionToken"],
-            }
-        return self.sessions[role_arn]
-
-    def admin(self, account_id: str) -> dict[str, str]:
-        return self.assume(self.settings.naming.role_arn(account_id, ADMIN_ROLE))
-
-    def deploy(self, credentials: Mapping[str, str], *argv: str) -> None:
-        """The deploy tool's own entry point, as CI calls it."""
-        code = deploy.main(list(argv), environ=self.environ(credentials), out=self.out)
-        if code != 0:
-            raise LocalDeployError(f"deploy {' '.join(argv)} failed (exit {code})")
-
-
-# --------------------------------------------------------------------------- what moto skips
-
-
-def drop_novalue_list_items() -> None:
-    """Make moto's CloudFormation drop a list item that ``Fn::If`` resolves to ``AWS::NoValue``.
-
-    AWS removes such an item (a policy statement that only some strategies need); moto 5.2
-    keeps it as ``null`` and then refuses the policy as malformed. The local AWS runs in this
-    process, so its parser is corrected here rather than the templates bent to it."""
-    from moto.cloudformation import parsing
-
-    if getattr(parsing.clean_json, "drops_novalue", False):
-        return
-    original = parsing.clean_json
-
-    def clean_json(resource_json: Any, resources_map: Any) -> Any:
-        if isinstance(resource_json, list):
-            return [
-                cleaned
-                for item in resource_json
-                if (cleaned := clean_json(item, resources_map)) is not None or item is None
-            ]
-        return original(resource_json, resources_map)
-
-    clean_json.drops_novalue = True  # type: ignore[attr-defined]
-    parsing.clean_json = clean_json
-
-
-def physical_ids(client: Any, spec: stacks.StackSpec) -> dict[str, dict[str, str]]:
-    found = client.describe_stack_resources(StackName=spec.name)["StackResources"]
-    return {r["LogicalResourceId"]: {"Ref": r["PhysicalResourceId"]} for r in found if r.get("PhysicalResourceId")}
-
-
-def apply_skipped(
-    run: Run, spec: stacks.StackSpec, credentials: Mapping[str, str], bucket_policy: bool = False
-) -> list[str]:
-    """Apply what moto's CloudFormation skipped or ignored in a deployed stack, from its template.
-
-    The bucket policy only when asked: moto treats every condition but StringEquals as met,
-    so it would read the policy's conditioned Deny statements (no TLS, other environments'
-    roles) as unconditional and refuse every object request. It is applied after the last
-    object request and then checked as stored.
-    """
-    cfn_client = run.client("cloudformation", credentials)
-    deployed = cfn_client.describe_stacks(StackName=spec.name)["Stacks"][0]
-    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in deployed.get("Parameters", [])}
-    # The parameters the deploy tool chooses at deploy time, as deployed. (moto stores a
-    # CommaDelimitedList's value as a Python list's repr: the spec's own values stand.)
-    chosen = (stacks.DEPLOYER_ACCESS, stacks.CREATE_OIDC_PROVIDER)
-    spec = spec.with_parameters(**{k: v for k, v in parameters.items() if k in chosen and k in spec.parameters})
-    physical = physical_ids(cfn_client, spec)
-    template = cfn.load_template(spec.template_path)
-    applied: list[str] = []
-
-    def rendered() -> dict[str, Any]:
-        return cfn.render_template(template, spec.parameters, spec.account_id, spec.region, spec.name, physical)
-
-    secretsmanager = run.client("secretsmanager", credentials)
-    for logical_id, resource in rendered()["Resources"].items():
-        if resource["Type"] != "AWS::SecretsManager::Secret":
-            continue
-        props = resource["Properties"]
-        try:
-            arn = secretsmanager.describe_secret(SecretId=props["Name"])["ARN"]
-        except secretsmanager.exceptions.ResourceNotFoundException:
-            arn = secretsmanager.create_secret(
-                Name=props["Name"],
-                Description=props.get("Description", ""),
-                KmsKeyId=props["KmsKeyId"],
-                SecretString=secrets.token_urlsafe(24),
-                Tags=props.get("Tags", []),
-            )["ARN"]
-        physical[logical_id] = {"Ref": arn}
-        applied.append(f"secret {props['Name']}")
-
-    resources = rendered()["Resources"]
-    for logical_id, resource in resources.items():
-        kind, props = resource["Type"], resource["Properties"]
-        if kind == "AWS::SecretsManager::ResourcePolicy":
-            secretsmanager.put_resource_policy(
-                SecretId=props["SecretId"],
-                ResourcePolicy=json.dumps(props["ResourcePolicy"]),
-                BlockPublicPolicy=bool(props.get("BlockPublicPolicy", False)),
-            )
-            applied.append(f"secret policy {logical_id}")
-        elif kind == "AWS::S3::BucketPolicy" and bucket_policy:
-            run.client("s3", credentials).put_bucket_policy(
-                Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
-            )
-            applied.append(f"bucket policy {props['Bucket']}")
-        elif kind == "AWS::S3::Bucket":
-            s3 = run.client("s3", credentials)
-            if "PublicAccessBlockConfiguration" in props:
-                s3.put_public_access_block(
-                    Bucket=props["BucketName"], PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
-                )
-            if "VersioningConfiguration" in props:
-                s3.put_bucket_versioning(
-                    Bucket=props["BucketName"], VersioningConfiguration=props["VersioningConfiguration"]
-                )
-            if "OwnershipControls" in props:
-                s3.put_bucket_ownership_controls(
-                    Bucket=props["BucketName"], OwnershipControls=props["OwnershipControls"]
-                )
-            applied.append(f"bucket settings {props['BucketName']}")
-        elif kind == "AWS::ECR::Repository" and "RepositoryPolicyText" in props:
-            run.client("ecr", credentials).set_repository_policy(
-                repositoryName=props["RepositoryName"], policyText=json.dumps(props["RepositoryPolicyText"])
-            )
-            applied.append(f"repository policy {props['RepositoryName']}")
-        elif kind == "AWS::IAM::Role" and (props.get("Policies") or props.get("ManagedPolicyArns")):
-            # moto's CloudFormation stores inline policies as parsed documents, which its own
-            # IAM enforcement cannot read; the plain API stores them as AWS does.
-            iam = run.client("iam", credentials)
-            for inline in props.get("Policies", []):
-                iam.put_role_policy(
-                    RoleName=props["RoleName"],
-                    PolicyName=inline["PolicyName"],
-                    PolicyDocument=json.dumps(inline["PolicyDocument"]),
-                )
-            if props.get("Policies"):
-                applied.append(f"inline policies of {props['RoleName']}")
-            # moto ignores a role's ManagedPolicyArns. AWS attaches them when it creates the
-            # role; attaching here, by ARN, fails on a policy the stack did not create. The
-            # template keeps them on the role rather than in each policy's Roles: what a role
-            # carries is then read in one place, by reviewers and by the access matrix.
-            for arn in cfn.as_list(props.get("ManagedPolicyArns")):
-                iam.attach_role_policy(RoleName=props["RoleName"], PolicyArn=arn)
-            if props.get("ManagedPolicyArns"):
-                applied.append(f"managed policies of {props['RoleName']}")
-        elif kind == "AWS::IAM::OIDCProvider":
-            iam = run.client("iam", credentials)
-            arn = cfn.Resolver(template, spec.parameters, spec.account_id, spec.region).get_att(logical_id, "Ref")
-            known = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
-            if arn not in known:
-                iam.create_open_id_connect_provider(
-                    Url=props["Url"], ClientIDList=props["ClientIdList"], ThumbprintList=props.get("ThumbprintList", [])
-                )
-            applied.append("GitHub OIDC provider")
-    return applied
-
+from .local_aws import (
+    SKIPPED_BY_MOTO,
+    LocalDeployError,
+    Run,
+    SkipWarnings,
+    apply_skipped,
+    drop_novalue_list_items,
+)
 
 # --------------------------------------------------------------------------- checks
 
@@ -453,7 +235,7 @@ def _read(call: Callable[[], bytes]) -> bytes:
     try:
         return call()
     except ClientError as error:
-        return f"refused: {deploy.one_line(error)}".encode()
+        return f"refused: {deploy_target.one_line(error)}".encode()
 
 
 def _denied(call: Callable[[], Any]) -> bool:
@@ -492,9 +274,9 @@ def deploy_everything(run: Run) -> None:
     run.deploy(devops_admin, "bootstrap-devops", "--grant-deployers")
     run.say("   moto skipped, applied directly: " + ", ".join(apply_skipped(run, devops_spec, devops_admin)))
 
-    artifact = settings.root / deploy.ARTIFACT
+    artifact = settings.root / app_artifact.ARTIFACT
     run.deploy(devops_admin, "build")
-    digest = deploy.sha256_of(artifact)
+    digest = app_artifact.sha256_of(artifact)
 
     for env in settings.environments:
         run.say(f"== {env.name}: publish as its CI role, deploy as its Deployer Role")
@@ -531,7 +313,7 @@ def deployed_stacks(run: Run) -> int:
     count = 0
     for account in run.settings.accounts:
         found = run.client("cloudformation", run.admin(account.id)).describe_stacks()["Stacks"]
-        count += sum(1 for s in found if s["StackStatus"] in deploy.SETTLED_OK)
+        count += sum(1 for s in found if s["StackStatus"] in stack_ops.SETTLED_OK)
     return count
 
 
@@ -561,13 +343,13 @@ def main(out: TextIO = sys.stdout) -> int:
         deploy_everything(run)
         stack_count = deployed_stacks(run)
         local_retire.retire_first_environment(run)
-    except (LocalDeployError, deploy.DeployError) as error:
+    except (LocalDeployError, deploy_target.DeployError) as error:
         print(f"local deploy failed: {error}", file=sys.stderr)
         return 1
     except Exception as error:
-        if not deploy.is_aws_error(error):
+        if not deploy_target.is_aws_error(error):
             raise
-        print(f"local deploy failed: {deploy.one_line(error)}", file=sys.stderr)
+        print(f"local deploy failed: {deploy_target.one_line(error)}", file=sys.stderr)
         return 1
     finally:
         server.stop()

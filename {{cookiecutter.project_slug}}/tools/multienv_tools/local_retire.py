@@ -15,7 +15,7 @@ import contextlib
 import io
 from typing import Any
 
-from . import deploy, retire, stacks
+from . import deploy, retire, stack_ops, stacks
 
 
 def refused(run: Any, credentials: dict[str, str], *argv: str) -> str:
@@ -36,7 +36,7 @@ def undo_applied(run: Any, env_name: str, credentials: dict[str, str]) -> None:
     iam = run.client("iam", credentials)
     cloudformation = run.client("cloudformation", credentials)
     for spec in retire.environment_stacks(run.settings, env_name):
-        if deploy.stack_status(cloudformation, spec.name) is None:
+        if stack_ops.stack_status(cloudformation, spec.name) is None:
             continue
         resources = cloudformation.describe_stack_resources(StackName=spec.name)["StackResources"]
         for role in (r["PhysicalResourceId"] for r in resources if r.get("ResourceType") == "AWS::IAM::Role"):
@@ -51,7 +51,7 @@ def managed_policies(run: Any, env_name: str, credentials: dict[str, str]) -> li
     cloudformation = run.client("cloudformation", credentials)
     arns = []
     for spec in retire.environment_stacks(run.settings, env_name):
-        if deploy.stack_status(cloudformation, spec.name) is not None:
+        if stack_ops.stack_status(cloudformation, spec.name) is not None:
             resources = cloudformation.describe_stack_resources(StackName=spec.name)["StackResources"]
             arns += [r["PhysicalResourceId"] for r in resources if r.get("ResourceType") == "AWS::IAM::ManagedPolicy"]
     return arns
@@ -133,7 +133,7 @@ def retire_first_environment(run: Any) -> None:
     run.say(f"   moto kept {len(left)} managed policies of the deleted stacks; deleted directly")
     if env.account.id != settings.devops.id:
         run.deploy(devops_admin, "destroy", "--env", env.name, "--still-listed", "--devops", *confirm)
-    from .local_deploy import apply_skipped  # local_deploy runs this module
+    from .local_aws import apply_skipped
 
     apply_skipped(run, stacks.devops_spec(settings), devops_admin, bucket_policy=True)
     kept = devops_stack_resources(run)
@@ -146,6 +146,6 @@ def retire_first_environment(run: Any) -> None:
         standing = [
             spec.name
             for spec in retire.environment_stacks(settings, other.name)
-            if deploy.stack_status(run.client("cloudformation", run.admin(other.account.id)), spec.name)
+            if stack_ops.stack_status(run.client("cloudformation", run.admin(other.account.id)), spec.name)
         ]
         run.check(len(standing) == len(retire.DELETION_ORDER), f"{other.name}'s stacks still stand")

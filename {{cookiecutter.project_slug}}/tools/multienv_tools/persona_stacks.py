@@ -11,10 +11,11 @@ import tomllib
 from pathlib import Path
 
 from multienv.naming import PERSONAS as PERSONA_NAMES
+from multienv.naming import PERSONAS_STACK
 from multienv.settings import Settings
 
 from .personas import Trust, parse_trust, persona_key, stack_arns, stack_parameters
-from .stacks import INFRA, PERSONAS_STACK, PLATFORM_STACKS, StackSpec, environment_stack
+from .stack_spec import INFRA, PLATFORM_STACKS, StackSpec, environment_stack
 
 PERSONAS_TEMPLATE = f"{INFRA}/personas.yaml"
 PERSONAS = "personas"  # stack kind

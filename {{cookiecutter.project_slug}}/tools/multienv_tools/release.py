@@ -38,7 +38,8 @@ from multienv.naming import PREVIOUS_ALIAS as PREVIOUS
 from multienv.settings import Environment
 
 from . import smoke
-from .deploy import Context, DeployError, check_target, sha256_of
+from .app_artifact import sha256_of
+from .deploy_target import Context, DeployError, check_target
 
 INVOKE_TIMEOUT_SECONDS = 60
 

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from multienv.naming import LIVE_ALIAS, PREVIOUS_ALIAS
 
-from . import deploy
+from . import app_artifact, deploy
 
 if TYPE_CHECKING:
-    from .local_deploy import Run
+    from .local_aws import Run
 
 # The bad release's configuration: not TOML, so loading it fails inside the function.
 BROKEN_CONFIG = b"[service\n"
@@ -42,7 +42,7 @@ def variant(artifact: Path, target: Path, replace: dict[str, bytes]) -> Path:
             if info.filename not in replace:
                 out.writestr(info, source.read(info))
         for name, data in replace.items():
-            info = zipfile.ZipInfo(name, date_time=deploy.ZIP_DATE)
+            info = zipfile.ZipInfo(name, date_time=app_artifact.ZIP_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             out.writestr(info, data)
@@ -84,7 +84,7 @@ def drill(run: Run, artifact: Path) -> None:
     settings = run.settings
     prd = settings.production
     function = settings.naming.function(prd.name)
-    first = deploy.sha256_of(artifact)
+    first = app_artifact.sha256_of(artifact)
     run.say(f"== release drill in {prd.name}: a good release, a bad one, then rollback")
     with tempfile.TemporaryDirectory() as folder:
         good = variant(artifact, Path(folder) / "good.zip", {"RELEASE": b"drill: good\n"})
@@ -94,7 +94,7 @@ def drill(run: Run, artifact: Path) -> None:
         run.check(code == 0, f"{prd.name}: the good release passes its smoke test")
         lam = run.client("lambda", deployer)
         first_version, _ = code_of(lam, function, PREVIOUS_ALIAS)
-        good_version = check_live(run, prd.name, deploy.sha256_of(good), deployer)
+        good_version = check_live(run, prd.name, app_artifact.sha256_of(good), deployer)
         run.check(
             code_of(lam, function, PREVIOUS_ALIAS)[1] == first,
             f"{prd.name}: {PREVIOUS_ALIAS} -> version {first_version}, the first release",
@@ -109,7 +109,7 @@ def drill(run: Run, artifact: Path) -> None:
             and f"{LIVE_ALIAS} stays on version {good_version}" in errors,
             f"{prd.name}: the bad release fails its smoke test and says {LIVE_ALIAS} stays on version {good_version}",
         )
-        check_live(run, prd.name, deploy.sha256_of(good), deployer)
+        check_live(run, prd.name, app_artifact.sha256_of(good), deployer)
 
     run.deploy(deployer, "rollback", "--env", prd.name)
     check_live(run, prd.name, first, deployer)

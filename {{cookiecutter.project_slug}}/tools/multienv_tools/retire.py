@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from multienv.settings import Environment, Settings, SettingsError, parse_settings
 
-from . import deploy, persona_stacks, stacks
+from . import deploy_steps, deploy_target, persona_stacks, stack_ops, stacks
 
 # The stack names and kinds of one environment, in the order they are deleted: the app stack
 # was deployed through the bootstrap's roles, and the persona stack names the boundary.
@@ -35,7 +35,7 @@ HISTORY_DEPTH = 200  # commits of multienv.toml searched for an environment that
 NO_ARTIFACT = "0" * 64  # the app stack's name does not depend on the artifact
 
 
-class RetireError(deploy.DeployError):
+class RetireError(deploy_target.DeployError):
     """A refusal: what was asked, why not, and what to give instead."""
 
 
@@ -148,10 +148,10 @@ def refusals(retiring: Retiring, confirm: str | None, still_listed: bool) -> lis
     return problems
 
 
-def delete_stack(ctx: deploy.Context, spec: stacks.StackSpec) -> str | None:
+def delete_stack(ctx: deploy_target.Context, spec: stacks.StackSpec) -> str | None:
     """Delete one stack and wait; None when it is gone (or was never there), else why it is not."""
     cfn = ctx.client("cloudformation")
-    existing = deploy.stack_status(cfn, spec.name)
+    existing = stack_ops.stack_status(cfn, spec.name)
     if existing is None:
         ctx.say(f"{spec.name}: not deployed")
         return None
@@ -161,16 +161,16 @@ def delete_stack(ctx: deploy.Context, spec: stacks.StackSpec) -> str | None:
     try:
         cfn.delete_stack(StackName=spec.name)
     except ClientError as error:
-        return f"{spec.name}: {deploy.one_line(error)}"
-    stack = deploy.wait_for(cfn, spec.name)
+        return f"{spec.name}: {deploy_target.one_line(error)}"
+    stack = stack_ops.wait_for(cfn, spec.name)
     if stack["StackStatus"] == "DELETE_COMPLETE":
         ctx.say(f"{spec.name}: DELETE_COMPLETE")
         return None
-    events = deploy.failed_events(cfn, spec.name)
+    events = stack_ops.failed_events(cfn, spec.name)
     return "\n".join([f"{spec.name}: {stack['StackStatus']}", *events])
 
 
-def empty_artifacts(ctx: deploy.Context, bucket: str, prefix: str) -> int:
+def empty_artifacts(ctx: deploy_target.Context, bucket: str, prefix: str) -> int:
     """Delete every object (every version) under ``prefix``; return how many."""
     from botocore.exceptions import ClientError
 
@@ -200,12 +200,12 @@ def empty_artifacts(ctx: deploy.Context, bucket: str, prefix: str) -> int:
     return count
 
 
-def destroy_environment(ctx: deploy.Context, retiring: Retiring, outcome: Outcome) -> bool:
+def destroy_environment(ctx: deploy_target.Context, retiring: Retiring, outcome: Outcome) -> bool:
     """The environment's own stacks, in order; False (with the reason in ``outcome``) when one stays."""
     env, settings = retiring.env, retiring.settings
     specs = environment_stacks(settings, env.name)
-    caller = deploy.check_target(ctx, env.account.id, f"destroy {env.name}")
-    deploy.check_administrator(ctx, caller, env.account.id, f"destroy {env.name}")
+    caller = deploy_target.check_target(ctx, env.account.id, f"destroy {env.name}")
+    deploy_target.check_administrator(ctx, caller, env.account.id, f"destroy {env.name}")
     for index, spec in enumerate(specs):
         problem = delete_stack(ctx, spec)
         if problem:
@@ -216,12 +216,12 @@ def destroy_environment(ctx: deploy.Context, retiring: Retiring, outcome: Outcom
     return True
 
 
-def destroy_devops_part(ctx: deploy.Context, retiring: Retiring, outcome: Outcome) -> None:
+def destroy_devops_part(ctx: deploy_target.Context, retiring: Retiring, outcome: Outcome) -> None:
     """The environment's artifacts, then the DevOps stack as the current templates describe it."""
     current = ctx.settings
     env, naming = retiring.env, current.naming
     devops = current.devops
-    deploy.check_target(ctx, devops.id, f"destroy {env.name} (DevOps account)")
+    deploy_target.check_target(ctx, devops.id, f"destroy {env.name} (DevOps account)")
     bucket = naming.artifact_bucket(devops.id)
     count = empty_artifacts(ctx, bucket, naming.artifact_prefix(env.name))
     outcome.deleted.append(f"{count} artifact object(s) under s3://{bucket}/{naming.artifact_prefix(env.name)}")
@@ -232,11 +232,11 @@ def destroy_devops_part(ctx: deploy.Context, retiring: Retiring, outcome: Outcom
             "regenerate, then run bootstrap-devops"
         )
         return
-    if deploy.stack_status(ctx.client("cloudformation"), stacks.devops_spec(current).name) is None:
+    if stack_ops.stack_status(ctx.client("cloudformation"), stacks.devops_spec(current).name) is None:
         outcome.kept.append(f"no {stacks.devops_spec(current).name} stack in account {devops.id}: nothing to update")
         return
     # The same update bootstrap-devops makes: the grants it already has stay granted.
-    deploy.cmd_bootstrap_devops(ctx, argparse.Namespace(grant_deployers=False, existing_oidc_provider=False))
+    deploy_steps.cmd_bootstrap_devops(ctx, argparse.Namespace(grant_deployers=False, existing_oidc_provider=False))
     outcome.deleted.append(f"{env.name}'s CI role, secrets and grants in {stacks.devops_spec(current).name}")
 
 
@@ -254,14 +254,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def command(ctx: deploy.Context, args: argparse.Namespace) -> None:
+def command(ctx: deploy_target.Context, args: argparse.Namespace) -> None:
     retiring = find(ctx.settings, args.env)
     problems = refusals(retiring, args.confirm, args.still_listed)
     if problems:
         raise RetireError("destroy refused:\n  " + "\n  ".join(problems))
     env, devops = retiring.env, ctx.settings.devops
     outcome = Outcome()
-    where = deploy.account_label(retiring.settings, env.account.id)
+    where = deploy_target.account_label(retiring.settings, env.account.id)
     ctx.say(f"== retiring {env.name} ({env.tier.value}, account {where})")
     done = True
     if not args.devops:

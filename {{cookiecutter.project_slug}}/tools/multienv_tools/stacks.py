@@ -10,23 +10,18 @@ Standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-
-from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS_STACK, PERSONAS_STACK
+from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS_STACK
 from multienv.naming import DEVOPS as DEVOPS_ENV
 from multienv.settings import Settings
 
+from .persona_stacks import load_trust, persona_spec
 from .personas import protected_arns, stack_arns
+from .stack_spec import INFRA, PLATFORM_STACKS, StackSpec, environment_stack
 
-INFRA = "infra"
 DEVOPS_TEMPLATE = f"{INFRA}/devops.yaml"
 BOOTSTRAP_TEMPLATE = f"{INFRA}/workload-bootstrap.yaml"
 APP_TEMPLATE = f"{INFRA}/app.yaml"
 STACKSET_TEMPLATE = f"{INFRA}/stacksets/workload-bootstrap-stackset.yaml"
-
-# The stacks the account's administrator deploys: the Deployer Role may not change them.
-PLATFORM_STACKS = (BOOTSTRAP_STACK, PERSONAS_STACK)
 
 # Stack kinds, in the order a first deployment creates them.
 DEVOPS = "devops"
@@ -39,38 +34,6 @@ APP = "app"
 DEPLOYER_ACCESS = "DeployerAccess"
 # An account holds one GitHub OIDC provider; "false" uses the one that exists.
 CREATE_OIDC_PROVIDER = "CreateOidcProvider"
-
-
-@dataclass(frozen=True)
-class StackSpec:
-    """One stack: its name, template, target account and region, environment and parameters."""
-
-    kind: str
-    name: str
-    template_path: Path
-    account_id: str
-    region: str
-    env: str | None
-    parameters: dict[str, str] = field(default_factory=dict)
-
-    def with_parameters(self, **overrides: str) -> StackSpec:
-        return replace(self, parameters={**self.parameters, **overrides})
-
-
-def environment_stack(
-    settings: Settings, env_name: str, kind: str, stack: str, template: str, parameters: dict[str, str]
-) -> StackSpec:
-    """A stack of one environment, ``<slug>-<env>-<stack>``, in that environment's account."""
-    env = settings.environment(env_name)
-    return StackSpec(
-        kind=kind,
-        name=settings.naming.stack(env.name, stack),
-        template_path=settings.root / template,
-        account_id=env.account.id,
-        region=settings.region,
-        env=env.name,
-        parameters=parameters,
-    )
 
 
 def devops_spec(settings: Settings) -> StackSpec:
@@ -150,9 +113,6 @@ def stack_specs(settings: Settings, artifact_sha256: str | None = None) -> list[
     persona stack (``persona_stacks.py``), then (when an artifact's sha256 is given) one
     application stack per environment.
     """
-    # persona_stacks builds on StackSpec, defined here: imported when called.
-    from .persona_stacks import load_trust, persona_spec
-
     trust = load_trust(settings)
     specs = [devops_spec(settings)]
     for env in settings.environments:
