@@ -35,10 +35,6 @@ def test_every_tier_has_a_grant_for_every_persona():
         assert set(row) == set(personas.PERSONAS)
 
 
-def test_persona_names_are_the_naming_schemes():
-    assert personas.PERSONAS == multienv_plan.naming.PERSONAS
-
-
 @pytest.mark.parametrize(
     ("tier", "persona", "expected"),
     [

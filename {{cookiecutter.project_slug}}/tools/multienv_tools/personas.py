@@ -6,8 +6,9 @@ gets the same access as every other environment of its tier. The persona stacks
 table and the default cases of the access matrix (``access/cases.csv``) come from
 ``TABLE`` too. Nothing else decides access.
 
-Standard library only and free of package-relative imports: the template that generated
-this repository loads this file by path to render the README table and the default cases.
+Standard library and the runtime's vocabulary (``multienv.model``, ``multienv.naming``) only, with
+no package-relative import: the template that generated this repository loads this file by path
+(its loader registers both packages) to render the README table and the default cases.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from multienv.model import Tier
+from multienv.naming import PERSONAS
+
 # The persona roles' names end in these (``naming.persona_role(env, persona)``).
-PROJECT_ADMIN = "project-admin"
-DEVOPS_ENGINEER = "devops-engineer"
-SOFTWARE_DEVELOPER = "software-developer"
-QA_ENGINEER = "qa-engineer"
-PERSONAS = (PROJECT_ADMIN, DEVOPS_ENGINEER, SOFTWARE_DEVELOPER, QA_ENGINEER)
+PROJECT_ADMIN, DEVOPS_ENGINEER, SOFTWARE_DEVELOPER, QA_ENGINEER = PERSONAS
 TITLES = {
     PROJECT_ADMIN: "Project Administrator",
     DEVOPS_ENGINEER: "DevOps Engineer",
@@ -117,19 +117,19 @@ _NONPROD_TEST = {
     QA_ENGINEER: Grant(READ_EXECUTE),
 }
 
-# tier -> persona -> grant. Keys are the tier values of ``model.Tier``.
+# tier -> persona -> grant.
 TABLE: dict[str, dict[str, Grant]] = {
-    "sandbox": _NONPROD_BUILD,
-    "development": _NONPROD_BUILD,
-    "testing": _NONPROD_TEST,
-    "qa": _NONPROD_TEST,
-    "staging": {
+    Tier.SANDBOX: _NONPROD_BUILD,
+    Tier.DEVELOPMENT: _NONPROD_BUILD,
+    Tier.TESTING: _NONPROD_TEST,
+    Tier.QA: _NONPROD_TEST,
+    Tier.STAGING: {
         PROJECT_ADMIN: Grant(FULL),
         DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT),
         SOFTWARE_DEVELOPER: Grant(READ_ONLY),
         QA_ENGINEER: Grant(READ_EXECUTE),
     },
-    "production": {
+    Tier.PRODUCTION: {
         PROJECT_ADMIN: Grant(FULL, mfa=True, max_session_seconds=SHORT_SESSION_SECONDS),
         DEVOPS_ENGINEER: Grant(VIEW_ONLY),
         SOFTWARE_DEVELOPER: Grant(VIEW_ONLY),

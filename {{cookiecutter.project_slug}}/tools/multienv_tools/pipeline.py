@@ -13,13 +13,16 @@ The rules, decided here once:
 
 ``.github/workflows/deploy.yml`` is laid out from ``stages()`` (the template renders it from
 this very file) and ``tests/test_workflows.py`` checks the workflow against it. Standard
-library only and free of package-relative imports: the template loads this file by path.
+library and ``multienv.model`` only, with no package-relative import: the template loads this
+file by path (its loader registers the package).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from multienv.model import Tier
 
 DEFAULT_BRANCH = "main"
 CHECKS_JOB = "checks"
@@ -29,8 +32,8 @@ ARTIFACT_PATH = "dist/app.zip"
 # Dispatch target that runs the promotion chain (a sandbox environment's name deploys only it).
 PROMOTE = "promote"
 
-SANDBOX = "sandbox"
-PRODUCTION = "production"
+SANDBOX = Tier.SANDBOX
+PRODUCTION = Tier.PRODUCTION
 
 # GitHub expressions, the building blocks of each job's `if:`.
 DISPATCHED = "github.event_name == 'workflow_dispatch'"
