@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from multienv_tools import attack_catalog as ac
-from multienv_tools.access_matrix import attack_layout, collect_policies, render_all
+from multienv_tools.access_policies import attack_layout, collect_policies, render_all
 
 from multienv.settings import load_settings
 

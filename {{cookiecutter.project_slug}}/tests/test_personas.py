@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 from multienv_tools import personas
-from multienv_tools.access_matrix import AccessError, read_cases
+from multienv_tools.access_cases import read_cases
+from multienv_tools.access_policies import AccessError
 from multienv_tools.persona_stacks import persona_specs
 
 from multienv.model import Tier

@@ -1,0 +1,73 @@
+"""parliament on every identity policy of the access matrix, minus the skips written in
+``access/parliament-skips.toml``, each with its reason.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import tomllib
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from .access_policies import (
+    AccessError,
+    Policies,
+)
+
+
+@dataclass(frozen=True)
+class Skip:
+    policy: str
+    issue: str
+    reason: str
+
+
+def read_skips(path: Path) -> list[Skip]:
+    """``access/parliament-skips.toml``: excused findings, each with its reason."""
+    if not path.is_file():
+        return []
+    with path.open("rb") as handle:
+        entries = tomllib.load(handle).get("skip", [])
+    skips = []
+    for index, entry in enumerate(entries):
+        missing = [key for key in ("policy", "issue", "reason") if not str(entry.get(key, "")).strip()]
+        if missing:
+            raise AccessError(f"{path}: skip[{index}] needs {', '.join(missing)}: every skip says which and why")
+        skips.append(Skip(entry["policy"], entry["issue"], entry["reason"]))
+    return skips
+
+
+def parliament_findings(policies: Policies, skips: list[Skip], minimum: str = "MEDIUM") -> tuple[list[str], int]:
+    """Findings at ``minimum`` severity or above, and how many a documented skip excused."""
+    with warnings.catch_warnings():
+        # parliament imports pkg_resources, which warns on import (setuptools is pinned below 81, which drops it).
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        from parliament import analyze_policy_string, enhance_finding
+        from parliament.cli import is_finding_filtered
+
+    problems = []
+    skipped = 0
+    used: set[Skip] = set()
+    for name, document in policies.identity_documents():
+        result = analyze_policy_string(json.dumps(document), ignore_private_auditors=True)
+        for finding in map(enhance_finding, result.findings):
+            if is_finding_filtered(finding, minimum):
+                continue
+            if finding.issue in policies.skips.get(name, {}):
+                skipped += 1
+                continue
+            matching = [s for s in skips if s.issue == finding.issue and fnmatch.fnmatchcase(name, s.policy)]
+            if matching:
+                used.update(matching)
+                skipped += 1
+                continue
+            detail = finding.detail
+            if isinstance(detail, list) and len(detail) > 3:
+                detail = [*detail[:3], f"... {len(detail) - 3} more"]
+            problems.append(f"parliament: {name}: {finding.severity} {finding.issue}: {detail}")
+    for skip in skips:
+        if skip not in used:
+            problems.append(f"parliament skip for {skip.policy} {skip.issue} matches no finding: remove it")
+    return problems, skipped
