@@ -57,6 +57,7 @@ def generated_module(qualified: str) -> ModuleType:
 model = generated_module("multienv.model")
 naming = generated_module("multienv.naming")
 personas = generated_module("multienv_tools.personas")
+persona_cases = generated_module("multienv_tools.persona_cases")
 pipeline = generated_module("multienv_tools.pipeline")
 Tier = model.Tier
 AccountStrategy = model.AccountStrategy
@@ -182,7 +183,7 @@ class Plan:
     def ci_dispatch_targets(self) -> list[str]:
         return pipeline.dispatch_targets((e.name, e.tier) for e in self.environments)
 
-    # --- personas and the access matrix (decided in the generated package's personas.py)
+    # --- personas and the access matrix (decided in the generated package's personas.py and persona_cases.py)
     def persona_rows(self) -> list[tuple[str, list[str]]]:
         """(persona title, its grant in each environment) for the README table."""
         return [
@@ -191,10 +192,10 @@ class Plan:
         ]
 
     def access_cases(self) -> list:
-        return personas.default_cases((e.name, e.tier) for e in self.environments)
+        return persona_cases.default_cases((e.name, e.tier) for e in self.environments)
 
     def access_cases_csv(self) -> str:
-        return personas.render_cases(self.access_cases())
+        return persona_cases.render_cases(self.access_cases())
 
     def to_dict(self) -> dict:
         return {

@@ -19,6 +19,8 @@ from conftest import DEFAULT_ANSWERS, run_project
 import multienv_plan
 
 personas = multienv_plan.personas
+persona_cases = multienv_plan.persona_cases
+persona_trust = multienv_plan.generated_module("multienv_tools.persona_trust")
 
 
 def answers(**overrides):
@@ -96,7 +98,7 @@ def test_default_plan_has_at_least_150_cases():
     # every persona x environment x probe, and every deployer x every environment
     for env in plan.env_names:
         for persona in personas.PERSONAS:
-            assert sum(1 for c in cases if c.principal == persona and c.principal_env == env) >= len(personas.PROBES)
+            assert sum(1 for c in cases if c.principal == persona and c.principal_env == env) >= len(persona_cases.PROBES)
         assert {c.resource_env for c in cases if c.principal == "deployer" and c.principal_env == env} == set(
             plan.env_names
         )
@@ -104,9 +106,9 @@ def test_default_plan_has_at_least_150_cases():
 
 def test_cases_render_and_keep_team_rows():
     plan = multienv_plan.build_plan(answers())
-    text = personas.render_cases(plan.access_cases(), "qa-engineer,dev,s3:PutObject,data-object,dev,deny,,ours\n")
+    text = persona_cases.render_cases(plan.access_cases(), "qa-engineer,dev,s3:PutObject,data-object,dev,deny,,ours\n")
     assert text.rstrip().endswith("ours")
-    assert personas.TEAM_MARKER in text
+    assert persona_cases.TEAM_MARKER in text
 
 
 # --------------------------------------------------------------------------- baked projects, slow
@@ -389,7 +391,7 @@ def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
     plan = multienv_plan.build_plan(answers(account_strategy="single_account"))
     n = plan.naming
     admin = n.persona_role("sbx", "project-admin")
-    identity_admin = n.role_arn(plan.devops.id, n.name(personas.IDENTITY, "project-admin"))
+    identity_admin = n.role_arn(plan.devops.id, n.name(persona_trust.IDENTITY, "project-admin"))
     assert_caught(
         result.project,
         f"{admin} iam:DetachRolePolicy",
@@ -403,7 +405,7 @@ def test_sabotage_no_data_deny_misses_a_read(bake, node_modules):
     # With an Allow on every one of these reads, only the no-data Deny keeps production's data out.
     result = bake()
     personas_yaml = result.project / "infra" / "personas.yaml"
-    reads = [probe.action for probe in personas.NO_DATA_PROBES]
+    reads = [probe.action for probe in persona_cases.NO_DATA_PROBES]
 
     def allow_the_reads(statement):
         if statement.get("Sid") == "ListEverywhere":

@@ -102,7 +102,7 @@ def test_the_graph_sees_both_sides():
     assert "multienv.naming" in graph
     assert "multienv_tools.stacks" in graph
     assert "multienv.settings" in graph["multienv_tools.stacks"]
-    assert "multienv_tools.personas" in graph["multienv_tools.stacks"]
+    assert "multienv_tools.persona_stacks" in graph["multienv_tools.stacks"]
 
 
 def test_circles_are_found():

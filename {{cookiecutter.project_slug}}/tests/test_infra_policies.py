@@ -5,7 +5,7 @@ IDs and conditions filled in, as CloudFormation would), and the policies are rea
 """
 
 import pytest
-from multienv_tools import persona_stacks, personas, policy_sizes
+from multienv_tools import persona_stacks, persona_trust, policy_sizes
 from multienv_tools.cfn import as_list, policies, principals, render, statements
 from multienv_tools.persona_stacks import PERSONAS
 from multienv_tools.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
@@ -246,7 +246,7 @@ def test_no_account_root_is_trusted(settings, rendered):
                     # exactly the identity role or permission set by aws:PrincipalArn.
                     trust = persona_stacks.load_trust(settings)
                     accounts = {a.key: a.id for a in settings.accounts}
-                    assert principal == personas.trusted_account_root(
+                    assert principal == persona_trust.trusted_account_root(
                         trust, settings.naming, accounts, spec.account_id
                     ), f"{spec.name}: trusts {principal}"
                     narrowed = statement["Condition"]["ArnLike"]["aws:PrincipalArn"]

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from multienv_tools import personas
+from multienv_tools import persona_cases, persona_parameters, persona_trust, personas
 from multienv_tools.access_cases import read_cases
 from multienv_tools.access_policies import AccessError
 from multienv_tools.persona_stacks import persona_specs
@@ -38,7 +38,7 @@ def test_roles_exist_only_where_the_persona_has_access(settings):
     for spec, env in zip(persona_specs(settings), settings.environments, strict=True):
         for persona in PERSONAS:
             has_access = personas.grant(env.tier, persona).access.grants_anything
-            assert bool(spec.parameters[f"{personas.persona_key(persona)}RoleName"]) == has_access
+            assert bool(spec.parameters[f"{persona_parameters.persona_key(persona)}RoleName"]) == has_access
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_roles_exist_only_where_the_persona_has_access(settings):
 def test_bad_trust_settings_are_named(settings, table, message):
     accounts = {a.key: a.id for a in settings.accounts}
     with pytest.raises(ValueError, match=message):
-        personas.parse_trust(table, accounts, settings.devops.key, "multienv.toml")
+        persona_trust.parse_trust(table, accounts, settings.devops.key, "multienv.toml")
 
 
 def test_the_case_file_parses_and_covers_every_environment(settings):
@@ -72,6 +72,6 @@ def test_the_case_file_parses_and_covers_every_environment(settings):
 )
 def test_a_bad_case_row_names_its_line(tmp_path, row, message):
     path = tmp_path / "cases.csv"
-    path.write_text(",".join(personas.CASE_FIELDS) + "\n" + row + "\n")
+    path.write_text(",".join(persona_cases.CASE_FIELDS) + "\n" + row + "\n")
     with pytest.raises(AccessError, match=f"cases.csv:2: .*{message}"):
         read_cases(path)

@@ -21,17 +21,9 @@ from .access_policies import (
     Policies,
     merge_documents,
 )
-from .personas import (
-    CASE_FIELDS,
-    IDENTITY,
-    PERSONAS,
-    PROJECT_ADMIN,
-    SAML_AUDIENCE,
-    Case,
-    Trust,
-    grant,
-    trusted_principal,
-)
+from .persona_cases import CASE_FIELDS, Case
+from .persona_trust import IDENTITY, SAML_AUDIENCE, Trust, trusted_principal
+from .personas import PERSONAS, PROJECT_ADMIN, grant
 
 DRIVER = Path("access") / "simulate.cjs"
 

@@ -44,12 +44,8 @@ from .org_perimeter import ORG_TEMPLATE, perimeter_cases
 from .org_perimeter import failures as org_perimeter_failures
 from .org_perimeter import render as render_perimeter
 from .org_perimeter import requests as org_requests
+from .persona_cases import TEAM_MARKER, default_cases, render_cases
 from .persona_stacks import load_trust
-from .personas import (
-    TEAM_MARKER,
-    default_cases,
-    render_cases,
-)
 
 CASES_FILE = Path("access") / "cases.csv"
 

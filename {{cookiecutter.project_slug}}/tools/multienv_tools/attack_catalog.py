@@ -33,7 +33,10 @@ from dataclasses import dataclass, field, replace
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, DEVOPS_STACK, PERSONAS_STACK, Naming
 from multienv.settings import Settings
 
-from .personas import IDENTITY, PERSONAS, Capability, Case, grant, policy_name
+from .persona_cases import Case
+from .persona_parameters import policy_name
+from .persona_trust import IDENTITY
+from .personas import PERSONAS, Capability, grant
 
 # The second project generated into the same accounts: ``<slug>-<PEER>``. It extends this
 # project's slug with a hyphen on purpose, the closest a legitimate neighbour can get.

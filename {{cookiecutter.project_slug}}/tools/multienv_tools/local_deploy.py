@@ -41,7 +41,9 @@ from . import (
     cfn,
     deploy_target,
     local_retire,
+    persona_parameters,
     persona_stacks,
+    persona_trust,
     personas,
     release_drill,
     stack_ops,
@@ -130,14 +132,14 @@ def trust_of(role: Mapping[str, Any]) -> tuple[set[str], set[str], bool]:
     return principals, arns, mfa
 
 
-def expected_trust(run: Run, trust: personas.Trust, account_id: str, persona: str) -> tuple[set[str], set[str]]:
+def expected_trust(run: Run, trust: persona_trust.Trust, account_id: str, persona: str) -> tuple[set[str], set[str]]:
     """What ``personas.py`` says a persona role trusts, in the shape of ``trust_of``."""
     naming = run.settings.naming
     accounts = {a.key: a.id for a in run.settings.accounts}
-    principal = personas.trusted_principal(trust, naming, accounts, account_id, persona)
+    principal = persona_trust.trusted_principal(trust, naming, accounts, account_id, persona)
     if trust.source == "saml":
         return {f"Federated:{principal}"}, set()
-    root = personas.trusted_account_root(trust, naming, accounts, account_id)
+    root = persona_trust.trusted_account_root(trust, naming, accounts, account_id)
     return {f"AWS:{root}"}, {principal}
 
 
@@ -174,10 +176,10 @@ def check_personas(run: Run, env_name: str) -> None:
             mfa == want_mfa and role["MaxSessionDuration"] == grant.max_session_seconds,
             f"{env.name}: {name} {what}",
         )
-        blocks = personas.policy_blocks(env.tier, persona)
+        blocks = persona_parameters.policy_blocks(env.tier, persona)
         attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
         run.check(
-            attached == {personas.policy_name(naming, env.name, b) for b in blocks},
+            attached == {persona_parameters.policy_name(naming, env.name, b) for b in blocks},
             f"{env.name}: {name} carries exactly the persona policies {', '.join(blocks)}",
         )
 

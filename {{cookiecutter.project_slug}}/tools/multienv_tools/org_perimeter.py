@@ -24,7 +24,7 @@ from multienv.naming import DEVOPS
 from multienv.settings import Settings, load_settings
 
 from .cfn import load_template, render_template
-from .personas import protected_arns
+from .persona_parameters import protected_arns
 
 ORG_TEMPLATE = Path("org") / "perimeter.yaml"
 # Stand-ins for the simulation; deploying needs the real organization ID.
@@ -52,7 +52,7 @@ def github_owner(settings: Settings) -> str:
 
 
 def platform_arns(settings: Settings) -> list[str]:
-    """The platform roles and policies of every environment, in any account (``personas.protected_arns``)."""
+    """The platform roles and policies of every environment, in any account (``persona_parameters.protected_arns``)."""
     return list(dict.fromkeys(protected_arns(settings.naming, "*", "*")))
 
 

@@ -14,7 +14,8 @@ from multienv.naming import PERSONAS as PERSONA_NAMES
 from multienv.naming import PERSONAS_STACK
 from multienv.settings import Settings
 
-from .personas import Trust, parse_trust, persona_key, stack_arns, stack_parameters
+from .persona_parameters import persona_key, stack_arns, stack_parameters
+from .persona_trust import Trust, parse_trust
 from .stack_spec import INFRA, PLATFORM_STACKS, StackSpec, environment_stack
 
 PERSONAS_TEMPLATE = f"{INFRA}/personas.yaml"

@@ -14,8 +14,8 @@ from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS_STACK
 from multienv.naming import DEVOPS as DEVOPS_ENV
 from multienv.settings import Settings
 
+from .persona_parameters import protected_arns, stack_arns
 from .persona_stacks import load_trust, persona_spec
-from .personas import protected_arns, stack_arns
 from .stack_spec import INFRA, PLATFORM_STACKS, StackSpec, environment_stack
 
 DEVOPS_TEMPLATE = f"{INFRA}/devops.yaml"
