@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from multienv_tools import attack_catalog as ac
+from multienv_tools import attack_expansion, attack_verdict, attack_world
 from multienv_tools.access_policies import attack_layout, collect_policies, render_all
 
 from multienv.settings import load_settings
@@ -64,9 +65,9 @@ def test_the_catalog_holds_every_required_technique():
 
 
 def test_every_principal_reaches_for_every_other_environment_and_every_scope(layout):
-    attacks = ac.attack_cases(layout)
+    attacks = attack_expansion.attack_cases(layout)
     names = layout.settings.names
-    for principal in ac.principals(layout):
+    for principal in attack_world.principals(layout):
         own = [a for a in attacks if a.principal == principal]
         scopes = {a.target.scope for a in own}
         assert scopes >= {ac.OTHER_ENV, ac.DEVOPS_PLATFORM, ac.OWN_PLATFORM, ac.PEER_PROJECT}, principal
@@ -75,7 +76,7 @@ def test_every_principal_reaches_for_every_other_environment_and_every_scope(lay
 
 
 def test_every_principal_kind_is_an_attacker(layout):
-    kinds = {a.principal.kind for a in ac.attack_cases(layout)}
+    kinds = {a.principal.kind for a in attack_expansion.attack_cases(layout)}
     assert {"deployer", "cfn-exec", "ci", "bounded-role", "app-role", "project-admin"} <= kinds
 
 
@@ -84,11 +85,11 @@ def _answer(decision):
 
 
 def test_an_allowed_or_unsimulated_case_fails_and_a_stale_entry_is_named(layout):
-    attacks = ac.attack_cases(layout)[:3]
+    attacks = attack_expansion.attack_cases(layout)[:3]
     entry = ac.KnownOpen(attacks[1].label, "open on purpose")
     stale = ac.KnownOpen("nobody of nowhere: *", "closed long ago")
     answers = [_answer("error"), _answer("Allowed"), _answer("ExplicitlyDenied")]
-    verdict = ac.judge(attacks, answers, layout.settings.strategy.value, [entry, stale])
+    verdict = attack_verdict.judge(attacks, answers, layout.settings.strategy.value, [entry, stale])
     assert [a for a, _ in verdict.failed] == [attacks[0]]
     assert verdict.open == {entry: 1, stale: 0}
     assert verdict.stale == [stale]

@@ -21,6 +21,7 @@ from .access_policies import (
     Policies,
     merge_documents,
 )
+from .attack_catalog import default_key_policy
 from .persona_cases import CASE_FIELDS, Case
 from .persona_trust import IDENTITY, SAML_AUDIENCE, Trust, trusted_principal
 from .personas import PERSONAS, PROJECT_ADMIN, grant
@@ -69,21 +70,6 @@ SQUATTER_POLICY = {
 
 # A key someone else made in the account, with AWS's default key policy (the account's IAM decides).
 UNTAGGED_KEY_ID = "0123abcd-untagged"
-
-
-def default_key_policy(partition: str, account: str) -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "EnableIamPolicies",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ],
-    }
 
 
 def read_cases(path: Path) -> list[tuple[int, Case]]:

@@ -37,9 +37,10 @@ from .access_policies import (
     collect_policies,
     render_all,
 )
-from .attack_catalog import attack_cases, judge, report
-from .attack_catalog import counts as scope_counts
-from .attack_catalog import requests as attack_requests
+from .attack_expansion import attack_cases
+from .attack_expansion import counts as scope_counts
+from .attack_verdict import judge, report
+from .attack_verdict import requests as attack_requests
 from .org_perimeter import ORG_TEMPLATE, perimeter_cases
 from .org_perimeter import failures as org_perimeter_failures
 from .org_perimeter import render as render_perimeter

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from multienv.settings import Settings
 
-from .attack_catalog import PEER, Layout
+from .attack_catalog import PEER
+from .attack_world import Layout
 from .cfn import Resolver, load_template, render_template
 from .stacks import DEVOPS as DEVOPS_KIND
 from .stacks import stack_specs

@@ -1,0 +1,164 @@
+"""The attacker's matrix expanded: every technique of ``attack_catalog.TECHNIQUES`` that fits,
+applied to every target a principal must not reach, each as a case that expects a Deny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from multienv.naming import APP_STACK
+
+from .attack_catalog import (
+    ACCOUNT,
+    ACCOUNT_WIDE,
+    DEVOPS_PLATFORM,
+    OTHER_ENV,
+    OWN_PLATFORM,
+    PEER_PROJECT,
+    POLICY,
+    ROLE,
+    SCOPES,
+    STACK,
+    TECHNIQUES,
+    USER,
+    Attack,
+    Principal,
+    Target,
+    Technique,
+)
+from .attack_world import Layout, _trusts_service, account_targets, devops_targets, environment_targets, principals
+from .personas import PERSONAS, Capability, grant
+
+
+def _technique_resource(technique: Technique, target: Target, layout: Layout) -> str:
+    n = layout.naming
+    if target.kind == ACCOUNT:
+        return technique.resource.format(p=n.partition, region=layout.settings.region, account=target.account)
+    if target.kind == USER and technique.resource == "group":
+        return f"arn:{n.partition}:iam::{target.account}:group/admins"
+    return target.arn
+
+
+def _legitimate(principal: Principal, technique: Technique, target: Target, layout: Layout) -> bool:
+    """What a principal may do to its own environment's platform by design (the designed cases check it)."""
+    if target.scope != OWN_PLATFORM:
+        return False
+    n = layout.naming
+    home = layout.settings.environment(principal.env).account.id
+    own_deployer = n.role_arn(home, n.deployer_role(principal.env))
+    own_exec = n.role_arn(home, n.cfn_execution_role(principal.env))
+    own_app = n.role_arn(home, n.function_role(principal.env))
+    # "full" means the Project Administrator runs the platform roles (never the persona setup).
+    if principal.administers and target.arn in (own_deployer, own_exec, own_app):
+        return True
+    # The deployer hands the execution role to CloudFormation, and deploys the app stack with it.
+    if principal.symbol == "deployer" and target.arn == own_exec and technique.key == "passrole-cloudformation":
+        return True
+    if principal.symbol == "deployer" and target.label.endswith(f"{APP_STACK} stack"):
+        return True
+    # The execution role (and roles under the boundary) manage the function's role and stack.
+    if principal.symbol in ("cfn-exec", "bounded-role") and (
+        target.arn == own_app or target.label.endswith(f"{APP_STACK} stack")
+    ):
+        return True
+    # The app role is its own principal; the CI role assumes its own deployer.
+    if principal.symbol == "ci" and target.arn == own_deployer and technique.key == "assume":
+        return True
+    # Personas that change their environment's resources change its app stack and function role.
+    caps = (
+        grant(layout.settings.environment(principal.env).tier, principal.symbol).access.capabilities
+        if (principal.symbol in PERSONAS)
+        else frozenset()
+    )
+    return Capability.CHANGE in caps and (target.arn == own_app or target.label.endswith(f"{APP_STACK} stack"))
+
+
+def _applies(technique: Technique, target: Target, layout: Layout) -> bool:
+    if technique.target != target.kind:
+        return False
+    if target.techniques is not None and technique.key not in target.techniques:
+        return False
+    if technique.action == "iam:PassRole":
+        # Passing a role is an escalation only to a service the role trusts; roles of other
+        # projects or other accounts are passed on their name alone (nobody may).
+        trust = layout.trusts.get(target.arn)
+        if trust is None:
+            # A role of this project no template creates cannot exist (creating one is its own case).
+            return target.scope != OWN_PLATFORM
+        return _trusts_service(trust, technique.context["iam:PassedToService"])
+    return True
+
+
+def own_platform_targets(layout: Layout, principal: Principal) -> list[Target]:
+    """The platform of the principal's own environment: its roles, the persona setup, the platform stacks."""
+    n = layout.naming
+    # The environment's account: the CI role lives in the DevOps account, its environment does not.
+    env, acct = principal.env, layout.settings.environment(principal.env).account.id
+    every = environment_targets(layout, n, env, acct, OWN_PLATFORM, "")
+    platform_kinds = {ROLE, POLICY, STACK}
+    targets = [t for t in every if t.kind in platform_kinds and t.arn != principal.arn]
+    return targets
+
+
+def scoped_targets(layout: Layout, principal: Principal) -> dict[str, list[Target]]:
+    """What ``principal`` must not reach, per scope."""
+    s, n = layout.settings, layout.naming
+    others = [e for e in s.environments if e.name != principal.env]
+    home = s.environment(principal.env).account.id
+    # Label-major, environment-minor: consecutive picks land in consecutive environments.
+    per_env = [environment_targets(layout, n, e.name, e.account.id, OTHER_ENV, "") for e in others]
+    other_env = [targets[i] for i in range(len(per_env[0]) if per_env else 0) for targets in per_env]
+    scopes = {
+        OTHER_ENV: other_env,
+        DEVOPS_PLATFORM: devops_targets(layout, n, DEVOPS_PLATFORM),
+        OWN_PLATFORM: own_platform_targets(layout, principal),
+        # The second project's environment of the same name, in the same account, tagged alike.
+        PEER_PROJECT: [
+            *environment_targets(layout, layout.peer, principal.env, home, PEER_PROJECT, principal.env),
+            *devops_targets(layout, layout.peer, PEER_PROJECT),
+        ],
+        ACCOUNT_WIDE: [],
+    }
+    # A dedicated account's settings belong to its Project Administrator ("full"); a shared one's to nobody here.
+    if layout.shared(principal.account) or not principal.administers:
+        scopes[ACCOUNT_WIDE] = account_targets(layout, principal.account)
+    return scopes
+
+
+def attack_cases(layout: Layout, exhaustive: bool = False) -> list[Attack]:
+    """Every principal x every technique x the targets of each scope it must not reach.
+
+    ``exhaustive``: every technique against every target that fits. Otherwise a covering
+    set whose size does not grow with the number of environments: each principal tries
+    each technique once per scope, on a target chosen by rotation (principal x technique),
+    so that every principal reaches for every other environment (the first techniques land
+    in consecutive environments) and, across principals, every target of every kind.
+    """
+    attacks: list[Attack] = []
+    for p_index, principal in enumerate(principals(layout)):
+        for targets in scoped_targets(layout, principal).values():
+            by_kind: dict[str, list[Target]] = {}
+            for target in targets:
+                by_kind.setdefault(target.kind, []).append(target)
+            for t_index, technique in enumerate(TECHNIQUES):
+                fits = [
+                    t
+                    for t in by_kind.get(technique.target, ())
+                    if _applies(technique, t, layout) and not _legitimate(principal, technique, t, layout)
+                ]
+                if not fits:
+                    continue
+                chosen = fits if exhaustive else [fits[(p_index + t_index) % len(fits)]]
+                for target in chosen:
+                    target = replace(target, arn=_technique_resource(technique, target, layout))
+                    attacks.append(Attack(principal, technique, target))
+    return attacks
+
+
+def counts(attacks: Iterable[Attack]) -> dict[str, int]:
+    """How many generated cases there are per scope."""
+    out = dict.fromkeys(SCOPES, 0)
+    for attack in attacks:
+        out[attack.target.scope] += 1
+    return out
