@@ -19,6 +19,7 @@ import multienv_preflight  # noqa: E402
 
 multienv_preflight.require()  # before the plan imports what an old Python lacks
 
+import multienv_hooks  # noqa: E402
 import multienv_plan  # noqa: E402
 
 _cache: dict[tuple, multienv_plan.Plan] = {}
@@ -47,12 +48,12 @@ class MultienvExtension(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals["multienv_plan"] = plan_of
-        environment.globals["multienv_per_environment_files"] = multienv_plan.per_environment_files
+        environment.globals["multienv_per_environment_files"] = multienv_hooks.per_environment_files
         environment.filters["multienv_answers"] = multienv_plan.answers_of
         # The hooks are shell scripts whose bodies are computed here, where the plan is already
         # loaded: a shell starts in about a millisecond, a Python hook in tens (a bake's cost).
-        environment.filters["multienv_pre_gen_shell"] = lambda c: multienv_plan.pre_gen_shell(
+        environment.filters["multienv_pre_gen_shell"] = lambda c: multienv_hooks.pre_gen_shell(
             multienv_plan.answers_of(c), c.get("_template"), c.get("_output_dir")
         )
-        environment.filters["multienv_post_gen_shell"] = lambda c: multienv_plan.post_gen_shell(plan_of(c))
+        environment.filters["multienv_post_gen_shell"] = lambda c: multienv_hooks.post_gen_shell(plan_of(c))
         environment.filters["toml"] = multienv_plan.toml_value

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import multienv_plan
+import multienv_vocabulary
 
-STRATEGIES = tuple(s.value for s in multienv_plan.AccountStrategy)
+STRATEGIES = tuple(s.value for s in multienv_vocabulary.AccountStrategy)
 ENV_SETS = {
     "smallest": "dev,prd",
     "default": "sbx,dev,tst,prd",

@@ -17,10 +17,11 @@ import yaml
 from conftest import DEFAULT_ANSWERS, run_project
 
 import multienv_plan
+import multienv_vocabulary
 
 personas = multienv_plan.personas
 persona_cases = multienv_plan.persona_cases
-persona_trust = multienv_plan.generated_module("multienv_tools.persona_trust")
+persona_trust = multienv_vocabulary.generated_module("multienv_tools.persona_trust")
 
 
 def answers(**overrides):
@@ -98,7 +99,9 @@ def test_default_plan_has_at_least_150_cases():
     # every persona x environment x probe, and every deployer x every environment
     for env in plan.env_names:
         for persona in personas.PERSONAS:
-            assert sum(1 for c in cases if c.principal == persona and c.principal_env == env) >= len(persona_cases.PROBES)
+            assert sum(1 for c in cases if c.principal == persona and c.principal_env == env) >= len(
+                persona_cases.PROBES
+            )
         assert {c.resource_env for c in cases if c.principal == "deployer" and c.principal_env == env} == set(
             plan.env_names
         )
@@ -150,7 +153,7 @@ def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake):
 def edit_statements(path: Path, edit) -> int:
     """Apply ``edit(statement)`` to every policy statement; it returns True when it changed one.
     A statement it marks with ``_drop`` is removed."""
-    data = multienv_plan.generated_module("multienv_tools.cfn").load_template(path)
+    data = multienv_vocabulary.generated_module("multienv_tools.cfn").load_template(path)
     changed = 0
 
     def visit(node):

@@ -7,8 +7,10 @@ import re
 import pytest
 from conftest import DEFAULT_ANSWERS
 
+import multienv_hooks
 import multienv_plan
-from multienv_plan import AccountStrategy, PlanError, Tier, build_plan
+from multienv_plan import PlanError, Tier, build_plan
+from multienv_vocabulary import AccountStrategy
 
 BASE = DEFAULT_ANSWERS
 
@@ -156,21 +158,21 @@ def test_errors_name_field_and_value_and_the_allowed_values():
 
 
 def test_pre_gen_hook_prints_every_problem():
-    lines = multienv_plan.error_lines({**BASE, "environments": "dev", "aws_region": "x"})
+    lines = multienv_hooks.error_lines({**BASE, "environments": "dev", "aws_region": "x"})
     assert lines[0].startswith("ERROR: aws_region: 'x'")
     assert lines[1].startswith("ERROR: environments: 'dev' needs exactly one production-tier environment")
     assert lines[-1] == "ERROR: 2 answer(s) rejected; nothing was generated."
 
 
 def test_pre_gen_hook_accepts_the_defaults():
-    assert multienv_plan.error_lines(BASE) == []
+    assert multienv_hooks.error_lines(BASE) == []
 
 
 def test_per_environment_files_are_written_for_every_environment(tmp_path):
     import subprocess
 
     subprocess.run(
-        ["sh", "-c", multienv_plan.post_gen_shell(plan(environments="dev,uat:staging,prd"))],
+        ["sh", "-c", multienv_hooks.post_gen_shell(plan(environments="dev,uat:staging,prd"))],
         cwd=tmp_path,
         check=True,
         capture_output=True,
@@ -199,8 +201,8 @@ def test_the_hook_scripts_reproduce_any_text_byte_for_byte(tmp_path, monkeypatch
     import subprocess
 
     tricky = {"config/a.toml": 'it\'s $HOME `id` \\ "x"\n\nno newline at the end', "b/c/d.txt": "-n\n"}
-    monkeypatch.setattr(multienv_plan, "per_environment_contents", lambda plan: tricky)
-    script = multienv_plan.post_gen_shell(plan())
+    monkeypatch.setattr(multienv_hooks, "per_environment_contents", lambda plan: tricky)
+    script = multienv_hooks.post_gen_shell(plan())
     subprocess.run(["sh", "-c", script], cwd=tmp_path, check=True)
     assert {name: (tmp_path / name).read_text() for name in tricky} == tricky
 
@@ -208,11 +210,13 @@ def test_the_hook_scripts_reproduce_any_text_byte_for_byte(tmp_path, monkeypatch
 def test_the_pre_gen_script_prints_every_error_line_and_fails(tmp_path):
     import subprocess
 
-    script = multienv_plan.pre_gen_shell({**BASE, "project_name": "it's", "environments": "dev"})
+    script = multienv_hooks.pre_gen_shell({**BASE, "project_name": "it's", "environments": "dev"})
     run = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False)
     assert run.returncode == 1
-    assert run.stderr.splitlines() == multienv_plan.error_lines({**BASE, "project_name": "it's", "environments": "dev"})
-    assert multienv_plan.pre_gen_shell(BASE) == "exit 0"
+    assert run.stderr.splitlines() == multienv_hooks.error_lines(
+        {**BASE, "project_name": "it's", "environments": "dev"}
+    )
+    assert multienv_hooks.pre_gen_shell(BASE) == "exit 0"
 
 
 # (strategy, account_ids as given, {account name: id} expected in the plan)
@@ -268,7 +272,7 @@ def test_error_lines_stay_short():
         "account_ids": "devops=1,nonprd=222222222222",
         "code_owners": "nobody",
     }
-    lines = multienv_plan.error_lines(answers)
+    lines = multienv_hooks.error_lines(answers)
     assert len(lines) >= 8
     assert max(len(line) for line in lines) <= 180, max(lines, key=len)
 
@@ -277,7 +281,7 @@ def test_the_retry_command_holds_every_answer():
     import shlex
 
     answers = {**BASE, "project_name": "It's $HOME", "environments": "dev,PRD"}
-    command = multienv_plan.retry_lines(answers, "gh:org/multienv-template", "/tmp/out dir")[-1]
+    command = multienv_hooks.retry_lines(answers, "gh:org/multienv-template", "/tmp/out dir")[-1]
     words = shlex.split(command)
     assert words[:5] == ["cookiecutter", "gh:org/multienv-template", "--output-dir", "/tmp/out dir", "--no-input"]
     assert dict(word.split("=", 1) for word in words[5:]) == multienv_plan.answers_of(answers)
