@@ -9,8 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from multienv_tools import deploy, snapshot_build
-from multienv_tools import app_artifact
+from multienv_tools import app_artifact, snapshot_build
 
 import {{ cookiecutter.package_name }}.schema as schema
 from multienv import snapshot
