@@ -26,7 +26,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .layout import Layout
     from .settings import Settings
 
 OVERRIDE = "USER_ENV_NAME"
@@ -72,6 +71,22 @@ class ResolutionError(ValueError):
     def __init__(self, variable: str, message: str):
         self.variable = variable
         super().__init__(message)
+
+
+class Layout:
+    """What the resolver knows of ``multienv.toml``: the names in promotion order and each one's tier.
+
+    ``default`` is where a local run lands and ``production`` the environment a workstation may
+    reach only on purpose; ``settings.py`` decides both, and the snapshot records its decision.
+    """
+
+    __slots__ = ("default", "names", "production", "tiers")
+
+    def __init__(self, names: "tuple[str, ...]", tiers: "Mapping[str, str]", default: str, production: str):
+        self.names = names
+        self.tiers = tiers
+        self.default = default
+        self.production = production
 
 
 class Resolution(tuple):
@@ -142,7 +157,7 @@ def detect_runtime(environ: "Mapping[str, str]") -> str:
     return LOCAL
 
 
-def layout_of(settings: "Settings | Layout | None") -> "Layout":
+def layout_of(settings: "Settings | Layout | None") -> Layout:
     """The layout of ``settings``; when None, the snapshot's in a deployed artifact, else ``multienv.toml``'s."""
     if settings is None:
         from . import snapshot
@@ -214,6 +229,12 @@ def resolve(environ: "Mapping[str, str] | None" = None, settings: "Settings | La
 
 
 def main(argv: "list[str] | None" = None) -> int:
+    if __name__ == "__main__":
+        # Run as `python -m multienv.env`: hand over to the package's own copy of this module, whose
+        # error classes are the ones raised inside the package.
+        from .env import main as package_main
+
+        return package_main(argv)
     import argparse
     import json
 
@@ -235,7 +256,4 @@ def main(argv: "list[str] | None" = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the package's own copy of this module: the errors raised inside the package are its classes.
-    from .env import main as package_main
-
-    sys.exit(package_main())
+    sys.exit(main())
