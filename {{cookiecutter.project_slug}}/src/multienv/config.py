@@ -173,6 +173,12 @@ def load_config(
 
 
 def main(argv: "list[str] | None" = None) -> int:
+    if __name__ == "__main__":
+        # Run as `python -m multienv.config`: hand over to the package's own copy of this module,
+        # whose error classes are the ones raised inside the package.
+        from .config import main as package_main
+
+        return package_main(argv)
     import argparse
     import json
 
@@ -203,7 +209,4 @@ def main(argv: "list[str] | None" = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the package's own copy of this module: the errors raised inside the package are its classes.
-    from .config import main as package_main
-
-    sys.exit(package_main())
+    sys.exit(main())

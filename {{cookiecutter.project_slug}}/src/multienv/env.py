@@ -229,6 +229,12 @@ def resolve(environ: "Mapping[str, str] | None" = None, settings: "Settings | La
 
 
 def main(argv: "list[str] | None" = None) -> int:
+    if __name__ == "__main__":
+        # Run as `python -m multienv.env`: hand over to the package's own copy of this module, whose
+        # error classes are the ones raised inside the package.
+        from .env import main as package_main
+
+        return package_main(argv)
     import argparse
     import json
 
@@ -250,7 +256,4 @@ def main(argv: "list[str] | None" = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the package's own copy of this module: the errors raised inside the package are its classes.
-    from .env import main as package_main
-
-    sys.exit(package_main())
+    sys.exit(main())
