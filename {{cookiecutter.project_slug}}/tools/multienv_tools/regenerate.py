@@ -142,7 +142,7 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[str
         raise RegenerateError(
             ".cruft.json is missing: this repository is not linked to its template. "
             "Link it once with `make link TEMPLATE=<template-url> TEMPLATE_REF=<its version>` "
-            "(README: Changing your choices)."
+            "(docs/regenerating.md)."
         )
     if not (ROOT / ".git").exists():
         raise RegenerateError("not a git repository: commit the project first, the update is a merge")
