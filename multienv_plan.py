@@ -587,13 +587,13 @@ def boundary_size_estimate(slug: str, env_names: list[str], region: str) -> int:
     n = len(env_names)
     longest = max(len(name) for name in env_names)
     return (
-        3522
+        3608
         + 232 * n
-        + (25 + 4 * n) * len(slug)
-        + 24 * longest  # its own environment's name
+        + (26 + 4 * n) * len(slug)
+        + 25 * longest  # its own environment's name
         + 6 * sum(len(name) for name in env_names)  # every environment's cross-environment Deny
         + 13 * (len(region) - len("us-east-1"))
-        + (27 + 4 * n) * (len(naming.partition(region)) - len("aws"))
+        + (28 + 4 * n) * (len(naming.partition(region)) - len("aws"))
     )
 
 
@@ -622,14 +622,6 @@ def error_lines(answers: Mapping[str, object]) -> list[str]:
         lines = [f"ERROR: {problem}" for problem in error.problems]
         return [*lines, f"ERROR: {len(error.problems)} answer(s) rejected; nothing was generated."]
     return []
-
-
-def pre_gen(answers: Mapping[str, object], stderr=sys.stderr) -> int:
-    """Pre-generation hook: 0 when the answers make a plan, else 1 with one ERROR line per problem."""
-    lines = error_lines(answers)
-    for line in lines:
-        print(line, file=stderr)
-    return 1 if lines else 0
 
 
 def retry_lines(answers: Mapping[str, object], template: str, output_dir: str | None = None) -> list[str]:
@@ -706,27 +698,6 @@ def per_environment_contents(plan: Plan) -> dict[str, str]:
             target = template_name.replace(ENV_PLACEHOLDER, environment.name).removesuffix(".j2")
             contents[target] = template.render(plan=plan, environment=environment)
     return contents
-
-
-def write_files(contents: Mapping[str, str], project_dir: Path) -> list[Path]:
-    written = []
-    for name, text in contents.items():
-        target = project_dir / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
-
-
-def render_per_environment(plan: Plan, project_dir: Path) -> list[Path]:
-    """Write one file per environment from ``per_environment/`` templates (``__env__`` in the path)."""
-    return write_files(per_environment_contents(plan), project_dir)
-
-
-def post_gen(answers: Mapping[str, object], project_dir: Path) -> int:
-    """Post-generation step: offline and deterministic (same answers, same bytes)."""
-    render_per_environment(build_plan(answers), project_dir)
-    return 0
 
 
 # --------------------------------------------------------------------------- helpers for templates

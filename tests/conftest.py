@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,8 @@ sys.path.insert(0, str(TEMPLATE))
 # The baked projects' checks run in this interpreter's virtual environment: one shared
 # environment for every bake instead of one `make install` per bake.
 SHARED_VENV = Path(sys.prefix)
+ACCESS = TEMPLATE / "{{cookiecutter.project_slug}}" / "access"
+NODE_DIR = SHARED_VENV / "access-node"
 
 
 def _default_answers() -> dict[str, str]:
@@ -110,3 +114,22 @@ def bake(cookies, tmp_path):
         return Bake(cookies.bake(extra_context=answers), output_dir)
 
     return _bake
+
+
+@pytest.fixture(scope="session")
+def node_modules():
+    """iam-simulate installed once per machine into the shared venv, from the template's lock file."""
+    target = NODE_DIR / "node_modules" / "@cloud-copilot" / "iam-simulate"
+    lock = ACCESS / "package-lock.json"
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    with (NODE_DIR / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # xdist workers share the one install
+        stamp = NODE_DIR / "package-lock.json"
+        if not target.is_dir() or not stamp.is_file() or stamp.read_bytes() != lock.read_bytes():
+            shutil.copy(ACCESS / "package.json", NODE_DIR / "package.json")
+            shutil.copy(lock, stamp)
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True, timeout=300
+            )
+    os.environ["NODE_MODULES"] = str(NODE_DIR / "node_modules")  # make's ?= picks it up in run_project
+    return NODE_DIR / "node_modules"

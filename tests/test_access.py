@@ -1,30 +1,24 @@
 """Persona policies and the access matrix: the table, the cases, and ``make check-access``.
 
-The slow tests bake a project and run its own ``make check-access``: every strategy
-passes, and each deliberate break of the policies (a deployer reaching another
+The slow tests bake a project and run its own ``make check-access`` (that every strategy
+passes is checked end to end, in test_infra.py): each deliberate break of the policies (a deployer reaching another
 environment's artifacts, a dropped cross-environment Deny, a trust widened to an account
 root) makes it fail on the case that guards it.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULT_ANSWERS, SHARED_VENV, TEMPLATE, run_project
+from conftest import DEFAULT_ANSWERS, run_project
 
 import multienv_plan
 
 personas = multienv_plan.personas
-ACCESS = TEMPLATE / "{{cookiecutter.project_slug}}" / "access"
-NODE_DIR = SHARED_VENV / "access-node"
-SUMMARY = re.compile(r"access matrix: (\d+) cases \((\d+) allow, (\d+) deny\), all as expected")
 
 
 def answers(**overrides):
@@ -122,68 +116,8 @@ def test_cases_render_and_keep_team_rows():
 # --------------------------------------------------------------------------- baked projects, slow
 
 
-@pytest.fixture(scope="session")
-def node_modules():
-    """iam-simulate installed once per machine into the shared venv, from the template's lock file."""
-    target = NODE_DIR / "node_modules" / "@cloud-copilot" / "iam-simulate"
-    lock = ACCESS / "package-lock.json"
-    NODE_DIR.mkdir(parents=True, exist_ok=True)
-    with (NODE_DIR / ".lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # xdist workers share the one install
-        stamp = NODE_DIR / "package-lock.json"
-        if not target.is_dir() or not stamp.is_file() or stamp.read_bytes() != lock.read_bytes():
-            shutil.copy(ACCESS / "package.json", NODE_DIR / "package.json")
-            shutil.copy(lock, stamp)
-            subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True, timeout=300
-            )
-    os.environ["NODE_MODULES"] = str(NODE_DIR / "node_modules")  # make's ?= picks it up in run_project
-    return NODE_DIR / "node_modules"
-
-
 def check_access(project: Path) -> subprocess.CompletedProcess:
     return run_project(project, "check-access")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("strategy", ["full_isolation", "hybrid", "consolidated_nonprod", "single_account"])
-def test_every_strategy_passes_check_access(bake, node_modules, strategy):
-    result = bake(account_strategy=strategy)
-    assert result.exit_code == 0, result.exception
-    run = check_access(result.project)
-    assert run.returncode == 0, run.stdout + run.stderr
-    summary = SUMMARY.search(run.stdout)
-    assert summary, run.stdout
-    plan = multienv_plan.build_plan(answers(account_strategy=strategy))
-    assert int(summary.group(1)) == len(plan.access_cases())
-    assert int(summary.group(1)) >= 150
-
-
-@pytest.mark.slow
-def test_custom_environments_pass_check_access(bake, node_modules):
-    result = bake(environments="dev,qa,uat:staging,prd", account_strategy="hybrid")
-    assert result.exit_code == 0, result.exception
-    run = check_access(result.project)
-    assert run.returncode == 0, run.stdout + run.stderr
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("source", ["identity-center", "saml"])
-def test_other_sign_in_sources_pass_check_access(bake, node_modules, source):
-    result = bake(account_strategy="hybrid")
-    settings = result.project / "multienv.toml"
-    text = settings.read_text()
-    assert 'source = "account"' in text
-    settings.write_text(
-        text.replace(
-            'source = "account"', f'source = "{source}"\nsaml_provider = "corp"\npermission_set_prefix = "app-"'
-        )
-    )
-    run = check_access(result.project)
-    assert run.returncode == 0, run.stdout + run.stderr
-    # production's administrator MFA is the identity provider's: that one case is named, not simulated
-    assert run.stdout.count("\nskip ") == 1
-    assert "MFA is enforced by the identity provider" in run.stdout
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -156,23 +155,27 @@ def test_errors_name_field_and_value_and_the_allowed_values():
     assert {p.field for p in error.value.problems} == {"account_strategy", "environments"}
 
 
-def test_pre_gen_hook_returns_1_and_prints_every_problem():
-    stderr = io.StringIO()
-    assert multienv_plan.pre_gen({**BASE, "environments": "dev", "aws_region": "x"}, stderr=stderr) == 1
-    lines = stderr.getvalue().splitlines()
+def test_pre_gen_hook_prints_every_problem():
+    lines = multienv_plan.error_lines({**BASE, "environments": "dev", "aws_region": "x"})
     assert lines[0].startswith("ERROR: aws_region: 'x'")
     assert lines[1].startswith("ERROR: environments: 'dev' needs exactly one production-tier environment")
     assert lines[-1] == "ERROR: 2 answer(s) rejected; nothing was generated."
 
 
 def test_pre_gen_hook_accepts_the_defaults():
-    assert multienv_plan.pre_gen(BASE, stderr=io.StringIO()) == 0
+    assert multienv_plan.error_lines(BASE) == []
 
 
-def test_per_environment_files_are_rendered_for_every_environment(tmp_path):
-    p = plan(environments="dev,uat:staging,prd")
-    written = multienv_plan.render_per_environment(p, tmp_path)
-    assert sorted(path.relative_to(tmp_path).as_posix() for path in written) == [
+def test_per_environment_files_are_written_for_every_environment(tmp_path):
+    import subprocess
+
+    subprocess.run(
+        ["sh", "-c", multienv_plan.post_gen_shell(plan(environments="dev,uat:staging,prd"))],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    assert sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file()) == [
         "config/dev.toml",
         "config/prd.toml",
         "config/uat.toml",

@@ -11,24 +11,14 @@ from pathlib import Path
 
 import pytest
 from conftest import DEFAULT_ANSWERS, leftover_template_syntax, run_project
+from matrix import pick
 
 import multienv_plan
 from multienv_plan import Tier
 
 BASE = DEFAULT_ANSWERS
-MATRIX = {
-    "defaults": {},
-    "custom-tiers-hybrid": {"environments": "sbx,dev,qa,uat:staging,perf:testing,prd", "account_strategy": "hybrid"},
-    "two-envs-single-account": {
-        "environments": "development,production",
-        "account_strategy": "single_account",
-        "project_name": "Tiny",
-        "project_slug": "tiny",
-        "package_name": "tiny",
-        "aws_region": "eu-central-1",
-        "github_repository": "acme/tiny",
-    },
-}
+# The combinations whose resolver and config run here: the defaults, custom tiers, another identity.
+MATRIX = {c.id: c.answers for c in pick("defaults", "hybrid-six-custom", "tiny-single-account")}
 
 
 def answers(case: str) -> dict[str, str]:
@@ -97,7 +87,7 @@ def test_the_resolver_of_a_baked_project_follows_its_plan(baked):
 
 
 def test_custom_tiers_resolve_to_their_own_tier(bake):
-    given = answers("custom-tiers-hybrid")
+    given = answers("hybrid-six-custom")
     project = Path(bake(**given).project)
     expected = {"sbx": "sandbox", "dev": "development", "qa": "qa", "uat": "staging", "perf": "testing"}
     for name, tier in expected.items():

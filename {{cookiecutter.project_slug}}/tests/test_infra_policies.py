@@ -30,6 +30,9 @@ UNSCOPED_ACTIONS = {
     "ecr:GetAuthorizationToken",
     "lambda:GetAccountSettings",
     "logs:DescribeLogGroups",
+    # A drift detection's status is named by its detection ID, not by a stack.
+    "cloudformation:DescribeStackDriftDetectionStatus",
+    "logs:DescribeResourcePolicies",  # the account's log resource policies (drift of a log group)
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 }

@@ -30,6 +30,10 @@ BOOTSTRAP_STACK = "bootstrap"
 PERSONAS_STACK = "personas"
 APP_STACK = "app"
 
+# The aliases of every function: callers invoke ``live``; ``previous`` is what rollback returns to.
+LIVE_ALIAS = "live"
+PREVIOUS_ALIAS = "previous"
+
 # Roles the platform owns in each workload account, and the policies that fence them.
 DEPLOYER = "deployer"
 CFN_EXECUTION = "cfn-exec"

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from multienv.naming import DEVOPS
+from multienv.naming import DEVOPS, LIVE_ALIAS
 from multienv.settings import Settings, load_settings
 
 from .cfn import Resolver, load_template, render_template
@@ -349,6 +349,10 @@ class World:
         p, region = n.partition, s.region
         kinds = {
             "function": (f"arn:{p}:lambda:{region}:{account}:function:{n.function(env.name)}", account),
+            "live-alias": (
+                f"arn:{p}:lambda:{region}:{account}:function:{n.function(env.name)}:{LIVE_ALIAS}",
+                account,
+            ),
             # Named outside the scheme on purpose: only its env tag says whose it is.
             "tagged-function": (f"arn:{p}:lambda:{region}:{account}:function:shared-worker", account),
             "table": (f"arn:{p}:dynamodb:{region}:{account}:table/{n.name(env.name, 'data')}", account),

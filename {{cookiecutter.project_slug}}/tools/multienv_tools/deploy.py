@@ -7,6 +7,9 @@
     python -m multienv_tools.deploy personas --env ENV          # the persona stack alone
     python -m multienv_tools.deploy publish --env ENV --artifact dist/app.zip
     python -m multienv_tools.deploy app --env ENV --artifact dist/app.zip
+    python -m multienv_tools.deploy release --env ENV --artifact dist/app.zip   # smoke test, then alias live
+    python -m multienv_tools.deploy rollback --env ENV          # live back to the previous version
+    python -m multienv_tools.deploy drift --env ENV             # changes made outside CloudFormation
 
 Accounts, region and names come from ``multienv.toml`` through ``stacks.py``; credentials
 and ``AWS_ENDPOINT_URL`` from the process environment, as for any AWS tool. Each command
@@ -393,6 +396,31 @@ def cmd_app(ctx: Context, args: argparse.Namespace) -> None:
         ctx.say(f"{spec.name}: {key} = {value}")
 
 
+def cmd_release(ctx: Context, args: argparse.Namespace) -> None:
+    from . import release
+
+    release.release(ctx, target_environment(ctx.settings, args.env, ctx.environ), existing_artifact(args.artifact))
+
+
+def cmd_rollback(ctx: Context, args: argparse.Namespace) -> None:
+    from . import release
+
+    release.rollback(ctx, target_environment(ctx.settings, args.env, ctx.environ))
+
+
+def cmd_drift(ctx: Context, args: argparse.Namespace) -> None:
+    from . import drift
+
+    drift.check_drift(ctx, target_environment(ctx.settings, args.env, ctx.environ))
+
+
+def existing_artifact(path: str) -> Path:
+    artifact = Path(path)
+    if not artifact.is_file():
+        raise DeployError(f"--artifact {artifact}: no such file; run the build command first")
+    return artifact
+
+
 COMMANDS = {
     "stacks": (cmd_stacks, "list the stacks, their accounts and templates"),
     "build": (cmd_build, "write dist/app.zip (runtime, service, multienv.toml, config/) and print its sha256"),
@@ -404,6 +432,9 @@ COMMANDS = {
     "personas": (cmd_personas, "deploy an environment's persona stack alone (that account's administrator)"),
     "publish": (cmd_publish, "upload an artifact under the environment's prefix (the environment's CI role)"),
     "app": (cmd_app, "deploy the app stack from a published artifact (the environment's Deployer Role)"),
+    "release": (cmd_release, "publish the deployed code as a version, smoke-test it, then move alias live to it"),
+    "rollback": (cmd_rollback, "point alias live back at the version it replaced (alias previous)"),
+    "drift": (cmd_drift, "detect drift on the environment's stacks; fail listing each drifted property"),
 }
 
 
@@ -412,9 +443,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     for name, (_, text) in COMMANDS.items():
         sub = commands.add_parser(name, help=text, description=text)
-        if name in ("bootstrap-env", "personas", "publish", "app"):
+        if name in ("bootstrap-env", "personas", "publish", "app", "release", "rollback", "drift"):
             sub.add_argument("--env", help="environment name (default: what the environment resolver says)")
-        if name in ("publish", "app"):
+        if name in ("publish", "app", "release"):
             sub.add_argument("--artifact", required=True, help="the artifact built by the build command")
         if name == "build":
             sub.add_argument("--output", help=f"where to write the artifact (default {ARTIFACT})")

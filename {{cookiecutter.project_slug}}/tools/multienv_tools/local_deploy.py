@@ -13,7 +13,8 @@ rendered template; any other "no support" warning fails the run, so a new resour
 cannot be skipped unnoticed. The persona roles are then checked against ``personas.py``:
 who they trust, MFA where the table asks for it, the policies they carry. Last, with
 moto's IAM enforcement on, a Deployer Role reads its artifact and roles without that
-permission are refused.
+permission are refused. Each environment's first release goes live through the ``live``
+alias after its smoke test, and production runs the release drill (``release_drill.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any, TextIO
 from multienv.naming import PERSONAS
 from multienv.settings import Settings, load_settings
 
-from . import cfn, deploy, persona_stacks, personas, stacks
+from . import cfn, deploy, persona_stacks, personas, release_drill, stacks
 
 # Resource types moto's CloudFormation skips with a warning; applied below instead.
 SKIPPED_BY_MOTO = frozenset(
@@ -478,8 +479,11 @@ def deploy_everything(run: Run) -> None:
         run.deploy(deployer, "app", "--env", env.name, "--artifact", str(artifact))
         apply_skipped(run, stacks.app_spec(settings, env.name, digest), run.admin(env.account.id))
         check_environment(run, env.name, artifact, digest, deployer)
+        run.deploy(deployer, "release", "--env", env.name, "--artifact", str(artifact))
+        release_drill.check_live(run, env.name, digest, deployer)
 
     check_artifact_access(run, digest)
+    release_drill.drill(run, artifact)
 
     run.say("== DevOps account: the bucket policy, after the last object request")
     apply_skipped(run, devops_spec, devops_admin, bucket_policy=True)

@@ -539,9 +539,42 @@ def pipeline_cases(env: str) -> list[Case]:
     return cases
 
 
+# Releases and drift (release.py, drift.py): what the Deployer Role does to its own
+# environment's function and stacks, and is refused on every other environment's.
+# (action, resource, why): allowed on the own environment, denied on the others.
+RELEASE_OWN_ENVIRONMENT_ONLY = (
+    ("lambda:PublishVersion", "function", "publish a version"),
+    ("lambda:InvokeFunction", "function", "smoke-test a version"),
+    ("lambda:UpdateAlias", "live-alias", "move the live alias"),
+    ("lambda:CreateAlias", "function", "create the live alias"),
+    ("cloudformation:DetectStackDrift", "app-stack", "detect drift of the app"),
+    ("cloudformation:DetectStackDrift", "bootstrap-stack", "detect drift of the bootstrap"),
+    ("cloudformation:DetectStackDrift", "personas-stack", "detect drift of the personas"),
+    ("cloudformation:DescribeStackResourceDrifts", "app-stack", "read drift of the app"),
+)
+# Never, not even on the own environment: a release moves aliases, it never removes the way back.
+RELEASE_NEVER = (
+    ("lambda:DeleteAlias", "live-alias", "delete the live alias"),
+    ("lambda:DeleteFunction", "function", "delete the function outside CloudFormation"),
+)
+
+
+def release_cases(env_names: Iterable[str]) -> list[Case]:
+    names = [str(n) for n in env_names]
+    cases = []
+    for env in names:
+        for action, resource, why in RELEASE_OWN_ENVIRONMENT_ONLY:
+            cases += [Case("deployer", env, action, resource, t, _expect(t == env), "", why) for t in names]
+        cases += [
+            Case("deployer", env, action, resource, env, "deny", "", why) for action, resource, why in RELEASE_NEVER
+        ]
+    return cases
+
+
 def default_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
     envs = [(str(name), str(tier)) for name, tier in environments]
-    return persona_cases(envs) + platform_cases(name for name, _ in envs)
+    names = [name for name, _ in envs]
+    return persona_cases(envs) + platform_cases(names) + release_cases(names)
 
 
 CASES_HEADER = """\
@@ -555,7 +588,7 @@ CASES_HEADER = """\
 #   deployer-role, artifact, devops-secret, persona-policy, bootstrap-stack, personas-stack,
 #   app-stack, foreign-role (a role outside the naming scheme), artifact-bucket, identity-role
 #   (<slug>-identity-project-admin), oidc-provider, parameter, table-stream, execution, stream,
-#   workgroup, any (*), a persona name (its role), or a full ARN
+#   workgroup, live-alias (the function's alias live), any (*), a persona name (its role), or a full ARN
 #   - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
 #   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
