@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import run_project, template_as_git_repo
+from conftest import SHARED_VENV, run_project, template_as_git_repo
 
 CRUFT = Path(sys.executable).parent / "cruft"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
@@ -41,13 +42,13 @@ def snapshot(project: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def linked_project(tmp_path):
+def make_linked_project(tmp_path: Path, **answers: str) -> Path:
     """A project made with `cruft create` from a git clone of the template, committed, with team edits."""
     template = template_as_git_repo(tmp_path)
     out = tmp_path / "out"
     subprocess.run(
-        [str(CRUFT), "create", str(template), "--no-input", "--output-dir", str(out)],
+        [str(CRUFT), "create", str(template), "--no-input", "--output-dir", str(out)]
+        + (["--extra-context", json.dumps(answers)] if answers else []),
         capture_output=True,
         text=True,
         check=True,
@@ -61,6 +62,11 @@ def linked_project(tmp_path):
     dev_config.write_text(dev_config.read_text() + TEAM_CONFIG)
     commit_all(project, "team work")
     return project
+
+
+@pytest.fixture
+def linked_project(tmp_path):
+    return make_linked_project(tmp_path)
 
 
 def assert_team_edits_survived(project: Path) -> None:
@@ -235,3 +241,178 @@ def test_a_new_isolated_account_needs_every_id(linked_project):
     assert "its [accounts] lacks stg, which full_isolation needs" in run.stderr
     assert "ACCOUNT_IDS=devops=<id>,sbx=<id>,dev=<id>,tst=<id>,stg=<id>,prd=<id>" in run.stderr
     assert snapshot(linked_project) == before
+
+
+# --------------------------------------------------------------------------- preview
+
+
+def repository_state(project: Path) -> dict[str, str]:
+    """Work tree, index, stash and HEAD: everything a preview must leave as it was."""
+    state = snapshot(project)
+    state[".git/index"] = hashlib.sha256((project / ".git" / "index").read_bytes()).hexdigest()
+    state["stash"] = git(project, "stash", "list")
+    state["HEAD"] = git(project, "rev-parse", "HEAD")
+    state["refs"] = git(project, "for-each-ref")
+    return state
+
+
+def listed_classes(output: str) -> dict[str, str]:
+    """The file list both the preview and the real run print: ``  <class>  <path> (lines)``."""
+    classes = {}
+    for line in output.splitlines():
+        for kind in ("added", "removed", "updated cleanly", "conflicts with your edits", "edited but removed"):
+            if line.startswith(f"  {kind}"):
+                path = line[2:].removeprefix(kind).removeprefix(" by the template").split(" (")[0].strip()
+                classes[path] = kind
+    return classes
+
+
+def stash_work_in_progress(project: Path) -> None:
+    """A stash entry and a staged file: the preview must keep both exactly."""
+    notes = project / "NOTES.md"
+    notes.write_text("work in progress\n")
+    git(project, "add", "NOTES.md")
+    git(project, "stash", "push", "-q", "-m", "wip")
+    (project / "STAGED.md").write_text("staged\n")
+    git(project, "add", "STAGED.md")
+
+
+def edit_dev_account(project: Path) -> None:
+    settings = project / "multienv.toml"
+    settings.write_text(settings.read_text().replace('dev = "000000000003"', 'dev = "222222222222"'))
+    commit_all(project, "real dev account")
+
+
+def edit_sandbox_config(project: Path) -> None:
+    sandbox = project / "config" / "sbx.toml"
+    sandbox.write_text(sandbox.read_text() + TEAM_CONFIG)
+    commit_all(project, "tuned sandbox")
+
+
+def run_tool(project: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """The regeneration tool itself, as `make regenerate` runs it: make turns every failure into exit 2."""
+    return subprocess.run(
+        [str(SHARED_VENV / "bin" / "python"), "-m", "multienv_tools.regenerate", *arguments],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": "src:tools"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+# name: (answers baked, team edit, tool arguments, expected exit, classes some files must get)
+PREVIEW_CASES = {
+    "add-stg": (
+        {},
+        None,
+        ["--set", "environments=sbx,dev,tst,stg,prd"],
+        0,
+        {"config/stg.toml": "added", "multienv.toml": "updated cleanly", "README.md": "updated cleanly"},
+    ),
+    "remove-sbx-hybrid": (
+        {"account_strategy": "hybrid"},
+        None,
+        ["--set", "environments=dev,tst,prd"],
+        0,
+        {"config/sbx.toml": "removed", "multienv.toml": "updated cleanly"},
+    ),
+    "consolidated-add-stg": (
+        {"account_strategy": "consolidated_nonprod"},
+        None,
+        ["--set", "environments=sbx,dev,tst,stg,prd"],
+        0,
+        {"config/stg.toml": "added"},
+    ),
+    "single-account-strategy-change": (
+        {"account_strategy": "single_account"},
+        None,
+        ["--set", "account_strategy=hybrid"],
+        0,
+        {"multienv.toml": "updated cleanly"},
+    ),
+    "conflicting-account-edit": (
+        {},
+        edit_dev_account,
+        ["--set", "account_strategy=consolidated_nonprod"],
+        1,
+        {"multienv.toml": "conflicts with your edits"},
+    ),
+    "edited-environment-removed": (
+        {},
+        edit_sandbox_config,
+        ["--set", "environments=dev,tst,prd"],
+        1,
+        {"config/sbx.toml": "edited but removed"},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", PREVIEW_CASES)
+def test_preview_writes_nothing_and_says_what_the_real_run_then_does(tmp_path, case):
+    answers, edit, variables, exit_code, expected = PREVIEW_CASES[case]
+    project = make_linked_project(tmp_path, **answers)
+    if edit:
+        edit(project)
+    stash_work_in_progress(project)
+    before = repository_state(project)
+
+    preview = run_tool(project, *variables, "--preview")
+    assert preview.returncode == exit_code, preview.stdout + preview.stderr
+    assert repository_state(project) == before
+    promised = listed_classes(preview.stdout)
+    assert {path: promised.get(path) for path in expected} == expected
+
+    git(project, "reset", "-q", "--hard")  # the real run needs a clean tree; the stash stays
+    real = run_tool(project, *variables)
+    assert real.returncode == exit_code, real.stdout + real.stderr
+    assert listed_classes(real.stdout + real.stderr) == promised
+    if exit_code == 1:
+        assert "conflicts with your edits" in preview.stdout or "edited but removed" in preview.stdout
+
+
+def test_preview_of_refused_answers_gives_the_template_errors_and_exit_2(linked_project):
+    before = repository_state(linked_project)
+    preview = run_tool(linked_project, "--set", "environments=dev,dev,prd", "--preview")
+    assert preview.returncode == 2, preview.stdout + preview.stderr
+    assert "ERROR: environments: 'dev' is listed twice" in preview.stderr
+    assert repository_state(linked_project) == before
+    assert run_tool(linked_project, "--set", "environments=dev,dev,prd").returncode == 2
+
+
+def test_make_regenerate_preview_writes_nothing(linked_project):
+    stash_work_in_progress(linked_project)
+    before = repository_state(linked_project)
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd", "PREVIEW=1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "added                                config/stg.toml" in run.stdout
+    assert repository_state(linked_project) == before
+
+
+def test_preview_names_the_conflicting_lines(linked_project):
+    edit_dev_account(linked_project)
+    preview = run_tool(linked_project, "--set", "account_strategy=consolidated_nonprod", "--preview")
+    line = next(line for line in preview.stdout.splitlines() if line.endswith(")") and "multienv.toml" in line)
+    start, end = (int(n) for n in line.rsplit("(lines ", 1)[1].rstrip(")").split(",")[0].split("-"))
+    run_project(linked_project, "regenerate", "ACCOUNT_STRATEGY=consolidated_nonprod")
+    merged = (linked_project / "multienv.toml").read_text().splitlines()
+    assert merged[start - 1].startswith("<<<<<<< ")
+    assert merged[end - 1].startswith(">>>>>>> ")
+    assert any('"222222222222"' in text for text in merged[start - 1 : end])
+
+
+def test_removing_an_environment_lists_what_it_had_deployed(linked_project):
+    deployed = [
+        "sbx leaves multienv.toml",
+        "account 000000000002 (sbx): stacks my-multienv-app-sbx-app, my-multienv-app-sbx-personas, "
+        "my-multienv-app-sbx-bootstrap",
+        "CI role my-multienv-app-sbx-ci",
+        "python -m multienv_tools.deploy destroy --env sbx",
+    ]
+    preview = run_tool(linked_project, "--set", "environments=dev,tst,prd", "--preview")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    real = run_tool(linked_project, "--set", "environments=dev,tst,prd")
+    assert real.returncode == 0, real.stdout + real.stderr
+    for text in deployed:
+        assert text in preview.stdout
+        assert text in real.stdout

@@ -10,6 +10,7 @@
     python -m multienv_tools.deploy release --env ENV --artifact dist/app.zip   # smoke test, then alias live
     python -m multienv_tools.deploy rollback --env ENV          # live back to the previous version
     python -m multienv_tools.deploy drift --env ENV             # changes made outside CloudFormation
+    python -m multienv_tools.deploy destroy --env ENV [--confirm ENV] [--still-listed] [--devops]   # retire.py
 
 Accounts, region and names come from ``multienv.toml`` through ``stacks.py``; credentials
 and ``AWS_ENDPOINT_URL`` from the process environment, as for any AWS tool. Each command
@@ -396,6 +397,12 @@ def cmd_app(ctx: Context, args: argparse.Namespace) -> None:
         ctx.say(f"{spec.name}: {key} = {value}")
 
 
+def cmd_destroy(ctx: Context, args: argparse.Namespace) -> None:
+    from . import retire  # builds on this module
+
+    retire.command(ctx, args)
+
+
 def cmd_release(ctx: Context, args: argparse.Namespace) -> None:
     from . import release
 
@@ -435,6 +442,7 @@ COMMANDS = {
     "release": (cmd_release, "publish the deployed code as a version, smoke-test it, then move alias live to it"),
     "rollback": (cmd_rollback, "point alias live back at the version it replaced (alias previous)"),
     "drift": (cmd_drift, "detect drift on the environment's stacks; fail listing each drifted property"),
+    "destroy": (cmd_destroy, "delete an environment's stacks: app, personas, bootstrap, then its DevOps grants"),
 }
 
 
@@ -447,6 +455,10 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--env", help="environment name (default: what the environment resolver says)")
         if name in ("publish", "app", "release"):
             sub.add_argument("--artifact", required=True, help="the artifact built by the build command")
+        if name == "destroy":
+            from .retire import add_arguments
+
+            add_arguments(sub)
         if name == "build":
             sub.add_argument("--output", help=f"where to write the artifact (default {ARTIFACT})")
         if name == "bootstrap-devops":

@@ -39,7 +39,7 @@ from typing import Any, TextIO
 from multienv.naming import PERSONAS
 from multienv.settings import Settings, load_settings
 
-from . import cfn, deploy, persona_stacks, personas, release_drill, stacks
+from . import cfn, deploy, local_retire, persona_stacks, personas, release_drill, stacks
 
 # Resource types moto's CloudFormation skips with a warning; applied below instead.
 SKIPPED_BY_MOTO = frozenset(
@@ -534,6 +534,7 @@ def main(out: TextIO = sys.stdout) -> int:
         )
         deploy_everything(run)
         stack_count = deployed_stacks(run)
+        local_retire.retire_first_environment(run)
     except (LocalDeployError, deploy.DeployError) as error:
         print(f"local deploy failed: {error}", file=sys.stderr)
         return 1

@@ -10,7 +10,14 @@ cruft re-renders the template with the new answers and merges the difference int
 - refuses to start on a dirty working tree (the merge needs a clean base to be undoable);
 - puts the tree back exactly as it was when the template rejects an answer;
 - exits 1 and lists the files when conflicts remain (unmerged paths or ``*.rej`` files),
-  where cruft itself would report success.
+  where cruft itself would report success; exits 2 when the template refuses the answers;
+- prints every file it changed with its class (added, removed, updated cleanly, conflicts
+  with your edits, edited but removed by the template);
+- with ``--preview``, does all of that in a throwaway clone and writes nothing here
+  (``regenerate_preview.py``);
+- runs the update through the target template version's migration runner, so files that
+  version moved carry the team's edits with them (``upgrade.py``);
+- lists what each environment it removes had deployed (``retire.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +30,10 @@ import tomllib
 from pathlib import Path
 
 from multienv.model import KNOWN_TIERS, AccountStrategy, Tier
-from multienv.settings import load_settings
+from multienv.settings import load_settings, parse_settings
+
+from . import regenerate_preview, upgrade
+from .retire import describe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,7 +45,13 @@ PER_ENVIRONMENT_FILES = {{ multienv_per_environment_files() | tojson }}
 
 
 class RegenerateError(RuntimeError):
-    pass
+    exit_code = 1
+
+
+class TemplateRefused(RegenerateError):
+    """The template's own checks refused the answers (its ERROR lines say why)."""
+
+    exit_code = 2
 
 
 def git(*args: str) -> str:
@@ -60,41 +76,15 @@ def dirty_files() -> list[str]:
     return [line[3:] for line in git("status", "--porcelain", "--untracked-files=all").splitlines()]
 
 
-def conflicts() -> list[str]:
-    unmerged = git("diff", "--name-only", "--diff-filter=U").split()
-    rejects = [
-        line[3:] for line in git("status", "--porcelain", "--untracked-files=all").splitlines() if line.endswith(".rej")
-    ]
-    return sorted(set(unmerged + rejects))
-
-
-def environment_names() -> list[str]:
-    with (ROOT / "multienv.toml").open("rb") as handle:
-        return [env["name"] for env in tomllib.load(handle)["environments"]]
-
-
-def orphaned_environment_files(removed: set[str]) -> list[str]:
-    """Per-environment files of removed environments that are still here.
-
-    The update deletes those the team never touched; an edited one stays, for a person to decide.
-    """
-    return [
-        pattern.replace("__env__", env)
-        for env in sorted(removed)
-        for pattern in PER_ENVIRONMENT_FILES
-        if (ROOT / pattern.replace("__env__", env)).exists()
-    ]
-
-
 def restore() -> None:
     """Back to the commit we started from: tracked files reset, files the update added removed."""
     git("reset", "--quiet", "--hard", "HEAD")
     git("clean", "--quiet", "-fd")
 
 
-def cruft_command(changes: dict[str, str], checkout: str | None) -> list[str]:
-    cruft = Path(sys.executable).parent / "cruft"
-    command = [str(cruft) if cruft.exists() else "cruft", "update", "--skip-apply-ask", "--project-dir", str(ROOT)]
+def cruft_command(changes: dict[str, str], checkout: str | None, update: list[str]) -> list[str]:
+    """``update`` (``cruft update``, or the target version's migration runner) with our arguments."""
+    command = [*update, "--skip-apply-ask", "--project-dir", str(ROOT)]
     if changes:
         command += ["--variables-to-update", json.dumps(changes)]
     if checkout:
@@ -136,7 +126,7 @@ def carried_account_ids(changes: dict[str, str]) -> dict[str, str]:
     return {"account_ids": ",".join(f"{key}={account_id}" for key, account_id in ids.items())}
 
 
-def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[str]:
+def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[regenerate_preview.Change]:
     """Run the update; return the files it changed. Raises RegenerateError on refusal or conflicts."""
     if not CRUFT_STATE.is_file():
         raise RegenerateError(
@@ -151,26 +141,49 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[str
         raise RegenerateError("the working tree is not clean; commit or stash first:\n  " + "\n  ".join(dirty))
 
     changes = {**changes, **carried_account_ids(changes)}
-    before = set(environment_names())
-    run = subprocess.run(cruft_command(changes, checkout), cwd=ROOT, capture_output=True, text=True, check=False)
+    with upgrade.update_command(ROOT, checkout, regenerate_preview.scratch_folder()) as update:
+        run = subprocess.run(
+            cruft_command(changes, checkout, update),
+            cwd=ROOT,
+            env=regenerate_preview.scratch_environ(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if run.returncode != 0:
         restore()
         template_errors = [line for line in run.stderr.splitlines() if line.startswith("ERROR: ")]
         detail = "\n".join(template_errors) or (run.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise RegenerateError(f"the template refused the update; nothing was changed:\n{detail}")
+        raise TemplateRefused(f"the template refused the update; nothing was changed:\n{detail}")
 
-    remaining = conflicts()
-    # With conflicts, multienv.toml itself may hold merge markers: resolve those first.
-    remaining = remaining or [
-        f"{name} (its environment is gone, but the file was edited: delete it or keep it)"
-        for name in orphaned_environment_files(before - set(environment_names()))
-    ]
-    if remaining:
+    for line in run.stderr.splitlines():
+        if line.startswith("migrated: "):  # the runner's account of each file it moved
+            print(line)
+    changed = regenerate_preview.classify(ROOT, PER_ENVIRONMENT_FILES)
+    by_hand = {regenerate_preview.CONFLICT, regenerate_preview.EDITED_BUT_REMOVED}
+    if any(change.kind in by_hand for change in changed):
         raise RegenerateError(
-            "the update left conflicts to resolve by hand (merge them, delete the .rej files, then commit):\n  "
-            + "\n  ".join(remaining)
+            "the update left conflicts to resolve by hand (merge them, delete the .rej files; "
+            "a file whose environment is gone but was edited: delete it or keep it; then commit):\n"
+            + regenerate_preview.report(changed)
         )
-    return dirty_files()
+    return changed
+
+
+def retirement_report(removed: set[str]) -> list[str]:
+    """What each environment leaving multienv.toml had deployed, per account, from HEAD's settings."""
+    if not removed:
+        return []
+    settings_file = ROOT / "multienv.toml"
+    before = parse_settings(tomllib.loads(git("show", f"HEAD:{settings_file.name}")), settings_file)
+    lines = []
+    for name in sorted(removed):
+        lines.append(
+            f"{name} leaves multienv.toml; what it had deployed stays in AWS until "
+            f"`python -m multienv_tools.deploy destroy --env {name}` (README: Retiring an environment):"
+        )
+        lines += [f"  {line}" for line in describe(before, name)]
+    return lines
 
 
 def recorded_answers() -> dict[str, str]:
@@ -227,8 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an answer to change")
     parser.add_argument("--checkout", help="template git reference to update to (default: its latest commit)")
     parser.add_argument("--link", metavar="TEMPLATE_URL", help="link a plain cookiecutter bake to its template")
+    parser.add_argument("--preview", action="store_true", help="say what each file would become; write nothing")
     args = parser.parse_args(argv)
     try:
+        if args.preview:
+            return preview(argv if argv is not None else sys.argv[1:])
         if args.link:
             link(args.link, args.checkout)
             print("linked: commit .cruft.json; `make regenerate` works from now on")
@@ -236,12 +252,36 @@ def main(argv: list[str] | None = None) -> int:
         changed = regenerate(parse_assignments(args.set), args.checkout)
     except RegenerateError as error:
         print(f"regenerate: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
     # cruft stages what it changes: plain `git diff` would show almost nothing.
     print("regenerated; review with `git diff HEAD`, then commit:" if changed else "already up to date")
-    for name in changed:
-        print(f"  {name}")
+    if changed:
+        print(regenerate_preview.report(changed))
+    for line in retirement_report(regenerate_preview.removed_environments(ROOT)):
+        print(line)
     return 0
+
+
+def preview(argv: list[str]) -> int:
+    """The regeneration run in a clone of HEAD; this tree, its index and its stash stay as they are."""
+    if not CRUFT_STATE.is_file() or not (ROOT / ".git").exists():
+        return main([a for a in argv if a != "--preview"])  # the same refusal the real run gives
+    dirty = dirty_files()
+    if dirty:
+        print(f"preview of the last commit: {len(dirty)} uncommitted file(s) left out (the real run refuses them)")
+    result = regenerate_preview.preview(
+        ROOT, __spec__.name, [a for a in argv if a != "--preview"], PER_ENVIRONMENT_FILES
+    )
+    verdict = {0: "would apply cleanly", 1: "would leave conflicts", 2: "the template refuses these answers"}
+    print(f"preview: {verdict.get(result.exit_code, f'would fail (exit {result.exit_code})')}; nothing was written")
+    if result.exit_code != 2:
+        print(regenerate_preview.report(result.changes))
+        for line in retirement_report(result.removed):
+            print(line)
+    by_hand = {regenerate_preview.CONFLICT, regenerate_preview.EDITED_BUT_REMOVED}
+    if result.exit_code != 0 and not any(change.kind in by_hand for change in result.changes):
+        print(result.messages, file=sys.stderr)  # a refusal: the template's ERROR lines, or the tool's reason
+    return result.exit_code
 
 
 if __name__ == "__main__":

@@ -1,0 +1,241 @@
+"""Upgrades across template releases: ``cruft update`` with the crossed releases' migrations run first.
+
+    python migrations.py update --project-dir DIR [--checkout REF] [--variables-to-update JSON]
+
+This file is run from a clone of the template at the version being upgraded to, so the
+newest migration code always runs, whichever version of the regeneration tool the repository
+has. A generated repository's ``make regenerate`` (from 2.0.0 on) runs it that way; a
+repository still on 1.0.0, whose tool predates migrations, runs it once by hand (README:
+Releases and upgrades).
+
+``releases.toml`` (beside this file) lists the releases. The ones crossed are those the target's
+table lists and the repository's current version's table (read from git at the commit
+``.cruft.json`` records) does not. Their migrations run in order, inside ``cruft update``, just
+before it computes and applies the merge: on the rendering of the current version and on the
+repository alike (``git mv``), so the merge finds each moved file at its new place. A migration
+whose source is absent, or whose target exists already, does nothing: running one twice is safe.
+Standard library, plus cruft when updating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RELEASES = "releases.toml"
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Move:
+    """A file the template moved: the team's copy goes with it."""
+
+    source: str
+    target: str
+
+    def paths(self, package: str) -> tuple[str, str]:
+        return self.source.format(package=package), self.target.format(package=package)
+
+    def apply(self, root: Path, package: str, *, git: bool) -> str | None:
+        """Move in ``root`` (with ``git mv`` in a repository); say what moved, or None."""
+        source, target = self.paths(package)
+        if not (root / source).is_file() or (root / target).exists():
+            return None
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        if git:
+            subprocess.run(["git", "mv", source, target], cwd=root, capture_output=True, check=True)
+        else:
+            shutil.move(root / source, root / target)
+        return f"{source} -> {target}"
+
+
+@dataclass(frozen=True)
+class RenameKey:
+    """A key of a TOML file (``multienv.toml``) the template renamed: the team's value keeps it."""
+
+    file: str
+    table: str  # "project", or "" for the top level
+    key: str
+    to: str
+
+    def apply(self, root: Path, package: str, *, git: bool) -> str | None:
+        path = root / self.file
+        if not path.is_file():
+            return None
+        lines, table, done = path.read_text(encoding="utf-8").splitlines(keepends=True), "", False
+        for index, line in enumerate(lines):
+            header = re.match(r"^\s*\[+\s*([^\]]+?)\s*\]+", line)
+            if header:
+                table = header.group(1)
+            elif table == self.table and re.match(rf"^\s*{re.escape(self.key)}\s*=", line):
+                lines[index] = line.replace(self.key, self.to, 1)
+                done = True
+        if not done:
+            return None
+        path.write_text("".join(lines), encoding="utf-8")
+        return f"{self.file}: [{self.table}] {self.key} -> {self.to}"
+
+
+Migration = Move | RenameKey
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    commit: str  # "" for the release being prepared
+    migrations: tuple[Migration, ...]
+
+
+def parse_releases(text: str, where: str = RELEASES) -> list[Release]:
+    """The releases table; every problem at once, naming the release and the key."""
+    data = tomllib.loads(text)
+    releases, problems = [], []
+    for index, entry in enumerate(data.get("release", []), start=1):
+        name = entry.get("version", f"#{index}")
+        moves = []
+        for number, migration in enumerate(entry.get("migrations", []), start=1):
+            if set(migration) == {"move", "to"}:
+                moves.append(Move(migration["move"], migration["to"]))
+            elif set(migration) == {"rename_key", "in", "to"}:
+                file, _, dotted = migration["in"].partition(":")
+                table, _, key = dotted.rpartition(".")
+                if migration["rename_key"] != key:
+                    problems.append(f"{where}: release {name}: migration {number}: in must end with .{key}")
+                    continue
+                moves.append(RenameKey(file, table, key, migration["to"]))
+            else:
+                problems.append(
+                    f"{where}: release {name}: migration {number}: write {{ move = ..., to = ... }} or "
+                    '{ rename_key = "key", in = "file:table.key", to = "new" }'
+                )
+        if "version" not in entry or "commit" not in entry:
+            problems.append(f"{where}: release #{index}: needs version and commit")
+            continue
+        releases.append(Release(entry["version"], entry["commit"], tuple(moves)))
+    if problems:
+        raise MigrationError("\n".join(problems))
+    return releases
+
+
+def releases_at(repo: Path, commit: str) -> list[Release]:
+    """The releases table as the template had it at ``commit``; none before the table existed."""
+    shown = subprocess.run(
+        ["git", "show", f"{commit}:{RELEASES}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return parse_releases(shown.stdout, f"{RELEASES} at {commit}") if shown.returncode == 0 else []
+
+
+def crossed(target: list[Release], current: list[Release]) -> list[Release]:
+    """Releases an upgrade from ``current`` to ``target`` crosses, in release order."""
+    known = {release.version for release in current}
+    return [release for release in target if release.version not in known]
+
+
+def pending_migrations(project: Path, repo: Path = HERE) -> list[Migration]:
+    """The migrations an update of ``project`` to the template in ``repo`` runs, in order."""
+    state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    target = parse_releases((repo / RELEASES).read_text(encoding="utf-8"))
+    return [move for release in crossed(target, releases_at(repo, state["commit"])) for move in release.migrations]
+
+
+def migrate(root: Path, package: str, moves: list[Migration], *, git: bool) -> list[str]:
+    return [done for move in moves if (done := move.apply(root, package, git=git))]
+
+
+def forget_template_modules(repo: Path) -> list[str]:
+    """Drop the modules a rendering imported from the template checkout (its Jinja extensions, its plan).
+
+    cruft renders the current and the new version in one process; without this, the second
+    rendering would run the first one's extension and plan modules, cached in sys.modules.
+    """
+    gone = []
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None)
+        if origin and Path(origin).resolve().is_relative_to(repo.resolve()):
+            del sys.modules[name]
+            gone.append(name)
+    return gone
+
+
+def update(project: Path, cruft_arguments: list[str]) -> int:
+    """``cruft update`` with the pending migrations run on both sides just before its merge."""
+    import importlib
+
+    from cruft import _cli
+
+    # Run as a script, this file's folder (a template checkout at the target version) is first on
+    # sys.path: cookiecutter would then import that version's extensions and plan while rendering
+    # the current version. Each rendering must import from its own checkout only.
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+
+    # The module, not the function cruft._commands re-exports under the same name.
+    cruft_update = importlib.import_module("cruft._commands.update")
+
+    moves = pending_migrations(project)
+    package = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))["context"]["cookiecutter"][
+        "package_name"
+    ]
+    merge = cruft_update._apply_project_updates
+
+    def migrated_merge(old_main_directory: Path, new_main_directory: Path, project_dir: Path, *args, **kwargs):
+        migrate(old_main_directory, package, moves, git=False)
+        for line in migrate(project_dir, package, moves, git=True):
+            print(f"migrated: {line}", file=sys.stderr)
+        return merge(old_main_directory, new_main_directory, project_dir, *args, **kwargs)
+
+    cruft_update._apply_project_updates = migrated_merge
+    generate = importlib.import_module("cruft._commands.utils.generate")
+    render = generate.cookiecutter_template
+
+    def fresh_render(*args, **kwargs):
+        forget_template_modules(Path(kwargs["repo"].working_dir))
+        return render(*args, **kwargs)
+
+    generate.cookiecutter_template = fresh_render
+    try:
+        _cli.app(["update", "--project-dir", str(project), *cruft_arguments], standalone_mode=False)
+    except SystemExit as done:
+        return int(done.code or 0)
+    except Exception as error:  # cruft reports a refused hook or a failed clone by raising
+        print(f"cruft update failed: {error}", file=sys.stderr)  # the hook printed its ERROR lines
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("update", help="cruft update with the crossed releases' migrations")
+    run.add_argument("--project-dir", required=True, type=Path)
+    commands.add_parser("pending", help="list the migrations an update would run").add_argument(
+        "--project-dir", required=True, type=Path
+    )
+    args, rest = parser.parse_known_args(argv)
+    try:
+        if args.command == "pending":
+            for migration in pending_migrations(args.project_dir):
+                print(migration)
+            return 0
+        return update(args.project_dir.resolve(), rest)
+    except MigrationError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Upgrades across releases: the releases table, the migrations it declares, and a real upgrade from 1.0.0."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATE, run_project
+
+import migrations
+
+CRUFT = Path(sys.executable).parent / "cruft"
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
+RELEASES = migrations.parse_releases((TEMPLATE / migrations.RELEASES).read_text(encoding="utf-8"))
+TEAM_RESOLVER = '\n\ndef team_resolver_hint() -> str:\n    return "kept"\n'
+TEAM_SERVICE = '\n\ndef team_feature() -> str:\n    return "kept"\n'
+TEAM_CONFIG = "# tuned by the team\n"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=cwd, capture_output=True, text=True, check=True).stdout
+
+
+def release(version: str) -> migrations.Release:
+    return next(r for r in RELEASES if r.version == version)
+
+
+def test_every_tagged_release_names_a_commit_of_this_repository():
+    tagged = [r for r in RELEASES if r.commit]
+    assert tagged, "no release with a commit"
+    for entry in tagged:
+        found = subprocess.run(["git", "cat-file", "-e", f"{entry.commit}^{{commit}}"], cwd=TEMPLATE, check=False)
+        assert found.returncode == 0, f"release {entry.version}: {entry.commit} is not a commit here"
+    assert [r.version for r in RELEASES] == sorted(
+        (r.version for r in RELEASES), key=lambda v: tuple(map(int, v.split(".")))
+    )
+
+
+# (releases in the target's table, in the current version's table) -> versions crossed, in order
+CROSSINGS = {
+    "from before any table": (["1.0.0", "2.0.0"], [], ["1.0.0", "2.0.0"]),
+    "from 1.0.0": (["1.0.0", "2.0.0", "2.1.0"], ["1.0.0"], ["2.0.0", "2.1.0"]),
+    "up to date": (["1.0.0", "2.0.0"], ["1.0.0", "2.0.0"], []),
+}
+
+
+@pytest.mark.parametrize(("target", "current", "expected"), CROSSINGS.values(), ids=CROSSINGS)
+def test_a_release_is_crossed_when_the_target_lists_it_and_the_current_version_does_not(target, current, expected):
+    def table(versions):
+        return [migrations.Release(v, "", ()) for v in versions]
+
+    assert [r.version for r in migrations.crossed(table(target), table(current))] == expected
+
+
+def test_a_move_carries_the_file_once_and_never_overwrites(tmp_path):
+    move = migrations.Move("src/{package}/env.py", "src/multienv/env.py")
+    (tmp_path / "src" / "app").mkdir(parents=True)
+    (tmp_path / "src" / "app" / "env.py").write_text("team\n")
+    assert move.apply(tmp_path, "app", git=False) == "src/app/env.py -> src/multienv/env.py"
+    assert (tmp_path / "src" / "multienv" / "env.py").read_text() == "team\n"
+    assert move.apply(tmp_path, "app", git=False) is None  # twice is harmless
+    (tmp_path / "src" / "app" / "env.py").write_text("new shim\n")
+    assert move.apply(tmp_path, "app", git=False) is None  # the target exists: left alone
+    assert (tmp_path / "src" / "multienv" / "env.py").read_text() == "team\n"
+
+
+def test_a_malformed_table_names_every_problem():
+    text = '[[release]]\nversion = "9.0.0"\nmigrations = [{ move = "a" }]\n[[release]]\ncommit = ""\n'
+    with pytest.raises(migrations.MigrationError) as refused:
+        migrations.parse_releases(text)
+    message = str(refused.value)
+    assert "release 9.0.0: migration 1" in message and "needs version and commit" in message
+
+
+def test_the_layout_release_moves_the_runtime_and_the_tooling():
+    moved = {move.target for move in release("2.0.0").migrations}
+    assert "tools/multienv_tools/regenerate.py" in moved
+    assert "src/multienv/env.py" in moved and "tools/multienv_tools/deploy.py" in moved
+    project = TEMPLATE / "{{cookiecutter.project_slug}}"
+    for move in release("2.0.0").migrations:
+        source, target = move.paths("{{cookiecutter.package_name}}")
+        assert (project / target).is_file(), f"{target}: the template has no such file"
+        assert not (project / source).exists() or source.endswith(("/env.py", "/config.py")), source
+
+
+def template_with_history(tmp_path: Path) -> tuple[Path, str]:
+    """A clone of this repository's history with the working tree committed on top, on branch ``work``."""
+    repo = tmp_path / "multienv-template"
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(TEMPLATE), str(repo)], check=True)
+    git(repo, "checkout", "-q", "-b", "work")
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = TEMPLATE / name
+        if source.is_file():
+            target = repo / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "the working tree")
+    return repo, "work"
+
+
+@pytest.mark.slow
+def test_upgrading_a_1_0_0_repository_keeps_edits_where_they_belong_and_passes_make_check(tmp_path):
+    template, work = template_with_history(tmp_path)
+    out = tmp_path / "out"
+    subprocess.run(
+        [
+            str(CRUFT),
+            "create",
+            str(template),
+            "--checkout",
+            release("1.0.0").commit,
+            "--no-input",
+            "--output-dir",
+            str(out),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    project = out / "my-multienv-app"
+    package = project / "src" / "my_multienv_app"
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "1.0.0")
+    assert (project / "tools" / "regenerate.py").is_file()  # the 1.0.0 layout
+    for path, text in ((package / "env.py", TEAM_RESOLVER), (package / "__init__.py", TEAM_SERVICE)):
+        path.write_text(path.read_text() + text)
+    (project / "config" / "dev.toml").write_text((project / "config" / "dev.toml").read_text() + TEAM_CONFIG)
+    git(project, "commit", "-qam", "team work")
+
+    # The 1.0.0 tool predates migrations: the target's runner does this upgrade (README).
+    runner = [sys.executable, str(template / "migrations.py"), "update", "--project-dir", str(project)]
+    upgrade = subprocess.run(
+        [*runner, "--skip-apply-ask", "--checkout", work],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    assert "migrated: src/my_multienv_app/env.py -> src/multienv/env.py" in upgrade.stderr
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    assert not [line for line in status.splitlines() if line[:2] in migrations_unmerged() or line.endswith(".rej")]
+
+    runtime_env = (project / "src" / "multienv" / "env.py").read_text()
+    assert TEAM_RESOLVER in runtime_env  # followed the file to where the template moved it
+    assert TEAM_RESOLVER not in (package / "env.py").read_text()  # the entry point the template put back
+    assert TEAM_SERVICE in (package / "__init__.py").read_text()
+    assert TEAM_CONFIG in (project / "config" / "dev.toml").read_text()
+    assert not (project / "tools" / "regenerate.py").exists()
+    assert json.loads((project / ".cruft.json").read_text())["commit"] == git(template, "rev-parse", work).strip()
+
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "upgrade to the working tree")
+    check = run_project(project, "check")
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-4000:]
+    # From here on, the repository's own tool runs the upgrades.
+    preview = subprocess.run(
+        [sys.executable, "-m", "multienv_tools.regenerate", "--preview", "--checkout", work],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": "src:tools"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+
+
+def migrations_unmerged() -> set[str]:
+    return {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
+
+
+def test_a_renamed_key_keeps_the_team_value_and_only_in_its_table(tmp_path):
+    (migration,) = migrations.parse_releases(
+        '[[release]]\nversion = "9.0.0"\ncommit = ""\n'
+        'migrations = [{ rename_key = "source", in = "multienv.toml:personas.source", to = "sign_in" }]\n'
+    )[0].migrations
+    settings = tmp_path / "multienv.toml"
+    settings.write_text('[project]\nsource = "x"\n\n[personas]\nsource = "saml"  # the team\'s\n', encoding="utf-8")
+    assert migration.apply(tmp_path, "app", git=False) == "multienv.toml: [personas] source -> sign_in"
+    assert settings.read_text() == '[project]\nsource = "x"\n\n[personas]\nsign_in = "saml"  # the team\'s\n'
+    assert migration.apply(tmp_path, "app", git=False) is None
+
+
+def test_a_rendering_forgets_the_modules_the_previous_one_imported_from_the_checkout(tmp_path, monkeypatch):
+    (tmp_path / "plan_of_some_version.py").write_text("VERSION = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import plan_of_some_version  # noqa: F401 - what a rendering's extension imports
+
+    assert migrations.forget_template_modules(tmp_path) == ["plan_of_some_version"]
+    assert "plan_of_some_version" not in sys.modules
+    assert "json" in sys.modules  # nothing from elsewhere
