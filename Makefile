@@ -8,15 +8,30 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: help install bake test lint bench bench-coldstart bench-access clean
+.PHONY: help install lock bake test lint bench bench-check bench-coldstart bench-access clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-$(BIN)/cookiecutter: requirements-dev.txt
-	$(PYTHON3) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+# The tests run every bake's checks in this one environment, so it holds the generated project's
+# development lock and the template's own (requirements-dev.txt, compiled against it), both hashed.
+PROJECT := {{cookiecutter.project_slug}}
+DEV_LOCKS := $(PROJECT)/requirements-dev.txt requirements-dev.txt
+# uv: the one on PATH, else a copy pip installs once into .make/uv (the generated project's pin).
+UV ?= $(or $(shell command -v uv 2>/dev/null),.make/uv/bin/uv)
+
+# The interpreter's own pip where it can install to a folder, else one from a throwaway environment.
+UV_PIP = --quiet --disable-pip-version-check --require-hashes --no-deps --target .make/uv -r '$(PROJECT)/requirements-uv.txt'
+.make/uv/bin/uv: $(PROJECT)/requirements-uv.txt
+	rm -rf .make/uv .make/pip
+	PIP_ROOT_USER_ACTION=ignore $(PYTHON3) -m pip install $(UV_PIP) 2>/dev/null \
+		|| { rm -rf .make/uv && $(PYTHON3) -m venv .make/pip && .make/pip/bin/python -m pip install $(UV_PIP); }
+	rm -rf .make/pip
+	touch $@
+
+$(BIN)/cookiecutter: $(DEV_LOCKS) | $(UV)
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON3) $(VENV)
+	$(UV) pip sync --python $(BIN)/python --require-hashes $(DEV_LOCKS)
 	touch $@
 
 # The generated projects' access matrix runs iam-simulate (npm); the tests share one copy.
@@ -28,9 +43,9 @@ $(ACCESS_NODE)/node_modules/.package-lock.json: $(ACCESS_LOCK)
 	cp '{{cookiecutter.project_slug}}/access/package.json' '$(ACCESS_LOCK)' $(ACCESS_NODE)/
 	cd $(ACCESS_NODE) && npm ci --no-audit --no-fund --loglevel=error
 
-$(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN)
-	$(PYTHON3) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r $(CHECKOV_PIN)
+$(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN) | $(UV)
+	test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON3) $(CHECKOV_VENV)
+	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes $(CHECKOV_PIN)
 	touch $@
 
 install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node)
@@ -54,8 +69,27 @@ bench: install  ## bake-time benchmark against a one-file template, with its tar
 bench-coldstart: install  ## cold start of a baked project: resolve + config load vs bare python and dynaconf
 	$(BIN)/python benchmarks/bench_coldstart.py
 
+# The default bake as a git repository (as a team's would be), its checks on this repository's environments.
+bench-check: install  ## a baked project's make check, cold, unchanged and after one edit (BENCH_ARGS=--check fails on a miss)
+	rm -rf .make/bench && $(BIN)/cookiecutter . --no-input --output-dir .make/bench
+	cd .make/bench/* && git init -q && git add -A && git -c user.name=bench -c user.email=bench@localhost commit -qm bake \
+		&& $(MAKE) bench-check VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) \
+			NODE_MODULES=$(abspath $(ACCESS_NODE))/node_modules BENCH_ARGS='$(BENCH_ARGS)'
+
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
 	$(BIN)/python benchmarks/bench_access.py $(BENCH_ARGS)
+
+# The generated project's locks first, then the template's, against them. The project's are made
+# in a bake (uv reads the project's pyproject.toml, which here is a Jinja file) and copied back:
+# they do not depend on the answers.
+LOCKED := requirements-dev.txt requirements-checkov.txt requirements-uv.txt
+lock: $(BIN)/cookiecutter | $(UV)  ## recompile every lock file from its requirements-*.in (needs the package index)
+	rm -rf .make/lock
+	$(BIN)/cookiecutter . --no-input --output-dir .make/lock
+	cd .make/lock/* && $(MAKE) lock UV=$(abspath $(UV)) $(if $(UPGRADE),UPGRADE=1) && cp $(LOCKED) '$(CURDIR)/$(PROJECT)/'
+	$(UV) pip compile --quiet --no-config --generate-hashes --universal --python-version 3.11 $(if $(UPGRADE),--upgrade) \
+		-c '$(PROJECT)/requirements-dev.txt' requirements-dev.in -o requirements-dev.txt
+	rm -rf .make/lock
 
 clean:  ## remove out/ and caches
 	rm -rf $(OUT) .pytest_cache .ruff_cache

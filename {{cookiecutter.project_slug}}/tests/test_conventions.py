@@ -14,7 +14,8 @@ REVIEWED_PATHS = ("/infra/", "/access/", "/multienv.toml", "/.github/")
 # Each pinned thing and the Dependabot ecosystem and folder that keeps it current.
 PINNED = (
     (".github/workflows/checks.yml", "github-actions", "/"),
-    ("pyproject.toml", "pip", "/"),
+    ("requirements-dev.txt", "pip", "/"),
+    ("requirements-uv.txt", "pip", "/"),
     ("requirements-deploy.txt", "pip", "/"),
     ("requirements-checkov.txt", "pip", "/"),
     ("access/package-lock.json", "npm", "/access"),

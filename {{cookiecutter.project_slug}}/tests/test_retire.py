@@ -124,10 +124,10 @@ def role_template(name):
     }
 
 
-def client(service, environ):
+def client(service, environ, region):
     return deploy.boto_session().client(
         service,
-        region_name="us-east-1",
+        region_name=region,
         endpoint_url=environ["AWS_ENDPOINT_URL"],
         aws_access_key_id=environ["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
@@ -141,7 +141,7 @@ def test_stacks_are_deleted_in_order_and_a_failure_stops_the_run_with_its_reason
     env = settings.environments[1]
     monkeypatch.setattr(deploy, "load_settings", lambda: settings)
     environ = credentials_in(local_aws, env.account.id)
-    cfn = client("cloudformation", environ)
+    cfn = client("cloudformation", environ, settings.region)
     specs = retire.environment_stacks(settings, env.name)
     for spec in reversed(specs):  # deployed bootstrap first, as a first deployment does
         cfn.create_stack(StackName=spec.name, TemplateBody=json.dumps(TOPIC))
@@ -157,7 +157,7 @@ def test_stacks_are_deleted_in_order_and_a_failure_stops_the_run_with_its_reason
     role = f"{settings.naming.prefix(env.name)}stuck"
     cfn.create_stack(StackName=app.name, TemplateBody=json.dumps(role_template(role)))
     cfn.create_stack(StackName=specs[2].name, TemplateBody=json.dumps(TOPIC))
-    iam = client("iam", environ)
+    iam = client("iam", environ, settings.region)
     extra = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:ListTopics", "Resource": "*"}]}
     policy = iam.create_policy(PolicyName=f"{role}-extra", PolicyDocument=json.dumps(extra))
     iam.attach_role_policy(RoleName=role, PolicyArn=policy["Policy"]["Arn"])

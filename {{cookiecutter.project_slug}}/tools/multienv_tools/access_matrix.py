@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -536,8 +537,11 @@ def read_skips(path: Path) -> list[Skip]:
 
 def parliament_findings(policies: Policies, skips: list[Skip], minimum: str = "MEDIUM") -> tuple[list[str], int]:
     """Findings at ``minimum`` severity or above, and how many a documented skip excused."""
-    from parliament import analyze_policy_string, enhance_finding
-    from parliament.cli import is_finding_filtered
+    with warnings.catch_warnings():
+        # parliament imports pkg_resources, which warns on import (setuptools is pinned below 81, which drops it).
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        from parliament import analyze_policy_string, enhance_finding
+        from parliament.cli import is_finding_filtered
 
     problems = []
     skipped = 0

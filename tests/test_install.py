@@ -1,0 +1,162 @@
+"""The install: the lock files, the environment the tests share, and a newcomer's first hour.
+
+A baked project installs its development tools from one hashed lock, requirements-dev.txt
+(compiled from requirements-dev.in), checkov from requirements-checkov.txt and uv, where none is
+on PATH, from requirements-uv.txt. The template's tests run every bake's checks in one shared
+environment made from that same lock plus the template's own (requirements-dev.txt at the root).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import DEFAULT_ANSWERS, TEMPLATE
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
+LOCKS = {
+    "project-dev": PROJECT_TEMPLATE / "requirements-dev",
+    "project-checkov": PROJECT_TEMPLATE / "requirements-checkov",
+    "project-uv": PROJECT_TEMPLATE / "requirements-uv",
+    "template-dev": TEMPLATE / "requirements-dev",
+}
+# A locked requirement: `name==version ; marker \` on its own line, its hashes on the next ones.
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)(?:\s*;\s*(?P<marker>[^\\]+?))?\s*\\?$")
+
+
+def locked(path: Path) -> dict[str, tuple[str, Marker | None, int]]:
+    """name -> (version, marker, number of hashes) for every pin of a lock file."""
+    pins: dict[str, tuple[str, Marker | None, int]] = {}
+    name = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = PIN.match(line)
+        if match:
+            name = canonicalize_name(match["name"])
+            marker = Marker(match["marker"]) if match["marker"] else None
+            pins[name] = (match["version"], marker, 0)
+        elif name and line.strip().startswith("--hash=sha256:"):
+            version, marker, hashes = pins[name]
+            pins[name] = (version, marker, hashes + 1)
+    return pins
+
+
+def requested(path: Path) -> list[Requirement]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [Requirement(line) for line in lines if line and not line.startswith("-")]
+
+
+@pytest.mark.parametrize("stem", LOCKS.values(), ids=list(LOCKS))
+def test_each_lock_pins_what_its_in_file_asks_with_hashes(stem):
+    """Editing an .in file without `make lock` leaves a lock that installs something else."""
+    pins = locked(stem.with_suffix(".txt"))
+    assert pins, "no pins read"
+    asked = requested(stem.with_suffix(".in"))
+    if stem == LOCKS["project-dev"]:  # the tooling package's declared dependencies are locked there too
+        tools = tomllib.loads((PROJECT_TEMPLATE / "tools" / "pyproject.toml").read_text(encoding="utf-8"))
+        asked += [Requirement(line) for line in tools["project"]["dependencies"]]
+    wrong = []
+    for requirement in asked:
+        pin = pins.get(canonicalize_name(requirement.name))
+        if pin is None or pin[0] not in requirement.specifier:
+            wrong.append(f"{requirement} (locked: {pin[0] if pin else 'missing'})")
+    assert wrong == [], "run make lock"
+    assert [name for name, (_, _, hashes) in pins.items() if hashes == 0] == []
+
+
+def test_the_shared_environment_is_exactly_the_locked_one():
+    """The shared environment stands in for each bake's `make install`: it must hold what the locks pin."""
+    wrong = []
+    for path in (PROJECT_TEMPLATE / "requirements-dev.txt", TEMPLATE / "requirements-dev.txt"):
+        for name, (version, marker, _) in locked(path).items():
+            if marker is not None and not marker.evaluate():
+                continue
+            try:
+                installed = importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                installed = "not installed"
+            if installed != version:
+                wrong.append(f"{name}=={version} ({installed})")
+    assert wrong == [], "run make install at the template root"
+
+
+def test_the_deploy_lock_and_the_dev_lock_agree_on_boto3():
+    """The deploy jobs' hashed lock and the tools the tests run with use the same boto3."""
+    deploy = locked(PROJECT_TEMPLATE / "requirements-deploy.txt")
+    dev = locked(PROJECT_TEMPLATE / "requirements-dev.txt")
+    assert deploy["boto3"][0] == dev["boto3"][0]
+    assert deploy["botocore"][0] == dev["botocore"][0]
+
+
+def test_a_target_run_against_an_empty_environment_says_to_install(bake, tmp_path):
+    """With VENV pointing elsewhere nothing is installed on first use: the message says what to do."""
+    project = bake().project
+    for target in ("lint", "test", "check-access", "env"):
+        run = subprocess.run(
+            ["make", target, f"VENV={tmp_path / 'none'}"], cwd=project, capture_output=True, text=True, check=False
+        )
+        assert run.returncode != 0
+        assert "run make install first" in run.stderr, (target, run.stderr)
+    run = subprocess.run(
+        ["make", "lint-infra", f"VENV={sys.prefix}", f"CHECKOV_VENV={tmp_path / 'none'}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert f"no checkov in {tmp_path / 'none'}: run make install first" in run.stderr
+
+
+def readme_start_commands(project: Path) -> list[str]:
+    """The commands of the generated README's "Start" block, in order."""
+    readme = project.joinpath("README.md").read_text(encoding="utf-8")
+    block = re.search(r"^## Start\n.*?^```console\n(.*?)^```", readme, re.S | re.M)
+    assert block, "no console block under ## Start"
+    return [line.split("#", 1)[0].strip() for line in block[1].splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_a_newcomer_runs_the_readme_in_a_fresh_folder(tmp_path):
+    """The defaults, baked with the CLI into a folder outside any git repository, then the README's
+    commands in order with nothing from the template's environments: the real `make install`."""
+    out = tmp_path / "fresh"
+    out.mkdir()
+    outside_git = subprocess.run(["git", "rev-parse", "--git-dir"], cwd=out, capture_output=True, check=False)
+    assert outside_git.returncode != 0, "the test folder is inside a git repository"
+    shared_bin = str(Path(sys.prefix) / "bin")
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != shared_bin)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("VIRTUAL_ENV", "PYTHONPATH", "VENV", "CHECKOV_VENV", "NODE_MODULES", "MAKEFLAGS", "MFLAGS")
+    }
+    env["PATH"] = path
+    config = tmp_path / "cookiecutter-config.yaml"
+    config.write_text(f"cookiecutters_dir: {tmp_path / 'cache'}\nreplay_dir: {tmp_path / 'replay'}\n")
+    cli = [str(Path(sys.executable).parent / "cookiecutter"), str(TEMPLATE), "--no-input", "-o", str(out)]
+    baked = subprocess.run([*cli, "--config-file", str(config)], env=env, capture_output=True, text=True, check=False)
+    assert baked.returncode == 0, baked.stderr
+    project = out / DEFAULT_ANSWERS["project_slug"]
+
+    commands = readme_start_commands(project)
+    assert commands[0] == "make install"
+    for command in commands:
+        run = subprocess.run(command.split(), cwd=project, env=env, capture_output=True, text=True, timeout=900)
+        assert run.returncode == 0, f"{command}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+
+    # Nothing changed, so nothing is redone: no install step, no check.
+    again = subprocess.run(
+        ["make", "install", "check"], cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    assert "==>" not in again.stdout
+    assert "pytest" not in again.stdout and "ruff" not in again.stdout, again.stdout

@@ -1,0 +1,75 @@
+# The install: uv, from the committed lock files, each part stamped so that nothing is redone
+# when its lock did not change. requirements-dev.txt pins the development tools and the
+# dependencies tools/pyproject.toml declares, every version with its hashes (compiled from
+# requirements-dev.in and tools/pyproject.toml by `make lock`); requirements-checkov.txt does the same for checkov; access/package-lock.json for
+# the simulator. The repository's own code is not installed: a .pth file puts src/ and tools/ on
+# the environment's path, so nothing is built and the service needs no dependencies.
+
+# uv: the one on PATH, else a copy pip installs once into .make/uv from requirements-uv.txt.
+UV ?= $(or $(shell command -v uv 2>/dev/null),.make/uv/bin/uv)
+
+# With VENV (or CHECKOV_VENV) pointing at an environment made elsewhere, nothing is installed into
+# it on first use: a missing tool is reported instead.
+ifeq ($(origin VENV),file)
+DEV_TOOLS := $(VENV)/.installed-dev
+ACCESS_TOOLS := access/node_modules/.package-lock.json
+else
+DEV_TOOLS := need-dev-tools
+ACCESS_TOOLS := need-simulator
+endif
+ifeq ($(origin CHECKOV_VENV),file)
+CHECKOV_TOOLS := $(CHECKOV_VENV)/.installed
+else
+CHECKOV_TOOLS := need-checkov
+endif
+
+.PHONY: install lock need-dev-tools need-checkov need-simulator
+
+install: $(VENV)/.installed-dev $(CHECKOV_VENV)/.installed access/node_modules/.package-lock.json  ## .venv with the dev tools, .venv-checkov, the simulator in access/ (from the lock files)
+
+# pip: the interpreter's own where it can install to a folder, else one from a throwaway
+# environment (creating it costs seconds), so that no pip is left in .venv either way.
+UV_PIP = --quiet --disable-pip-version-check --require-hashes --no-deps --target .make/uv -r requirements-uv.txt
+.make/uv/bin/uv: requirements-uv.txt
+	@echo "==> no uv on PATH: pip installs uv into .make/uv (once)"
+	@rm -rf .make/uv .make/pip
+	@PIP_ROOT_USER_ACTION=ignore $(PYTHON3) -m pip install $(UV_PIP) 2>/dev/null \
+		|| { rm -rf .make/uv && $(PYTHON3) -m venv .make/pip && .make/pip/bin/python -m pip install $(UV_PIP); }
+	@rm -rf .make/pip
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt | $(UV)
+	@echo "==> $(VENV): the development tools pinned in requirements-dev.txt"
+	@test -x $(PYTHON) || $(UV) venv --quiet --python $(PYTHON3) $(VENV)
+	$(UV) pip sync --python $(PYTHON) --require-hashes requirements-dev.txt
+	$(PYTHON) -c 'import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "_local_code.pth").write_text("\n".join(sys.argv[1:]) + "\n")' "$(abspath src)" "$(abspath tools)"
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
+	@echo "==> $(CHECKOV_VENV): checkov, in an environment of its own (requirements-checkov.txt)"
+	@test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON3) $(CHECKOV_VENV)
+	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes requirements-checkov.txt
+	@touch $@
+
+access/node_modules/.package-lock.json: access/package-lock.json
+	@echo "==> access/node_modules: the IAM policy simulator, from access/package-lock.json"
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer (the access matrix runs on it)" >&2; exit 1; }
+	cd access && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+need-dev-tools:
+	@test -x $(BIN)/ruff || { echo "no development tools in $(VENV): run make install first" >&2; exit 1; }
+need-checkov:
+	@test -x $(CHECKOV_VENV)/bin/python || { echo "no checkov in $(CHECKOV_VENV): run make install first" >&2; exit 1; }
+need-simulator:
+	@test -d $(NODE_MODULES)/@cloud-copilot || { echo "no simulator in $(NODE_MODULES): run make install first" >&2; exit 1; }
+
+# The lock files, recompiled from requirements-*.in: the one step that needs the package index.
+# Pins already in a lock are kept unless an .in file asks for another version (uv's preference);
+# `make lock UPGRADE=1` moves every transitive pin to the newest allowed. checkov's lock starts
+# at Python 3.11.5: one of its dependencies (soupsieve) needs it.
+LOCK = $(UV) pip compile --quiet --no-config --generate-hashes --universal $(if $(UPGRADE),--upgrade)
+lock: | $(UV)  ## recompile requirements-*.txt from requirements-*.in (needs the package index)
+	$(LOCK) --python-version 3.11 requirements-dev.in tools/pyproject.toml -o requirements-dev.txt
+	$(LOCK) --python-version 3.11.5 requirements-checkov.in -o requirements-checkov.txt
+	$(LOCK) --python-version 3.11 requirements-uv.in -o requirements-uv.txt
