@@ -66,7 +66,7 @@ test: install  ## lint the template, then bake the option matrix and run each ba
 bench: install  ## bake-time benchmark against a one-file template, with its target and verdict
 	$(BIN)/python benchmarks/bench_bake.py $(BENCH_ARGS)
 
-bench-coldstart: install  ## cold start of a baked project: resolve + config load vs bare python and dynaconf
+bench-coldstart: install  ## cold start of a baked project's artifact and workstation vs bare python, dynaconf, pydantic-settings
 	$(BIN)/python benchmarks/bench_coldstart.py
 
 # The default bake as a git repository (as a team's would be), its checks on this repository's environments.

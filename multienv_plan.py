@@ -261,8 +261,8 @@ def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Pro
                 name, f"is not a valid environment name: {tail}", (known, model.KNOWN_TIERS[known]) if known else None
             )
             continue
-        if name in model.RESERVED_NAMES:
-            reject(name, "is reserved for the DevOps account: choose another name")
+        if naming.reserved_name_problem(name):
+            reject(name, naming.reserved_name_problem(name))
             continue
         if name in seen:
             reject(name, "is listed twice: each environment appears once")
@@ -538,19 +538,6 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
                 )
             )
 
-    if accounts and SLUG_PATTERN.match(slug) and REGION_PATTERN.match(region):
-        estimate = boundary_size_estimate(slug, [name for name, _ in assumed], region)
-        if estimate > BOUNDARY_MAX:
-            problems.append(
-                Problem(
-                    "environments",
-                    raw_envs,
-                    f"with slug {slug!r} makes each environment's permissions boundary about {estimate} characters; "
-                    f"AWS allows {BOUNDARY_MAX} in a managed policy (it names every environment): "
-                    "use fewer or shorter environment names, or a shorter slug",
-                )
-            )
-
     if problems:
         raise PlanError(problems)
 
@@ -572,28 +559,6 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
         accounts=tuple(accounts.values()),
         account_ids_given=bool(ids),
         naming=naming.Naming(slug=slug, region=region),
-    )
-
-
-# The permissions boundary (infra/workload-bootstrap.yaml) is one managed policy, at most 6,144
-# characters without whitespace, and it names every environment's resources. Its size grows
-# linearly with the slug, the environment names, their number and the region's and partition's
-# length; these coefficients are measured on the template and tests/test_bake.py renders real
-# boundaries to check the estimate stays at or just above the truth.
-BOUNDARY_MAX = 6144
-
-
-def boundary_size_estimate(slug: str, env_names: list[str], region: str) -> int:
-    n = len(env_names)
-    longest = max(len(name) for name in env_names)
-    return (
-        3608
-        + 232 * n
-        + (26 + 4 * n) * len(slug)
-        + 25 * longest  # its own environment's name
-        + 6 * sum(len(name) for name in env_names)  # every environment's cross-environment Deny
-        + 13 * (len(region) - len("us-east-1"))
-        + (28 + 4 * n) * (len(naming.partition(region)) - len("aws"))
     )
 
 

@@ -23,6 +23,26 @@ ENV_SETS = {
 }
 # Account IDs of a hybrid bake that names its accounts: sandbox-tier environments share nonprod.
 CUSTOM_IDS = "devops=111111111111,nonprod=222222222222,prod=333333333333"
+# Twelve environments with names of twelve characters under a 32-character slug: the largest
+# shape the naming limits allow, which every policy must fit with 40% of its AWS limit to spare.
+LONGEST_SLUG = "abcdefghij-klmnopqrst-uvwxyz-abc"
+TWELVE_ENVIRONMENTS = ",".join(
+    f"{name}:{tier}"
+    for name, tier in [
+        ("sandbox00001", "sandbox"),
+        ("develop00001", "development"),
+        ("develop00002", "development"),
+        ("testing00001", "testing"),
+        ("testing00002", "testing"),
+        ("qaqaqa000001", "qa"),
+        ("qaqaqa000002", "qa"),
+        ("staging00001", "staging"),
+        ("staging00002", "staging"),
+        ("staging00003", "staging"),
+        ("testing00003", "testing"),
+        ("producti0001", "production"),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -51,9 +71,22 @@ def _grid() -> list[Combination]:
     return [Combination("defaults"), *(c for c in grid if c.id != "full_isolation-default")]
 
 
+def _twelve(strategy: str) -> Combination:
+    answers = {
+        "project_slug": LONGEST_SLUG,
+        "package_name": "app",
+        "environments": TWELVE_ENVIRONMENTS,
+        "account_strategy": strategy,
+    }
+    return Combination(f"twelve-long-{strategy}", answers)
+
+
 # Every supported combination: each strategy with each environment set, plus the unusual answers.
 SUPPORTED = [
     *_grid(),
+    *(_twelve(strategy) for strategy in STRATEGIES),
+    # The design text's six environments, with the default slug.
+    Combination("design-six", {"environments": "sandbox,development,testing,qa,staging,production"}),
     Combination(
         "hybrid-named-accounts",
         {
@@ -83,6 +116,10 @@ def pick(*ids: str) -> list[Combination]:
     return [BY_ID[i] for i in ids]
 
 
+# The largest shapes: every rendered policy must keep its headroom in them.
+LARGEST = [*pick(*(f"twelve-long-{strategy}" for strategy in STRATEGIES)), BY_ID["design-six"]]
+
+
 # One per strategy, each with a different sign-in source, so every strategy's IaC, personas, access
 # matrix, workflows and local deploy run for real; custom tiers and named account IDs are among them.
 END_TO_END = [
@@ -92,9 +129,10 @@ END_TO_END = [
         BY_ID["hybrid-named-accounts"].answers,
         sign_in='source = "identity-center"\npermission_set_prefix = "app-"',
     ),
+    # The largest shape deploys too: twelve environments in one shared account, a 32-character slug.
     Combination(
-        "consolidated_nonprod-default",
-        BY_ID["consolidated_nonprod-default"].answers,
+        "twelve-long-consolidated_nonprod",
+        BY_ID["twelve-long-consolidated_nonprod"].answers,
         sign_in='source = "account"\nidentity_account = "workloads"',
     ),
     Combination(

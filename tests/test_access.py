@@ -224,25 +224,43 @@ def test_sabotage_dev_deployer_reads_production_artifacts(bake, node_modules):
         return False
 
     assert edit_statements(infra / "workload-bootstrap.yaml", whole_bucket) >= 1
-    assert edit_statements(infra / "workload-bootstrap.yaml", no_production_denies) >= 1
     assert edit_statements(infra / "devops.yaml", no_production_denies) >= 1
     assert edit_statements(infra / "devops.yaml", dev_in_production_grant) >= 1
     assert_caught(result.project, f"{plan.naming.deployer_role('dev')} s3:GetObject", "read artifacts")
 
 
+def widen_the_administrator(statement):
+    """The shared-account administrator's policy as a later, careless Allow would make it: everything."""
+    if statement.get("Sid") == "AdministerTheEnvironmentsNames":
+        statement["Action"], statement["Resource"] = "*", "*"
+        statement.pop("Condition", None)
+        return True
+    return False
+
+
 @pytest.mark.slow
 def test_sabotage_dropped_cross_environment_deny(bake, node_modules):
-    # In a shared account only the Deny keeps one environment's administrator out of another's.
+    # In a shared account, whatever allows too much, the name Deny keeps one environment's
+    # administrator off another's data, secrets, parameters, logs and functions.
     result = bake(account_strategy="consolidated_nonprod")
 
-    def drop_guard(statement):
-        if statement.get("Sid") == "DenyOtherEnvironments":
+    def drop_names_guard(statement):
+        if statement.get("Sid") == "DenyDataOutsideTheEnvironmentsNames":
             statement["_drop"] = True
             return True
         return False
 
-    assert edit_statements(result.project / "infra" / "personas.yaml", drop_guard) == 1
-    assert_caught(result.project, "project-admin lambda:UpdateFunctionCode", "write another environment")
+    personas_yaml = result.project / "infra" / "personas.yaml"
+    assert edit_statements(personas_yaml, drop_names_guard) == 1
+    assert edit_statements(personas_yaml, widen_the_administrator) == 1
+    assert_caught(
+        result.project,
+        "project-admin lambda:UpdateFunctionCode",
+        "(read another environment's secret)",
+        "(overwrite another environment's secret)",
+        "(read another environment's parameter)",
+        "(read another environment's function variables)",
+    )
 
 
 @pytest.mark.slow
@@ -250,13 +268,17 @@ def test_sabotage_dropped_tag_deny(bake, node_modules):
     # A resource outside the naming scheme is another environment's only by its env tag.
     result = bake(account_strategy="single_account")
 
-    def drop_tag_guard(statement):
-        if statement.get("Sid") == "DenyOtherEnvironmentsByTag":
+    def drop_tag_guard(statement):  # and the name fence of shared accounts, which also covers functions
+        if statement.get("Sid") in ("DenyOtherEnvironmentsByTag", "DenyDataOutsideTheEnvironmentsNames"):
             statement["_drop"] = True
             return True
         return False
 
-    assert edit_statements(result.project / "infra" / "personas.yaml", drop_tag_guard) == 1
+    personas_yaml = result.project / "infra" / "personas.yaml"
+    assert edit_statements(personas_yaml, drop_tag_guard) == 2
+    # The shared-account administrator is allowed its own names only; with a careless Allow on
+    # everything, the tag Deny is what keeps it off another environment's resource outside them.
+    assert edit_statements(personas_yaml, widen_the_administrator) == 1
     assert_caught(result.project, "project-admin lambda:UpdateFunctionCode", "tagged resource")
 
 
@@ -318,24 +340,25 @@ def test_parliament_finding_fails_the_check(bake, node_modules):
 
 @pytest.mark.slow
 def test_sabotage_pipeline_reaches_the_persona_roles(bake, node_modules):
-    # Persona roles share the environment's prefix: only the boundary's and the execution
-    # role's Denies keep the pipeline, and roles created under the boundary, off them.
+    # Persona roles share the environment's prefix: only the function-role name pattern of the
+    # boundary and the execution role, and their Denies, keep the pipeline (and roles created
+    # under the boundary) off them and off the administrator's stacks.
     result = bake()
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
 
-    def platform_roles_only(statement):  # the Deny as it was: the Deployer and execution roles alone
-        if statement.get("Sid") == "PlatformRolesAreReadOnly":
-            statement["Resource"] = [
-                {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${DeployerRoleName}"},
-                {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${CfnExecutionRoleName}"},
-            ]
-            return True
-        if statement.get("Sid") in ("NeverThePlatformRoles", "PlatformStacksAreTheAdministrators"):
+    def whole_prefix(statement):  # every role of the environment, as the boundary once allowed
+        changed = False
+        for key in ("Resource", "NotResource"):
+            value = statement.get(key)
+            if isinstance(value, dict) and "${WorkloadRoleNames}" in str(value.get("Fn::Sub", "")):
+                statement[key] = {"Fn::Sub": value["Fn::Sub"].replace("${WorkloadRoleNames}", "${ResourcePrefix}*")}
+                changed = True
+        if statement.get("Sid") in ("NeverThePlatformRoles", "AdminStacks"):
             statement["_drop"] = True
-            return True
-        return False
+            changed = True
+        return changed
 
-    assert edit_statements(bootstrap, platform_roles_only) == 3
+    assert edit_statements(bootstrap, whole_prefix) == 6
     plan = multienv_plan.build_plan(answers())
     n = plan.naming
 
@@ -353,7 +376,8 @@ def test_sabotage_pipeline_reaches_the_persona_roles(bake, node_modules):
 
 @pytest.mark.slow
 def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
-    # In one account only the guard's Denies keep a sandbox administrator's "full" in the sandbox.
+    # In one account, once something allows everything, only the guard's Denies keep a sandbox
+    # administrator's "full" in the sandbox.
     result = bake(account_strategy="single_account")
     takeover = {"DenyPersonaSetupChanges", "DenyIamWritesOutsideTheEnvironment", "DenyProjectPlatform"}
 
@@ -363,7 +387,9 @@ def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
             return True
         return False
 
-    assert edit_statements(result.project / "infra" / "personas.yaml", drop_takeover_denies) == len(takeover)
+    personas_yaml = result.project / "infra" / "personas.yaml"
+    assert edit_statements(personas_yaml, drop_takeover_denies) == len(takeover)
+    assert edit_statements(personas_yaml, widen_the_administrator) == 1
     plan = multienv_plan.build_plan(answers(account_strategy="single_account"))
     n = plan.naming
     admin = n.persona_role("sbx", "project-admin")
@@ -372,7 +398,6 @@ def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
         result.project,
         f"{admin} iam:DetachRolePolicy",
         f"{admin} iam:AttachRolePolicy",
-        f"{admin} s3:PutBucketPolicy",
         f"{admin} iam:PutRolePolicy {identity_admin}:",
     )
 
@@ -401,3 +426,64 @@ def test_sabotage_no_data_deny_misses_a_read(bake, node_modules):
 
     assert edit_statements(personas_yaml, deny_as_before) == 1
     assert_caught(result.project, *(f"prd-devops-engineer {action} " for action in reads))
+
+
+@pytest.mark.slow
+def test_sabotage_ci_roles_back_inside_the_environments_prefix(bake, node_modules):
+    # <slug>-<env>-ci in a shared account: the environment's administrator makes itself the deployer.
+    result = bake(account_strategy="single_account")
+    naming_py = result.project / "src" / "multienv" / "naming.py"
+    text = naming_py.read_text(encoding="utf-8")
+    assert 'return self.name(DEVOPS, f"{env}-{CI}")' in text
+    naming_py.write_text(text.replace('return self.name(DEVOPS, f"{env}-{CI}")', "return self.name(env, CI)"))
+    assert_caught(
+        result.project,
+        "(add to its CI role's permissions)",
+        "(attach a policy to its CI role)",
+        "(change its CI role's trust)",
+    )
+
+
+# Sid dropped -> cases that must then fail; in the account layout where nothing else stops them.
+DENIES_AND_WHAT_THEY_STOP = {
+    "DenyAccountSettings": ("full_isolation", ["(stop the account's trail)", "(register a CloudFormation type)"]),
+    "DenyKeyAdministrationOutsideTheEnvironment": ("full_isolation", ["(schedule an untagged key's deletion)"]),
+    "DenyBuildspecOverrides": ("full_isolation", ["(run any code as a build's role)"]),
+    "DenyTaggingAsAnotherEnvironment": ("single_account", ["(tag a resource as another environment's)"]),
+    "DenyIamWritesOutsideTheEnvironment": (
+        "full_isolation",
+        ["(deactivate a user's MFA device)", "(upload a user's SSH key)", "(create a user's service credential)"],
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sid", DENIES_AND_WHAT_THEY_STOP)
+def test_sabotage_account_guard_statement_dropped(bake, node_modules, sid):
+    strategy, needles = DENIES_AND_WHAT_THEY_STOP[sid]
+    result = bake(account_strategy=strategy)
+
+    def drop(statement):
+        if statement.get("Sid") == sid:
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop) == 1
+    assert_caught(result.project, *needles)
+
+
+@pytest.mark.slow
+def test_sabotage_boundary_forgets_the_account(bake, node_modules):
+    # Bucket names are global: without aws:ResourceAccount a pipeline role writes to a same-named
+    # bucket that someone else owns and opens.
+    result = bake()
+
+    def unpinned(statement):
+        if statement.get("Sid") == "Own":
+            statement.pop("Condition")
+            return True
+        return False
+
+    assert edit_statements(result.project / "infra" / "workload-bootstrap.yaml", unpinned) == 1
+    assert_caught(result.project, "(write to a same-named bucket)")

@@ -4,6 +4,7 @@ byte-identical, leave no git repository and work from a git URL; the CLI refuses
 from __future__ import annotations
 
 import filecmp
+import os
 import subprocess
 import sys
 import tomllib
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEMPLATE, leftover_template_syntax, run_project, template_as_git_repo
-from matrix import SUPPORTED
+from matrix import LARGEST, SUPPORTED
 
 import multienv_plan
 
@@ -119,51 +120,20 @@ def test_files_copied_without_rendering_are_exactly_those_without_jinja():
     assert sorted(listed) == plain
 
 
-BOUNDARY_PROBE = """
-import json, re, sys
-sys.path[:0] = ["src", "tools"]
-from multienv import settings
-from multienv_tools import cfn, stacks
-current = settings.load_settings()
-def size(document):
-    return len(re.sub(r"\\s", "", json.dumps(document)))
-print(max(
-    size(cfn.render(stacks.bootstrap_spec(current, env.name))["Resources"]["PermissionsBoundary"]["Properties"]["PolicyDocument"])
-    for env in current.environments
-))
-"""
-BOUNDARY_SHAPES = {
-    "defaults": {},
-    "five-longer-names-long-region": {
-        "project_slug": "a" * 12,
-        "package_name": "app",
-        "environments": "devaaaaa:development,tstaaaaa:testing,qaaaaaaa:qa,uataaaaa:staging,prdaaaaa:production",
-        "aws_region": "ap-southeast-4",
-    },
-    "six-near-the-limit": {"environments": "sbx,dev,qa,uatstg:staging,perf:testing,prd"},
-    "gov-cloud-mixed-names": {"environments": "sbx,dev,qa,uat:staging,prd", "aws_region": "us-gov-west-1"},
-    "shared-account-two": {"environments": "development,production", "account_strategy": "single_account"},
-}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("shape", BOUNDARY_SHAPES.values(), ids=BOUNDARY_SHAPES.keys())
-def test_the_boundary_size_estimate_matches_the_rendered_boundary(bake, shape):
-    """The plan refuses answers whose boundary would pass AWS's limit; its estimate must track the template."""
-    result = bake(**shape)
+@pytest.mark.parametrize("combination", LARGEST, ids=str)
+def test_every_rendered_policy_keeps_its_headroom(bake, combination):
+    """policy_sizes renders every stack of the bake and fails when a policy passes its share of AWS's limit."""
+    result = bake(**combination.answers)
     assert result.exit_code == 0, result.exception
-    answers = {**multienv_plan.answers_of(result.result.context), **shape}
-    p = multienv_plan.build_plan(answers)
-    estimate = multienv_plan.boundary_size_estimate(p.project_slug, p.env_names, p.region)
-    probe = subprocess.run(
-        [sys.executable, "-c", BOUNDARY_PROBE],
+    run = subprocess.run(
+        [sys.executable, "-m", "multienv_tools.policy_sizes"],
         cwd=result.project,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(["src", "tools"])},
         capture_output=True,
         text=True,
-        check=True,
     )
-    actual = int(probe.stdout)
-    assert actual <= estimate <= actual + 60, (actual, estimate)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,10 @@ from matrix import END_TO_END, Combination
 
 import multienv_plan
 
-ACCESS_SUMMARY = re.compile(r"access matrix: (\d+) cases \((\d+) allow, (\d+) deny\), all as expected")
+ACCESS_SUMMARY = re.compile(
+    r"access matrix: (\d+) designed cases \((\d+) allow, (\d+) deny\), (\d+) generated \([^)]*\), "
+    r"(\d+) org-perimeter cases \([^)]*\), all as expected"
+)
 
 
 def checkov_venv() -> Path:
@@ -72,24 +75,25 @@ def test_end_to_end_check_and_local_deploy(bake, node_modules, combination: Comb
     for env in envs:
         assert f"{env}'s deployer reads" in deployed.stdout
         assert f"{env}: the artifact's handler resolves {env} from ENV_NAME on aws-lambda" in deployed.stdout
-        assert f"my-multienv-app-{env}-personas: CREATE_COMPLETE" in deployed.stdout
-        admin = f"{env}: my-multienv-app-{env}-project-admin"
+        assert f"{plan.naming.stack(env, 'personas')}: CREATE_COMPLETE" in deployed.stdout
+        admin = f"{env}: {plan.naming.persona_role(env, 'project-admin')}"
         assert re.search(rf"ok: {admin} exists and trusts exactly \S+ \({source}\)", deployed.stdout)
         assert f"ok: {admin} carries exactly the persona policies guard, " in deployed.stdout
         assert f"ok: {env}: live -> version 1, the released artifact " in deployed.stdout
     # The release drill, in production: good release live, bad release refused, rollback.
-    drill = deployed.stdout[deployed.stdout.index("== release drill in prd") :]
+    prd = plan.production.name
+    drill = deployed.stdout[deployed.stdout.index(f"== release drill in {prd}") :]
     for line in (
-        "ok: prd: the good release passes its smoke test",
-        "ok: prd: live -> version 2, the released artifact ",
-        "ok: prd: previous -> version 1, the first release",
+        f"ok: {prd}: the good release passes its smoke test",
+        f"ok: {prd}: live -> version 2, the released artifact ",
+        f"ok: {prd}: previous -> version 1, the first release",
         "version 3 failed the smoke test; live stays on version 2",
-        "ok: prd: the bad release fails its smoke test and says live stays on version 2",
+        f"ok: {prd}: the bad release fails its smoke test and says live stays on version 2",
         "rolled back, live -> version 1 (was 2)",
-        "ok: prd: a second rollback is refused",
+        f"ok: {prd}: a second rollback is refused",
     ):
         assert line in drill, line
-    production = "ok: prd: my-multienv-app-prd-project-admin {}"
+    production = f"ok: {plan.production.name}: {plan.naming.persona_role(plan.production.name, 'project-admin')} {{}}"
     if source == "account":
         assert production.format("requires MFA (aws:MultiFactorAuthPresent)") in deployed.stdout
     else:

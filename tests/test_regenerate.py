@@ -35,10 +35,12 @@ def environments(project: Path) -> list[str]:
 
 
 def snapshot(project: Path) -> dict[str, str]:
+    """The tree a team works on, byte for byte: tracked files and untracked ones git does not ignore
+    (bytecode caches and the install's stamps are ignored, as in every checkout)."""
+    listed = git(project, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
     return {
-        str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(project.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(project).parts
+        name: hashlib.sha256(path.read_bytes()).hexdigest() if (path := project / name).is_file() else "missing"
+        for name in sorted(filter(None, listed))
     }
 
 
@@ -406,7 +408,7 @@ def test_removing_an_environment_lists_what_it_had_deployed(linked_project):
         "sbx leaves multienv.toml",
         "account 000000000002 (sbx): stacks my-multienv-app-sbx-app, my-multienv-app-sbx-personas, "
         "my-multienv-app-sbx-bootstrap",
-        "CI role my-multienv-app-sbx-ci",
+        "CI role my-multienv-app-devops-sbx-ci",
         "python -m multienv_tools.deploy destroy --env sbx",
     ]
     preview = run_tool(linked_project, "--set", "environments=dev,tst,prd", "--preview")

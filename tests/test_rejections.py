@@ -12,6 +12,7 @@ REJECTED = {
     "env-too-long": ({"environments": "dev,integration01:testing,prd"}, [("environments", "integration01")]),
     "env-duplicate": ({"environments": "dev,dev,prd"}, [("environments", "dev")]),
     "env-reserved-devops": ({"environments": "devops,dev,prd"}, [("environments", "devops")]),
+    "env-reserved-identity": ({"environments": "dev,identity:staging,prd"}, [("environments", "identity")]),
     "env-unknown-without-tier": ({"environments": "dev,uat,prd"}, [("environments", "uat")]),
     "env-unknown-tier": ({"environments": "dev,uat:preprod,prd"}, [("environments", "uat:preprod")]),
     "env-empty": ({"environments": ""}, [("environments", "")]),
@@ -36,14 +37,6 @@ REJECTED = {
     "slug-too-long-for-bucket-names": (
         {"project_slug": "b" * 34, "package_name": "app", "environments": "dev,prd"},
         [("project_slug", "b" * 34)],
-    ),
-    "boundary-too-large": (
-        {
-            "project_slug": "a" * 30,
-            "package_name": "app",
-            "environments": "devaaaaaaaaa:development,tstaaaaaaaaa:testing,qaaaaaaaaaaa:qa,uataaaaaaaaa:staging,prd",
-        },
-        [("environments", "devaaaaaaaaa:development,tstaaaaaaaaa:testing,qaaaaaaaaaaa:qa,uataaaaaaaaa:staging,prd")],
     ),
     "package-not-identifier": ({"package_name": "my-app"}, [("package_name", "my-app")]),
     "package-keyword": ({"package_name": "class"}, [("package_name", "class")]),

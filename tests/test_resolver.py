@@ -86,6 +86,22 @@ def test_the_resolver_of_a_baked_project_follows_its_plan(baked):
     assert json.loads(done.stdout)["service"]["debug"] is False
 
 
+def test_the_artifact_snapshot_answers_as_the_files_do_in_every_environment(baked):
+    """The baked project's own snapshot tests: every environment alike from the snapshot and the files."""
+    project, _ = baked
+    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_snapshot.py"],
+        cwd=project,
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout
+
+
 def test_custom_tiers_resolve_to_their_own_tier(bake):
     given = answers("hybrid-six-custom")
     project = Path(bake(**given).project)

@@ -110,7 +110,7 @@ def test_roles_come_from_multienv_toml(bake):
     run = resolve_roles(project, "uat")
     assert run.returncode == 0, run.stderr
     assert dict(line.split("=", 1) for line in run.stdout.splitlines()) == {
-        "ci_role_arn": "arn:aws:iam::111111111111:role/my-multienv-app-uat-ci",
+        "ci_role_arn": "arn:aws:iam::111111111111:role/my-multienv-app-devops-uat-ci",
         "deployer_role_arn": "arn:aws:iam::222222222222:role/my-multienv-app-uat-deployer",
         "devops_account_id": "111111111111",
         "env_account_id": "222222222222",

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+import {{ cookiecutter.package_name }}.schema as schema
 from multienv.config import ConfigError, load_config, merge
 from multienv.model import LOG_LEVELS, Tier
 from multienv.secrets import AwsFetch, SecretError, Secrets
@@ -84,7 +85,7 @@ def folder(tmp_path):
 
 
 def load(folder, env="dev"):
-    return load_config(env, settings=LAYOUT, config_dir=folder)
+    return load_config(env, keys=schema.KEYS, settings=LAYOUT, config_dir=folder)
 
 
 def test_environment_file_wins_key_by_key_and_tables_merge(folder):
@@ -250,8 +251,9 @@ def test_an_unknown_environment_is_an_error(folder):
 
 
 def test_without_a_name_the_resolved_environment_is_loaded(folder):
-    assert load_config(settings=LAYOUT, config_dir=folder, environ={}).env == "dev"
-    assert load_config(settings=LAYOUT, config_dir=folder, environ={"ENV_NAME": "prd", "CI": "true"}).env == "prd"
+    assert load_config(keys=schema.KEYS, settings=LAYOUT, config_dir=folder, environ={}).env == "dev"
+    environ = {"ENV_NAME": "prd", "CI": "true"}
+    assert load_config(keys=schema.KEYS, settings=LAYOUT, config_dir=folder, environ=environ).env == "prd"
 
 
 # --------------------------------------------------------------------------- this repository's files
@@ -261,7 +263,7 @@ def test_without_a_name_the_resolved_environment_is_loaded(folder):
 def test_every_environment_of_this_repository_loads(env):
     config = load_config(env, settings=REPO_SETTINGS)
     assert config.env == env
-    if config.tier is Tier.PRODUCTION:
+    if config.tier == Tier.PRODUCTION:
         assert not config.service.debug
     naming = REPO_SETTINGS.naming
     for ref in config.secrets.values():
@@ -318,10 +320,38 @@ def test_resolve_and_load_import_only_the_standard_library():
     assert done.returncode == 0, done.stderr
     loaded = done.stdout.split()
     assert "multienv.config" in loaded
-    outside = [m for m in loaded if m.split(".")[0] not in sys.stdlib_module_names and m.split(".")[0] != "multienv"]
+    ours = (PACKAGE, "multienv")
+    outside = [m for m in loaded if m.split(".")[0] not in sys.stdlib_module_names and m.split(".")[0] not in ours]
     assert not outside
     assert "boto3" not in loaded
     assert "botocore" not in loaded
+
+
+WORKSTATION_PATH = f"""
+import sys
+before = set(sys.modules)
+import tomllib
+floor = set(sys.modules) - before
+from {PACKAGE}.handler import handler
+handler(dict(), None)
+print("\\n".join(sorted(set(sys.modules) - before - floor)))
+"""
+
+
+def test_a_workstation_imports_nothing_beyond_what_tomllib_needs():
+    """No dataclasses, inspect or pathlib to check a few keys: past tomllib's own imports, only this package."""
+    done = subprocess.run(
+        [sys.executable, "-c", WORKSTATION_PATH],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    assert "multienv.config_files" in loaded
+    assert [name for name in loaded if name.split(".")[0] not in (PACKAGE, "multienv")] == []
 
 
 # --------------------------------------------------------------------------- secrets
@@ -381,3 +411,13 @@ def test_a_binary_secret_is_refused(folder):
         fetch = AwsFetch("eu-west-1", client_factory=lambda service: client)
         with pytest.raises(SecretError, match="binary"):
             Secrets(config.secrets, fetch).get("app")
+
+
+def test_the_configuration_is_read_only_and_names_its_keys(folder):
+    config = load(folder)
+    with pytest.raises(AttributeError, match=r"no key 'timeout' here: the keys are debug, request_timeout_seconds"):
+        _ = config.service.timeout
+    with pytest.raises(AttributeError, match="read-only"):
+        config.service.debug = False
+    assert config.secrets["app"].store == "secretsmanager"
+    assert config.as_dict()["service"] == {"debug": True, "request_timeout_seconds": 10, "max_retries": 3}

@@ -1,5 +1,6 @@
 """Comparing two environments' configurations: every differing key, the file of each value, secrets by reference."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from multienv.settings import load_settings, parse_settings
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
+# The service's own keys, for the layout below whose package is not importable.
+KEYS = importlib.import_module(f"{REPO_SETTINGS.package}.schema").KEYS
 
 LAYOUT = parse_settings(
     {
@@ -122,19 +125,19 @@ def side(found):
 
 @pytest.mark.parametrize(("a", "b"), EXPECTED, ids=[f"{a}-{b}" for a, b in EXPECTED])
 def test_every_differing_key_with_the_file_of_each_value(folder, a, b):
-    found = {d.key: (*side(d.a), *side(d.b)) for d in differences(a, b, LAYOUT, config_dir=folder)}
+    found = {d.key: (*side(d.a), *side(d.b)) for d in differences(a, b, LAYOUT, config_dir=folder, keys=KEYS)}
     assert found == EXPECTED[(a, b)]
 
 
 def test_a_value_set_to_the_same_in_an_environment_file_is_no_difference(folder):
-    keys = {d.key for d in differences("dev", "prd", LAYOUT, config_dir=folder)}
+    keys = {d.key for d in differences("dev", "prd", LAYOUT, config_dir=folder, keys=KEYS)}
     assert "service.max_retries" not in keys  # prd.toml repeats the shared value
 
 
 def test_an_environment_whose_configuration_does_not_load_is_an_error(folder):
     (folder / "prd.toml").write_text("[service]\ndebug = true\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="must be false in prd"):
-        differences("dev", "prd", LAYOUT, config_dir=folder)
+        differences("dev", "prd", LAYOUT, config_dir=folder, keys=KEYS)
 
 
 def run_diff(*args):

@@ -21,18 +21,6 @@ def settings():
     return load_settings()
 
 
-@pytest.fixture(scope="module")
-def local_aws():
-    """A moto server on 127.0.0.1, on a free port, for this module only."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 def credentials_in(endpoint, account_id, role_name="tester"):
     import boto3
 

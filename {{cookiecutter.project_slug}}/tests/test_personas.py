@@ -41,14 +41,6 @@ def test_roles_exist_only_where_the_persona_has_access(settings):
             assert bool(spec.parameters[f"{personas.persona_key(persona)}RoleName"]) == has_access
 
 
-def test_other_environments_are_denied_by_name(settings):
-    for spec in persona_specs(settings):
-        patterns = spec.parameters["OtherEnvironmentResources"].split(",")
-        for other in settings.names:
-            own = other == spec.env
-            assert any(settings.naming.prefix(other) in p for p in patterns) != own
-
-
 @pytest.mark.parametrize(
     ("table", "message"),
     [

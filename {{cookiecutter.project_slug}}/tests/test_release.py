@@ -23,17 +23,6 @@ def settings():
     return load_settings()
 
 
-@pytest.fixture(scope="module")
-def local_aws():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def target(settings, local_aws, tmp_path):
     """The production function in its (emulated) account, running a fresh artifact; a Context for it."""

@@ -6,14 +6,12 @@ import subprocess
 import tomllib
 
 import pytest
-import test_deploy
 from multienv_tools import deploy, retire
 from test_deploy import credentials_in, with_placeholders
 
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
 from multienv.settings import load_settings, parse_settings
 
-local_aws = test_deploy.local_aws  # the same local AWS fixture
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
 
 

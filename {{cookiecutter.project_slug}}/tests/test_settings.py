@@ -78,6 +78,13 @@ def test_a_production_environment_that_is_not_last_is_rejected(raw):
         parse_settings(raw, SETTINGS_PATH)
 
 
+@pytest.mark.parametrize("name", ["devops", "identity"])
+def test_a_name_the_scheme_uses_is_refused_as_an_environment(raw, name):
+    raw["environments"][0]["name"] = name
+    with pytest.raises(SettingsError, match=rf"environments\[0\]\.name: '{name}' is reserved"):
+        parse_settings(raw, SETTINGS_PATH)
+
+
 def test_an_unknown_tier_names_the_key(raw):
     raw["environments"][0]["tier"] = "prodution"
     with pytest.raises(SettingsError, match=r"environments\[0\]\.tier: 'prodution'"):

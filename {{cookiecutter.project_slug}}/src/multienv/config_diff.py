@@ -61,13 +61,13 @@ def _file_leaves(path: Path) -> dict[str, object]:
         return leaves(tomllib.load(handle))
 
 
-def sides(env: str, settings: Settings, config_dir: Path | None = None) -> dict[str, Side]:
+def sides(env: str, settings: Settings, config_dir: Path | None = None, keys: Mapping | None = None) -> dict[str, Side]:
     """The checked configuration of ``env``, key path by key path, each with the file it comes from.
 
     A key comes from the environment's file when that file sets it, else from the shared file
     (the loader's merge: the environment file wins key by key).
     """
-    config = load_config(env, settings=settings, config_dir=config_dir)
+    config = load_config(env, keys=keys, settings=settings, config_dir=config_dir)
     folder = settings.root / CONFIG_DIR if config_dir is None else Path(config_dir)
     own_file = folder / f"{env}.toml"
     own = _file_leaves(own_file)
@@ -83,9 +83,14 @@ def sides(env: str, settings: Settings, config_dir: Path | None = None) -> dict[
     return result
 
 
-def differences(a: str, b: str, settings: Settings, config_dir: Path | None = None) -> list[Difference]:
-    """Every key path whose value differs between ``a`` and ``b``, or that only one of them has."""
-    left, right = sides(a, settings, config_dir), sides(b, settings, config_dir)
+def differences(
+    a: str, b: str, settings: Settings, config_dir: Path | None = None, keys: Mapping | None = None
+) -> list[Difference]:
+    """Every key path whose value differs between ``a`` and ``b``, or that only one of them has.
+
+    ``keys``: the service's schema (``schema.KEYS`` of the package multienv.toml names when None).
+    """
+    left, right = sides(a, settings, config_dir, keys), sides(b, settings, config_dir, keys)
     found = []
     for key in sorted(set(left) | set(right)):
         one, other = left.get(key), right.get(key)

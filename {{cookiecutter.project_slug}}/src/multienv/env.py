@@ -1,7 +1,7 @@
 """Which environment this process is in, and how that was decided.
 
 ``resolve(environ)`` is a pure function over a mapping of environment variables
-(``os.environ`` when none is given) and the settings in ``multienv.toml``:
+(``os.environ`` when none is given) and the environments of ``multienv.toml``:
 
 1. ``USER_ENV_NAME``, when set and not blank: a deliberate override, in every runtime.
 2. else ``ENV_NAME``: the environment infrastructure or CI assigned.
@@ -11,21 +11,22 @@
 
 A name that is not one of the environments is refused with the closest name, and a
 workstation that resolves to production is refused unless ``ALLOW_LOCAL_PRODUCTION=true``.
-Standard library only: it runs on every cold start.
+
+This module runs on every cold start, so it imports nothing a bare interpreter has not
+already loaded: the environments come from the build's snapshot in a deployed artifact
+(``snapshot.py``) and from ``multienv.toml`` elsewhere (``settings.py``), and the error
+path alone imports what it needs.
 
 ``python -m <package>.env [--json]`` prints the result; a refusal exits 2.
 """
 
-from __future__ import annotations
-
-import os
 import sys
-from collections.abc import Mapping
-from typing import NamedTuple
 
-from .model import KNOWN_TIERS, Tier, closest
-from .settings import Settings, SettingsError
-from .settings import settings as load_settings
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .settings import Settings
 
 OVERRIDE = "USER_ENV_NAME"
 OFFICIAL = "ENV_NAME"
@@ -72,17 +73,65 @@ class ResolutionError(ValueError):
         super().__init__(message)
 
 
-class Resolution(NamedTuple):
-    env: str
-    source: str  # USER_ENV_NAME, ENV_NAME or default
-    runtime: str  # local, ci, or aws-<service>
-    tier: Tier
+class Layout:
+    """What the resolver knows of ``multienv.toml``: the names in promotion order and each one's tier.
 
-    def as_dict(self) -> dict[str, str]:
-        return {"env": self.env, "source": self.source, "runtime": self.runtime, "tier": self.tier.value}
+    ``default`` is where a local run lands and ``production`` the environment a workstation may
+    reach only on purpose; ``settings.py`` decides both, and the snapshot records its decision.
+    """
+
+    __slots__ = ("default", "names", "production", "tiers")
+
+    def __init__(self, names: "tuple[str, ...]", tiers: "Mapping[str, str]", default: str, production: str):
+        self.names = names
+        self.tiers = tiers
+        self.default = default
+        self.production = production
 
 
-def detect_runtime(environ: Mapping[str, str]) -> str:
+class Resolution(tuple):
+    """``(env, source, runtime, tier)``; source is USER_ENV_NAME, ENV_NAME or default, runtime local, ci or aws-*."""
+
+    __slots__ = ()
+    _fields = ("env", "source", "runtime", "tier")
+
+    def __new__(cls, env: str, source: str, runtime: str, tier: str):
+        return tuple.__new__(cls, (env, source, runtime, tier))
+
+    env = property(lambda self: self[0])
+    source = property(lambda self: self[1])
+    runtime = property(lambda self: self[2])
+    tier = property(lambda self: self[3])
+
+    def __repr__(self) -> str:
+        return "Resolution(" + ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self, strict=True)) + ")"
+
+    def as_dict(self) -> "dict[str, str]":
+        return {"env": self.env, "source": self.source, "runtime": self.runtime, "tier": str(self.tier)}
+
+
+def process_environ() -> "Mapping[str, str]":
+    """``os.environ``, without importing ``os`` when nothing has yet.
+
+    Until something imports ``os`` nobody can have changed ``os.environ``, and ``posix.environ``
+    (already loaded by every interpreter) holds the same variables as bytes.
+    """
+    os = sys.modules.get("os")
+    if os is not None:
+        return os.environ
+    try:
+        import posix
+    except ImportError:  # not a POSIX host: os is cheap to need there
+        import os
+
+        return os.environ
+    encoding = sys.getfilesystemencoding()
+    return {
+        k.decode(encoding, "surrogateescape"): v.decode(encoding, "surrogateescape") for k, v in posix.environ.items()
+    }
+
+
+def detect_runtime(environ: "Mapping[str, str]") -> str:
     """``local``, ``ci`` or ``aws-<service>``; an explicit ``MULTIENV_RUNTIME`` wins, a CI marker beats an AWS one.
 
     CI comes first because CI systems run on AWS compute too (CodeBuild runs in containers).
@@ -108,25 +157,38 @@ def detect_runtime(environ: Mapping[str, str]) -> str:
     return LOCAL
 
 
-def suggestion(value: str, settings: Settings) -> str | None:
+def layout_of(settings: "Settings | Layout | None") -> Layout:
+    """The layout of ``settings``; when None, the snapshot's in a deployed artifact, else ``multienv.toml``'s."""
+    if settings is None:
+        from . import snapshot
+
+        return snapshot.layout()
+    return getattr(settings, "layout", settings)
+
+
+def suggestion(value: str, settings: "Settings | Layout") -> "str | None":
     """The environment a mistyped name most likely meant, or None when none is close."""
+    layout = layout_of(settings)
+    from .model import KNOWN_TIERS, closest  # only on the error path
+
     folded = value.strip().lower()
     tier = KNOWN_TIERS.get(folded)
-    if tier is not None and not any(name.lower() == folded for name in settings.names):
-        same_tier = [e.name for e in settings.environments if e.tier is tier]
+    if tier is not None and not any(name.lower() == folded for name in layout.names):
+        same_tier = [name for name in layout.names if layout.tiers[name] == tier]
         if len(same_tier) == 1:
             return same_tier[0]
-    return closest(value, settings.names)
+    return closest(value, layout.names)
 
 
-def check_name(value: str, variable: str, settings: Settings) -> str:
+def check_name(value: str, variable: str, settings: "Settings | Layout | None" = None) -> str:
     """``value`` when it is exactly one of the environments, else a ``ResolutionError`` naming ``variable``."""
-    if value in settings.names:
+    layout = layout_of(settings)
+    if value in layout.tiers:
         return value
-    allowed = ", ".join(settings.names)
+    allowed = ", ".join(layout.names)
     if not value.strip():
         raise ResolutionError(variable, f"{variable} is set but empty: set it to one of {allowed}, or unset it")
-    hint = suggestion(value, settings)
+    hint = suggestion(value, layout)
     did_you_mean = f"; did you mean {hint!r}?" if hint else ""
     raise ResolutionError(
         variable,
@@ -134,28 +196,27 @@ def check_name(value: str, variable: str, settings: Settings) -> str:
     )
 
 
-def resolve(environ: Mapping[str, str] | None = None, settings: Settings | None = None) -> Resolution:
+def resolve(environ: "Mapping[str, str] | None" = None, settings: "Settings | Layout | None" = None) -> Resolution:
     """The environment the variables in ``environ`` select; ``ResolutionError`` when they select none."""
-    environ = os.environ if environ is None else environ
-    settings = load_settings() if settings is None else settings
+    environ = process_environ() if environ is None else environ
+    layout = layout_of(settings)
     runtime = detect_runtime(environ)
 
     override = environ.get(OVERRIDE, "")
     if override.strip():
-        name, source = check_name(override.strip(), OVERRIDE, settings), OVERRIDE
+        name, source = check_name(override.strip(), OVERRIDE, layout), OVERRIDE
     elif OFFICIAL in environ:
-        name, source = check_name(environ[OFFICIAL].strip(), OFFICIAL, settings), OFFICIAL
+        name, source = check_name(environ[OFFICIAL].strip(), OFFICIAL, layout), OFFICIAL
     elif runtime == LOCAL:
-        name, source = settings.default_environment.name, DEFAULT
+        name, source = layout.default, DEFAULT
     else:
         raise ResolutionError(
             OFFICIAL,
-            f"{OFFICIAL} must be set in the {runtime} runtime: set it to one of {', '.join(settings.names)} "
-            f"(only a workstation falls back to {settings.default_environment.name})",
+            f"{OFFICIAL} must be set in the {runtime} runtime: set it to one of {', '.join(layout.names)} "
+            f"(only a workstation falls back to {layout.default})",
         )
 
-    tier = settings.environment(name).tier
-    if tier.is_production and runtime == LOCAL:
+    if name == layout.production and runtime == LOCAL:
         allow = environ.get(ALLOW_LOCAL_PRODUCTION, "")
         if allow.strip().lower() != "true":
             seen = f" ({ALLOW_LOCAL_PRODUCTION} is {allow!r}, not 'true')" if allow else ""
@@ -164,12 +225,15 @@ def resolve(environ: Mapping[str, str] | None = None, settings: Settings | None 
                 f"{source}={name!r} selects the production environment on a workstation, which is refused{seen}: "
                 f"if you mean it, also set {ALLOW_LOCAL_PRODUCTION}=true",
             )
-    return Resolution(name, source, runtime, tier)
+    return Resolution(name, source, runtime, layout.tiers[name])
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: "list[str] | None" = None) -> int:
     import argparse
     import json
+
+    from .settings import SettingsError
+    from .snapshot import SnapshotError
 
     parser = argparse.ArgumentParser(
         prog=f"python -m {__package__}.env", description="Print the environment this process resolves to."
@@ -178,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         resolution = resolve()
-    except (ResolutionError, SettingsError) as error:
+    except (ResolutionError, SettingsError, SnapshotError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(resolution.as_dict()) if args.json else resolution.env)
@@ -186,4 +250,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the package's own copy of this module: the errors raised inside the package are its classes.
+    from .env import main as package_main
+
+    sys.exit(package_main())

@@ -8,14 +8,13 @@ below exist once, here, for both the template and the repository it made.
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import StrEnum
 
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 ENV_NAME_RULE = "a lowercase letter first, then lowercase letters or digits, at most 12 characters"
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
-RESERVED_NAMES = frozenset({"devops"})
 
 # Account IDs in this range stand for "not filled in yet". No real AWS account has one,
 # so the deploy tool can refuse them when it talks to real AWS.
@@ -44,12 +43,10 @@ def is_placeholder(account_id: str) -> bool:
     return account_id.startswith(PLACEHOLDER_PREFIX)
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(namedtuple("Account", "key id")):
     """A named AWS account (``devops``, ``nonprod``, an environment's name...) and its 12-digit ID."""
 
-    key: str
-    id: str
+    __slots__ = ()
 
     @property
     def placeholder(self) -> bool:

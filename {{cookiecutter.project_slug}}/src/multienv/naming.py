@@ -8,7 +8,7 @@ name fits inside AWS limits before it writes anything. Standard library only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 # AWS hard limits on the names this project creates (characters).
 LIMITS = {
@@ -23,6 +23,22 @@ LIMITS = {
 }
 
 DEVOPS = "devops"
+# The env part of the people-facing role names in an identity account (``<slug>-identity-<persona>``).
+IDENTITY = "identity"
+# Names whose prefix the scheme already uses for something that is no environment: an environment
+# so named would own (and be fenced into) those resources.
+RESERVED_ENV_NAMES = {
+    DEVOPS: "the DevOps account's resources and CI roles (<slug>-devops-*)",
+    IDENTITY: "the people-facing roles of the identity account (<slug>-identity-*)",
+}
+
+
+def reserved_name_problem(env: str) -> str:
+    """Why ``env`` cannot name an environment ("" when it can)."""
+    if env in RESERVED_ENV_NAMES:
+        return f"is reserved: <slug>-{env}-* names {RESERVED_ENV_NAMES[env]}; choose another name"
+    return ""
+
 
 # The stacks, ``<slug>-devops-platform`` and ``<slug>-<env>-<stack>`` for the others.
 DEVOPS_STACK = "platform"
@@ -51,12 +67,10 @@ def partition(region: str) -> str:
     return "aws"
 
 
-@dataclass(frozen=True)
-class Naming:
+class Naming(namedtuple("Naming", "slug region")):
     """Names and ARNs for one project, derived from its slug, region and accounts."""
 
-    slug: str
-    region: str
+    __slots__ = ()
 
     @property
     def partition(self) -> str:
@@ -86,8 +100,18 @@ class Naming:
         return self.name(env, CFN_EXECUTION)
 
     def ci_role(self, env: str) -> str:
-        """The role GitHub Actions assumes in the DevOps account for ``env``."""
-        return self.name(env, CI)
+        """The role GitHub Actions assumes in the DevOps account for ``env``: ``<slug>-devops-<env>-ci``.
+
+        Named under the DevOps prefix, never ``<slug>-<env>-``: where the DevOps side shares an
+        account with the environments, every name under an environment's prefix is that
+        environment's to change, and a CI role there would let an environment's roles make
+        themselves its deployer.
+        """
+        return self.name(DEVOPS, f"{env}-{CI}")
+
+    def platform_role_patterns(self, account_id: str = "*") -> list[str]:
+        """Roles no environment's principal may change: the DevOps side's (CI roles) and the identity roles."""
+        return [self.role_arn(account_id, f"{self.prefix(owner)}*") for owner in (DEVOPS, IDENTITY)]
 
     def boundary_policy(self, env: str) -> str:
         return self.name(env, BOUNDARY)
@@ -150,7 +174,11 @@ class Naming:
         return f"/aws/lambda/{self.function(env, thing)}"
 
     def function_role(self, env: str, thing: str = "app") -> str:
-        """The execution role of a function; it carries the environment's permissions boundary."""
+        """The execution role of a function; it carries the environment's permissions boundary.
+
+        ``<slug>-<env>-<thing>-role``: the only role names the pipeline may create or change
+        (``function_role(env, "*")`` in the boundary). No platform role ends in ``-role``.
+        """
         return self.name(env, f"{thing}-role")
 
     def artifact_key(self, env: str, sha256: str) -> str:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections import namedtuple
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
+from .env import Layout
 from .model import ACCOUNT_ID_PATTERN, ENV_NAME_PATTERN, Account, AccountStrategy, Tier, promotion_problems
-from .naming import Naming
+from .naming import Naming, reserved_name_problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SETTINGS_FILE = "multienv.toml"
 HOME_VARIABLE = "MULTIENV_HOME"
@@ -25,25 +29,37 @@ class SettingsError(ValueError):
     """``multienv.toml`` is missing or says something that cannot be true."""
 
 
-@dataclass(frozen=True)
-class Environment:
-    name: str
-    tier: Tier
-    account: Account
+class Environment(namedtuple("Environment", "name tier account")):
+    """An environment: its name, its ``Tier`` and the ``Account`` it lives in."""
+
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Settings:
-    path: Path
-    project_name: str
-    slug: str
-    package: str
-    region: str
-    github_repository: str
-    strategy: AccountStrategy
-    accounts: tuple[Account, ...]
-    devops: Account
-    environments: tuple[Environment, ...]
+class Settings(
+    namedtuple(
+        "Settings",
+        "file project_name slug package region github_repository strategy accounts devops environments",
+    )
+):
+    """``multienv.toml``, checked: ``file`` (its path), the project's names, ``strategy`` (``AccountStrategy``),
+    ``accounts`` and ``devops`` (``Account``), ``environments`` (``Environment``, in promotion order).
+
+    ``file`` is a string and ``path``/``root`` build ``Path`` objects when asked: resolving and loading
+    the configuration on a workstation then never imports ``pathlib``.
+    """
+
+    __slots__ = ()
+
+    @property
+    def path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.file)
+
+    @property
+    def folder(self) -> str:
+        """The folder that holds ``multienv.toml`` and ``config/``, as a string."""
+        return os.path.dirname(self.file) or "."  # noqa: PTH120 - pathlib stays off the resolve path
 
     @property
     def root(self) -> Path:
@@ -53,6 +69,16 @@ class Settings:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.environments)
+
+    @property
+    def layout(self) -> Layout:
+        """What the resolver needs: names, tiers, the local default and production."""
+        return Layout(
+            self.names,
+            {e.name: e.tier for e in self.environments},
+            self.default_environment.name,
+            self.production.name,
+        )
 
     @property
     def naming(self) -> Naming:
@@ -78,22 +104,26 @@ class Settings:
         return any(a.placeholder for a in self.accounts)
 
 
-def find_settings_file(environ: Mapping[str, str] | None = None) -> Path:
+def find_settings_file(environ: Mapping[str, str] | None = None) -> str:
     environ = os.environ if environ is None else environ
     home = environ.get(HOME_VARIABLE, "").strip()
+    # os.path, not pathlib: this runs on every workstation start (settings.py's docstring).
     if home:
-        path = Path(home) / SETTINGS_FILE
-        if not path.is_file():
+        path = os.path.join(home, SETTINGS_FILE)  # noqa: PTH118
+        if not os.path.isfile(path):  # noqa: PTH113
             raise SettingsError(f"{HOME_VARIABLE}={home!r} has no {SETTINGS_FILE}")
         return path
-    here = Path(__file__).resolve().parent
-    for folder in (here, *here.parents[:3]):
-        if (folder / SETTINGS_FILE).is_file():
-            return folder / SETTINGS_FILE
+    here = os.path.dirname(os.path.realpath(__file__))  # noqa: PTH120
+    folder = here
+    for _ in range(4):  # this package's folder, then up to three above it
+        path = os.path.join(folder, SETTINGS_FILE)  # noqa: PTH118
+        if os.path.isfile(path):  # noqa: PTH113
+            return path
+        folder = os.path.dirname(folder)  # noqa: PTH120
     raise SettingsError(f"no {SETTINGS_FILE} found above {here}: set {HOME_VARIABLE} to the folder that holds it")
 
 
-def parse_settings(data: Mapping, path: Path) -> Settings:
+def parse_settings(data: Mapping, path: str | Path) -> Settings:
     """Check the parsed file and build ``Settings``; every error names the file and the key."""
 
     def fail(key: str, message: str) -> SettingsError:
@@ -124,6 +154,8 @@ def parse_settings(data: Mapping, path: Path) -> Settings:
         name = raw.get("name", "")
         if not ENV_NAME_PATTERN.match(name):
             raise fail(f"{key}.name", f"{name!r} is not a valid environment name")
+        if reserved_name_problem(name):
+            raise fail(f"{key}.name", f"{name!r} {reserved_name_problem(name)}")
         try:
             tier = Tier(raw.get("tier"))
         except ValueError:
@@ -146,7 +178,7 @@ def parse_settings(data: Mapping, path: Path) -> Settings:
         by_id[account.id] = account.key
 
     return Settings(
-        path=path,
+        file=os.fspath(path),
         project_name=project["name"],
         slug=project["slug"],
         package=project["package"],
@@ -159,10 +191,10 @@ def parse_settings(data: Mapping, path: Path) -> Settings:
     )
 
 
-def load_settings(path: Path | None = None) -> Settings:
+def load_settings(path: str | Path | None = None) -> Settings:
     """Parse and check ``multienv.toml`` (found as the module docstring says when ``path`` is None)."""
     path = find_settings_file() if path is None else path
-    with Path(path).open("rb") as handle:
+    with open(path, "rb") as handle:  # noqa: PTH123 - pathlib stays off the resolve path
         data = tomllib.load(handle)
     return parse_settings(data, path)
 

@@ -26,13 +26,21 @@ import time
 import tomllib
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from multienv.naming import DEVOPS, LIVE_ALIAS
 from multienv.settings import Settings, load_settings
 
+from .attack_catalog import PEER, Layout, attack_cases, judge, report
+from .attack_catalog import counts as scope_counts
+from .attack_catalog import requests as attack_requests
 from .cfn import Resolver, load_template, render_template
+from .org_perimeter import ORG_TEMPLATE, perimeter_cases
+from .org_perimeter import failures as org_perimeter_failures
+from .org_perimeter import render as render_perimeter
+from .org_perimeter import requests as org_requests
 from .persona_stacks import load_trust
 from .personas import (
     CASE_FIELDS,
@@ -49,11 +57,12 @@ from .personas import (
     trusted_principal,
 )
 from .stacks import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK, stack_specs
+from .stacks import DEVOPS as DEVOPS_KIND
 
 CASES_FILE = Path("access") / "cases.csv"
 DRIVER = Path("access") / "simulate.cjs"
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
-FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec", "retag")
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
 # ignores those keys), so artifact and secret decryption is left to the policy contract tests.
 # The people-facing roles (identity account, Identity Center) and the outsider (any other
@@ -71,6 +80,34 @@ BOUNDED_ROLE_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "AnyIdentityPolicy", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
+
+
+# An account that is none of the project's: it owns a bucket named like one of an environment's
+# and lets everyone write to it, so only the writer's own policies can stop data leaving.
+SQUATTER_ACCOUNT = "999999999999"
+SQUATTER_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AnyoneWrites", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}],
+}
+
+
+# A key someone else made in the account, with AWS's default key policy (the account's IAM decides).
+UNTAGGED_KEY_ID = "0123abcd-untagged"
+
+
+def default_key_policy(partition: str, account: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EnableIamPolicies",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 class AccessError(ValueError):
@@ -159,6 +196,7 @@ class Policies:
     resource_policies: dict[str, list[dict]] = field(default_factory=dict)  # resource ARN -> documents
     bucket_accounts: dict[str, str] = field(default_factory=dict)
     skips: dict[str, dict[str, str]] = field(default_factory=dict)  # policy name -> parliament issue -> reason
+    merged: dict[str, dict | None] = field(default_factory=dict)  # resource ARN -> joined resource policy
 
     def identity_documents(self) -> Iterable[tuple[str, dict]]:
         seen: set[str] = set()
@@ -242,9 +280,44 @@ def merge_documents(documents: list[dict]) -> dict | None:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def attack_layout(settings: Settings, policies: Policies) -> Layout:
+    """What the attacker's matrix needs from the rendered stacks: the trust policies and the DevOps key."""
+    keys = [r.arn for st in policies.stacks if st.account_id == settings.devops.id for r in st.of_type("AWS::KMS::Key")]
+    return Layout(settings, {arn: role.trust for arn, role in policies.roles.items()}, keys[0] if keys else "")
+
+
+def add_peer_trusts(settings: Settings, policies: Policies, peer_slug: str) -> None:
+    """The trust policies of a second project's roles: the same templates rendered with its slug.
+
+    AWS asks a role's trust policy on every ``sts:AssumeRole``; without them the simulator would
+    let a same-account identity policy alone decide. The peer's CI roles trust its own repository.
+    """
+    ours = settings.github_repository
+    theirs = f"{ours}-{PEER}"
+    peer = replace(settings, slug=peer_slug, github_repository=theirs)
+    for spec in stack_specs(peer, SAMPLE_DIGEST):
+        if spec.kind == DEVOPS_KIND:
+            continue  # its names are written into the template: only the parameterised stacks render as the peer's
+        for resource in render_spec(spec).of_type("AWS::IAM::Role"):
+            policies.resource_policies.setdefault(resource.arn, []).append(
+                resource.properties["AssumeRolePolicyDocument"]
+            )
+    n, peer_naming = settings.naming, peer.naming
+    for env in settings.environments:
+        ci = policies.roles.get(n.role_arn(settings.devops.id, n.ci_role(env.name)))
+        if ci is not None:
+            trust = json.loads(json.dumps(ci.trust).replace(f"repo:{ours}:", f"repo:{theirs}:"))
+            arn = peer_naming.role_arn(settings.devops.id, peer_naming.ci_role(env.name))
+            policies.resource_policies.setdefault(arn, []).append(trust)
+
+
+# The application stacks need an artifact's digest to render; any digest gives the same policies.
+SAMPLE_DIGEST = "0" * 64
+
+
 def render_all(settings: Settings) -> list[RenderedStack]:
     rendered = []
-    for spec in stack_specs(settings):
+    for spec in stack_specs(settings, SAMPLE_DIGEST):
         if not spec.template_path.is_file():
             raise AccessError(f"stack {spec.name}: template {spec.template_path} does not exist")
         rendered.append(render_spec(spec))
@@ -363,8 +436,10 @@ class World:
                 account,
             ),
             "log-group": (f"arn:{p}:logs:{region}:{account}:log-group:{n.log_group(env.name)}", account),
-            "new-role": (n.role_arn(account, n.name(env.name, "worker")), account),
+            "new-role": (n.role_arn(account, n.function_role(env.name, "worker")), account),
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
+            "cfn-exec-role": (n.role_arn(account, n.cfn_execution_role(env.name)), account),
+            "ci-role": (n.role_arn(devops, n.ci_role(env.name)), devops),
             "persona-policy": (n.policy_arn(account, n.name(env.name, "persona-guard")), account),
             "parameter": (f"arn:{p}:ssm:{region}:{account}:parameter{n.ssm_parameter(env.name, 'app')}", account),
             "table-stream": (
@@ -375,6 +450,13 @@ class World:
             "stream": (f"arn:{p}:kinesis:{region}:{account}:stream/{n.name(env.name, 'events')}", account),
             "workgroup": (f"arn:{p}:athena:{region}:{account}:workgroup/{n.name(env.name, 'queries')}", account),
             "any": ("*", account),
+            "build-project": (f"arn:{p}:codebuild:{region}:{account}:project/{n.name(env.name, 'tests')}", account),
+            "foreign-user": (f"arn:{p}:iam::{account}:user/someone", account),
+            # The DevOps stack's key (its ID is the renderer's stand-in): no name, no env tag.
+            "devops-key": (f"arn:{p}:kms:{region}:{devops}:key/ArtifactKey-id", devops),
+            "untagged-key": (f"arn:{p}:kms:{region}:{account}:key/{UNTAGGED_KEY_ID}", account),
+            # A bucket named like the environment's own, in an account that is not the project's.
+            "squatted-object": (f"arn:{p}:s3:::{n.name(env.name, 'data')}-elsewhere/example.json", SQUATTER_ACCOUNT),
             # Named outside the scheme: nobody's, so no persona's.
             "foreign-role": (n.role_arn(account, "shared-admin"), account),
             "artifact-bucket": (f"arn:{p}:s3:::{n.artifact_bucket(devops)}", devops),
@@ -409,6 +491,13 @@ class World:
 
 
 def resource_policy(policies: Policies, arn: str) -> dict | None:
+    """The joined resource policies of ``arn``: one document per resource, however many cases ask."""
+    if arn not in policies.merged:
+        policies.merged[arn] = _resource_policy(policies, arn)
+    return policies.merged[arn]
+
+
+def _resource_policy(policies: Policies, arn: str) -> dict | None:
     if arn.startswith("arn:") and arn.split(":")[2] == "s3":
         bucket = arn.split(":", 5)[5].split("/", 1)[0]
         return merge_documents(policies.resource_policies.get(f"s3:{bucket}", []))
@@ -433,6 +522,8 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     context: dict[str, str | list[str]] = {
         "aws:PrincipalArn": principal,
         "aws:PrincipalAccount": principal_account,
+        # AWS sets it to the account that owns the resource (the requester's, for a resource it creates).
+        "aws:ResourceAccount": resource_account,
         "aws:SecureTransport": "true",
         "aws:MultiFactorAuthPresent": "true" if "mfa" in flags else "false",
     }
@@ -441,6 +532,11 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     if "public" in flags:
         context["lambda:FunctionUrlAuthType"] = "NONE"
         context["lambda:Principal"] = "*"
+    if "retag" in flags:
+        context["aws:RequestTag/env"] = f"not-{case.resource_env}"
+        context["aws:TagKeys"] = ["env"]
+    if "buildspec" in flags:
+        context["codebuild:source.buildspec"] = "version: 0.2"
     if "cfn-role" in flags:
         n = world.settings.naming
         env = world.env(case.principal_env, where)
@@ -483,7 +579,12 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
         "serviceControlPolicies": [],
         "resourceControlPolicies": [],
     }
-    document = resource_policy(policies, resource)
+    if resource_account == SQUATTER_ACCOUNT:
+        document = SQUATTER_POLICY
+    elif resource.endswith(UNTAGGED_KEY_ID):
+        document = default_key_policy(world.settings.naming.partition, resource_account)
+    else:
+        document = resource_policy(policies, resource)
     if document is not None:
         request["resourcePolicy"] = document
     if boundary is not None:
@@ -491,23 +592,82 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     return request
 
 
-def run_simulations(requests: list[dict], node_modules: Path, root: Path) -> list[dict]:
+def pack(requests: list[dict]) -> tuple[dict[str, dict], list[dict]]:
+    """The policies of a batch by reference: each document crosses the pipe once, however many cases use it."""
+    documents: dict[str, dict] = {}
+    refs: dict[int, str] = {}
+    # Kept alive until the batch is written, so an ``id`` is never reused for another document.
+    held: list[dict] = []
+
+    def ref(document: dict) -> str:
+        key = refs.get(id(document))
+        if key is None:
+            key = refs[id(document)] = str(len(documents))
+            documents[key] = document
+            held.append(document)
+        return key
+
+    def named(policies: list[dict]) -> list[dict]:
+        return [{"name": p["name"], "ref": ref(p["policy"])} for p in policies]
+
+    packed = []
+    for request in requests:
+        simulation = dict(request["simulation"])
+        simulation["identityPolicies"] = named(simulation["identityPolicies"])
+        if "permissionBoundaryPolicies" in simulation:
+            simulation["permissionBoundaryPolicies"] = named(simulation["permissionBoundaryPolicies"])
+        for key in ("serviceControlPolicies", "resourceControlPolicies"):
+            simulation[key] = [
+                {"orgIdentifier": o["orgIdentifier"], "policies": named(o["policies"])} for o in simulation.get(key, [])
+            ]
+        if "resourcePolicy" in simulation:
+            simulation["resourcePolicyRef"] = ref(simulation.pop("resourcePolicy"))
+        packed.append({"id": request["id"], "simulation": simulation})
+    return documents, packed
+
+
+def run_simulations(requests: list[dict], node_modules: Path, root: Path, workers: int | None = None, meanwhile=None):
+    """Every request's answer, in order; the batch is split over one node process per core.
+
+    With ``meanwhile`` (a function), returns ``(answers, meanwhile())``, called while the processes run.
+    """
     env = {**os.environ, "NODE_PATH": str(Path(node_modules).resolve())}
     driver = root / DRIVER
+    workers = max(1, min(workers or os.cpu_count() or 1, len(requests) // 500 or 1))
+    documents, packed = pack(requests)
+    # Interleaved, so each process gets its share of every kind of case.
+    shares = [packed[index::workers] for index in range(workers)]
+    processes = []
     try:
-        completed = subprocess.run(
-            ["node", str(driver)],
-            input=json.dumps(requests),
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
+        for share in shares:
+            process = subprocess.Popen(
+                # A larger young generation: the engine allocates briefly-lived objects by the million.
+                ["node", "--max-semi-space-size=32", str(driver)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            processes.append((process, json.dumps({"policies": documents, "requests": share})))
     except FileNotFoundError:
         raise AccessError("node is not on PATH: install Node.js 20 or newer, then run make install") from None
-    if completed.returncode != 0:
-        raise AccessError(f"{driver} failed (run make install?):\n{completed.stderr.strip()}")
-    return json.loads(completed.stdout)
+    answers: dict[int, dict] = {}
+    errors = []
+    # One thread per process feeds its stdin and drains its stdout, so all of them run at once.
+    with ThreadPoolExecutor(max_workers=len(processes)) as pool:
+        running = pool.map(lambda item: item[0].communicate(item[1]), processes)
+        extra = meanwhile() if meanwhile is not None else None
+        outputs = list(running)
+    for (process, _), (stdout, stderr) in zip(processes, outputs, strict=True):
+        if process.returncode != 0:
+            errors.append(stderr.strip())
+            continue
+        answers.update((answer["id"], answer) for answer in json.loads(stdout))
+    if errors:
+        raise AccessError(f"{driver} failed (run make install?):\n" + "\n".join(errors))
+    ordered = [answers[request["id"]] for request in requests]
+    return (ordered, extra) if meanwhile is not None else ordered
 
 
 # --------------------------------------------------------------------------- parliament
@@ -576,7 +736,7 @@ def _decision(raw: str) -> str:
     return "allow" if raw == "Allowed" else ("deny" if raw in ("ExplicitlyDenied", "ImplicitlyDenied") else raw)
 
 
-def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdout) -> int:
+def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdout, exhaustive: bool = False) -> int:
     started = time.perf_counter()
     policies = collect_policies(render_all(settings))
     world = World(settings, load_trust(settings))
@@ -590,7 +750,27 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
         {"id": index, "simulation": simulation(policies, world, case, f"{cases_path}:{number}")}
         for index, (number, case) in enumerate(cases)
     ]
-    answers = run_simulations(requests, node_modules, settings.root)
+    layout = attack_layout(settings, policies)
+    add_peer_trusts(settings, policies, layout.peer.slug)
+    attacks = attack_cases(layout, exhaustive)
+    requests += attack_requests(attacks, lambda case, where: simulation(policies, world, case, where), len(requests))
+    perimeter = render_perimeter(settings) if (settings.root / ORG_TEMPLATE).is_file() else None
+    org_cases = perimeter_cases(settings) if perimeter else []
+    requests += org_requests(org_cases, perimeter, len(requests))
+    # parliament runs here while the simulator's processes work.
+    answers, (findings, skipped) = run_simulations(
+        requests,
+        node_modules,
+        settings.root,
+        meanwhile=lambda: parliament_findings(policies, read_skips(settings.root / SKIPS_FILE)),
+    )
+    attack_answers = answers[len(cases) : len(cases) + len(attacks)]
+    attack_verdict = judge(attacks, attack_answers, settings.strategy.value)
+    report(attack_verdict, out)
+    org_failures = org_perimeter_failures(org_cases, answers[len(cases) + len(attacks) :])
+    for line in org_failures:
+        print(line, file=out)
+    answers = answers[: len(cases)]
     failures = 0
     for (number, case), answer in zip(cases, answers, strict=True):
         actual = _decision(answer["decision"])
@@ -611,17 +791,23 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
         for statement in answer.get("deciding", []):
             kind, policy, sid, effect = (statement[k] for k in ("kind", "policy", "sid", "effect"))
             print(f"     decided by {kind} policy {policy} statement {sid} ({effect})", file=out)
-    findings, skipped = parliament_findings(policies, read_skips(settings.root / SKIPS_FILE))
     for finding in findings:
         print(f"FAIL {finding}", file=out)
     allowed = sum(1 for _, c in cases if c.expect == "allow")
     elapsed = time.perf_counter() - started
+    generated = ", ".join(f"{scope} {n}" for scope, n in scope_counts(attacks).items())
+    opened = sum(attack_verdict.open.values())
+    if opened:
+        generated += f"; {opened} known open"
+    failures += len(attack_verdict.failed) + len(attack_verdict.stale) + len(org_failures)
+    generated += f"), {len(org_cases)} org-perimeter cases (each with and without it"
     verdict = "all as expected" if not failures else f"{failures} FAILED"
     skipped_count = sum(1 for *_, reason in skipped_cases if reason)
     if skipped_count:
         verdict += f" ({skipped_count} not simulated, see skip lines)"
     print(
-        f"access matrix: {len(cases)} cases ({allowed} allow, {len(cases) - allowed} deny), {verdict}; "
+        f"access matrix: {len(cases)} designed cases ({allowed} allow, {len(cases) - allowed} deny), "
+        f"{len(attacks)} generated ({generated}), {verdict}; "
         f"{len(policies.roles)} roles, {sum(1 for _ in policies.identity_documents())} identity policies "
         "through parliament, "
         f"{len(findings)} findings ({skipped} skipped with a reason); {elapsed:.1f} s",
@@ -648,6 +834,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=Path, default=None, help=f"cases file (default: {CASES_FILE})")
     parser.add_argument("--node-modules", type=Path, default=None, help="where npm installed iam-simulate")
     parser.add_argument("--write-cases", action="store_true", help="rewrite the generated cases, keep team cases")
+    parser.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="every attack technique against every target (default: each technique once per principal and scope)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -655,7 +846,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.write_cases:
             return write_cases(settings, cases_path)
         node_modules = args.node_modules or settings.root / "access" / "node_modules"
-        return check(settings, cases_path, node_modules)
+        return check(settings, cases_path, node_modules, exhaustive=args.exhaustive)
     except (AccessError, ValueError) as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 2

@@ -39,7 +39,7 @@ from urllib.parse import urlparse
 from multienv.model import PLACEHOLDER_PREFIX, is_placeholder
 from multienv.settings import Environment, Settings, SettingsError, load_settings
 
-from . import persona_stacks, stacks
+from . import persona_stacks, snapshot_build, stacks
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ARTIFACT = Path("dist") / "app.zip"
@@ -201,14 +201,18 @@ def artifact_files(settings: Settings) -> list[tuple[Path, str]]:
 
 
 def build(settings: Settings, target: Path) -> str:
-    """Write the deterministic artifact and return its sha256."""
+    """Write the deterministic artifact, with the snapshot a cold start reads, and return its sha256."""
+    snapshot_name, snapshot_text = snapshot_build.snapshot_member(settings.root)
+    # A snapshot left in src/ by hand would be a second copy: the build writes its own.
+    members = [(name, path.read_bytes()) for path, name in artifact_files(settings) if name != snapshot_name]
+    members = sorted([*members, (snapshot_name, snapshot_text.encode())])
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path, name in artifact_files(settings):
+        for name, content in members:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
+            archive.writestr(info, content)
     return sha256_of(target)
 
 

@@ -135,6 +135,31 @@ class Run:
 # --------------------------------------------------------------------------- what moto skips
 
 
+def drop_novalue_list_items() -> None:
+    """Make moto's CloudFormation drop a list item that ``Fn::If`` resolves to ``AWS::NoValue``.
+
+    AWS removes such an item (a policy statement that only some strategies need); moto 5.2
+    keeps it as ``null`` and then refuses the policy as malformed. The local AWS runs in this
+    process, so its parser is corrected here rather than the templates bent to it."""
+    from moto.cloudformation import parsing
+
+    if getattr(parsing.clean_json, "drops_novalue", False):
+        return
+    original = parsing.clean_json
+
+    def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        if isinstance(resource_json, list):
+            return [
+                cleaned
+                for item in resource_json
+                if (cleaned := clean_json(item, resources_map)) is not None or item is None
+            ]
+        return original(resource_json, resources_map)
+
+    clean_json.drops_novalue = True  # type: ignore[attr-defined]
+    parsing.clean_json = clean_json
+
+
 def physical_ids(client: Any, spec: stacks.StackSpec) -> dict[str, dict[str, str]]:
     found = client.describe_stack_resources(StackName=spec.name)["StackResources"]
     return {r["LogicalResourceId"]: {"Ref": r["PhysicalResourceId"]} for r in found if r.get("PhysicalResourceId")}
@@ -513,6 +538,7 @@ def deployed_stacks(run: Run) -> int:
 def main(out: TextIO = sys.stdout) -> int:
     from moto.server import ThreadedMotoServer
 
+    drop_novalue_list_items()
     settings = load_settings()
     warnings = SkipWarnings()
     moto_logger = logging.getLogger("moto")

@@ -39,7 +39,7 @@ def undo_applied(run: Any, env_name: str, credentials: dict[str, str]) -> None:
         if deploy.stack_status(cloudformation, spec.name) is None:
             continue
         resources = cloudformation.describe_stack_resources(StackName=spec.name)["StackResources"]
-        for role in (r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::IAM::Role"):
+        for role in (r["PhysicalResourceId"] for r in resources if r.get("ResourceType") == "AWS::IAM::Role"):
             for policy in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
                 iam.detach_role_policy(RoleName=role, PolicyArn=policy["PolicyArn"])
             for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
@@ -53,7 +53,7 @@ def managed_policies(run: Any, env_name: str, credentials: dict[str, str]) -> li
     for spec in retire.environment_stacks(run.settings, env_name):
         if deploy.stack_status(cloudformation, spec.name) is not None:
             resources = cloudformation.describe_stack_resources(StackName=spec.name)["StackResources"]
-            arns += [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::IAM::ManagedPolicy"]
+            arns += [r["PhysicalResourceId"] for r in resources if r.get("ResourceType") == "AWS::IAM::ManagedPolicy"]
     return arns
 
 

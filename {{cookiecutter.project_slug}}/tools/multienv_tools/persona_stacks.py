@@ -13,8 +13,8 @@ from pathlib import Path
 from multienv.naming import PERSONAS as PERSONA_NAMES
 from multienv.settings import Settings
 
-from .personas import Trust, parse_trust, persona_key, stack_parameters
-from .stacks import INFRA, PERSONAS_STACK, StackSpec, environment_stack
+from .personas import Trust, parse_trust, persona_key, stack_arns, stack_parameters
+from .stacks import INFRA, PERSONAS_STACK, PLATFORM_STACKS, StackSpec, environment_stack
 
 PERSONAS_TEMPLATE = f"{INFRA}/personas.yaml"
 PERSONAS = "personas"  # stack kind
@@ -31,9 +31,12 @@ def load_trust(settings: Settings) -> Trust:
 def persona_spec(settings: Settings, env_name: str, trust: Trust | None = None) -> StackSpec:
     trust = load_trust(settings) if trust is None else trust
     env = settings.environment(env_name)
-    others = [e.name for e in settings.environments if e.name != env.name]
+    shared = env.account.id == settings.devops.id or any(
+        e.account.id == env.account.id for e in settings.environments if e.name != env.name
+    )
     accounts = {a.key: a.id for a in settings.accounts}
-    parameters = stack_parameters(settings.naming, env.name, env.tier, env.account.id, others, trust, accounts)
+    parameters = stack_parameters(settings.naming, env.name, env.tier, env.account.id, shared, trust, accounts)
+    parameters["PlatformStackArns"] = ",".join(stack_arns(settings.naming, env.name, PLATFORM_STACKS))
     return environment_stack(settings, env.name, PERSONAS, PERSONAS_STACK, PERSONAS_TEMPLATE, parameters)
 
 

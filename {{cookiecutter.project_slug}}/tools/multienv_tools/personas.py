@@ -225,6 +225,7 @@ def trusted_account_root(trust: Trust, naming, accounts: Mapping[str, str], env_
 
 
 GUARD = "guard"  # on every persona role: other environments are out of reach
+ACCOUNT_GUARD = "account-guard"  # on every persona role: the account's settings, IAM outside the environment, keys
 FENCE = "fence"  # on every persona role but the administrator's: hands off the platform
 NO_DATA = "no-data"  # where the access says no data
 
@@ -232,7 +233,7 @@ NO_DATA = "no-data"  # where the access says no data
 def policy_blocks(tier: str, persona: str) -> list[str]:
     """The persona policies (``infra/personas.yaml``) a persona's role carries in a tier."""
     access = grant(tier, persona).access
-    blocks = [GUARD]
+    blocks = [GUARD, ACCOUNT_GUARD]
     if Capability.ADMINISTER not in access.capabilities:
         blocks.append(FENCE)
     if access.no_data:
@@ -245,9 +246,12 @@ def policy_name(naming, env: str, block: str) -> str:
 
 
 def stack_parameters(
-    naming, env: str, tier: str, account_id: str, other_envs: Iterable[str], trust: Trust, accounts: Mapping[str, str]
+    naming, env: str, tier: str, account_id: str, shared_account: bool, trust: Trust, accounts: Mapping[str, str]
 ) -> dict[str, str]:
-    """Parameters of the persona stack of ``env`` (``infra/personas.yaml``) in account ``account_id``."""
+    """Parameters of the persona stack of ``env`` (``infra/personas.yaml``) in account ``account_id``.
+
+    ``shared_account``: the account also holds another environment or the DevOps side.
+    """
     params: dict[str, str] = {
         "EnvName": env,
         "ResourcePrefix": naming.prefix(env),
@@ -257,7 +261,7 @@ def stack_parameters(
         "TrustSource": trust.source,
         "TrustedAccountRoot": trusted_account_root(trust, naming, accounts, account_id),
         "SamlAudience": SAML_AUDIENCE[naming.partition],
-        "OtherEnvironmentResources": ",".join(other_environment_patterns(naming, other_envs)),
+        "SharedAccount": "true" if shared_account else "false",
         "PersonaSetupArns": ",".join(persona_setup_arns(naming, env, account_id)),
         "PlatformResources": ",".join(platform_patterns(naming)),
     }
@@ -299,6 +303,8 @@ def protected_arns(naming, env: str, account_id: str = "*") -> list[str]:
         naming.role_arn(account_id, naming.deployer_role(env)),
         naming.role_arn(account_id, naming.cfn_execution_role(env)),
         *persona_setup_arns(naming, env, account_id),
+        # The CI roles and the identity roles, wherever the DevOps side and the environments share an account.
+        *naming.platform_role_patterns(account_id),
     ]
 
 
@@ -308,31 +314,29 @@ def stack_arns(naming, env: str, stacks: Iterable[str]) -> list[str]:
 
 
 def platform_patterns(naming) -> list[str]:
-    """The DevOps and identity resources (``<slug>-devops-*``, ``<slug>-identity-*``), wherever they are.
+    """The DevOps and identity resources (``<slug>-devops-*``, ``<slug>-identity-*``), one pattern per service.
 
-    Denied to every persona role: in a shared account they sit next to the environments.
+    Denied to every persona role: in a shared account they sit next to the environments. Each
+    pattern names its service (AWS matches no wildcard in an ARN's service segment).
     """
-    return [f"arn:{naming.partition}:*:*:*:*{prefix}*" for prefix in (naming.devops_prefix(), naming.prefix(IDENTITY))]
+    p, devops = naming.partition, naming.devops_prefix()
+    return [
+        # The identity side is roles and their policies only.
+        *(
+            f"arn:{p}:iam::*:{kind}/{prefix}*"
+            for prefix in (devops, naming.prefix(IDENTITY))
+            for kind in ("role", "policy")
+        ),
+        f"arn:{p}:s3:::{devops}*",
+        f"arn:{p}:ecr:*:*:repository/{devops}*",
+        f"arn:{p}:cloudformation:*:*:stack/{devops}*",
+        f"arn:{p}:kms:*:*:alias/{devops}*",
+    ]
 
 
 def persona_key(persona: str) -> str:
     """``devops-engineer`` -> ``DevopsEngineer``: the persona's part of parameter and resource names."""
     return "".join(part.title() for part in persona.split("-"))
-
-
-def other_environment_patterns(naming, other_envs: Iterable[str]) -> list[str]:
-    """Resource patterns of other environments, denied to every persona role whatever the account layout.
-
-    ``*`` stands in for the service, region and account: ``<slug>-<env>-`` names and
-    ``<slug>/<env>/`` paths (secrets, parameters) are the environment's wherever they are.
-    """
-    patterns = []
-    for other in other_envs:
-        patterns += [
-            f"arn:{naming.partition}:*:*:*:*{naming.prefix(other)}*",
-            f"arn:{naming.partition}:*:*:*:*/{naming.slug}/{other}/*",
-        ]
-    return patterns
 
 
 # --------------------------------------------------------------------------- default access cases
@@ -355,7 +359,8 @@ class Probe:
 
 
 PROBES = (
-    Probe("view metadata", "lambda:GetFunctionConfiguration", "function", C.VIEW),
+    Probe("view metadata", "lambda:ListAliases", "function", C.VIEW),
+    Probe("start a test build", "codebuild:StartBuild", "build-project", C.EXECUTE),
     Probe("write a resource", "lambda:UpdateFunctionCode", "function", C.CHANGE),
     Probe("write data", "s3:PutObject", "data-object", C.CHANGE),
     Probe("read data", "s3:GetObject", "data-object", C.READ_DATA, data=True),
@@ -378,6 +383,9 @@ NO_DATA_PROBES = (
     Probe("read a log query's results", "logs:GetQueryResults", "any", C.READ_LOGS, data=True),
     Probe("read a stream's records", "kinesis:GetRecords", "stream", C.READ_DATA, data=True),
     Probe("read a query's results", "athena:GetQueryResults", "workgroup", C.READ_DATA, data=True),
+    Probe("read a function's variables", "lambda:GetFunctionConfiguration", "function", C.VIEW, data=True),
+    Probe("read every function's variables", "lambda:ListFunctions", "any", C.VIEW, data=True),
+    Probe("read a build project's variables", "codebuild:BatchGetProjects", "build-project", C.VIEW, data=True),
 )
 
 # Denied to every persona, the Project Administrator included: the Guard policy keeps "full"
@@ -395,13 +403,43 @@ GUARD_PROBES = (
     Probe("change the artifact bucket's policy", "s3:PutBucketPolicy", "artifact-bucket", C.ADMINISTER),
     Probe("change an identity role's permissions", "iam:PutRolePolicy", "identity-role", C.ADMINISTER),
     Probe("change an identity role's trust", "iam:UpdateAssumeRolePolicy", "identity-role", C.ADMINISTER),
+    Probe("add to its CI role's permissions", "iam:PutRolePolicy", "ci-role", C.ADMINISTER),
+    Probe("attach a policy to its CI role", "iam:AttachRolePolicy", "ci-role", C.ADMINISTER),
+    Probe("change its CI role's trust", "iam:UpdateAssumeRolePolicy", "ci-role", C.ADMINISTER),
     Probe("create an OIDC provider", "iam:CreateOpenIDConnectProvider", "oidc-provider", C.ADMINISTER),
     Probe("make a function URL public", "lambda:CreateFunctionUrlConfig", "function", C.ADMINISTER, context="public"),
+    Probe("run any code as a build's role", "codebuild:StartBuild", "build-project", C.ADMINISTER, context="buildspec"),
+    Probe("tag a resource as another environment's", "lambda:TagResource", "function", C.ADMINISTER, context="retag"),
+    Probe("read from a same-named bucket elsewhere", "s3:GetObject", "squatted-object", C.ADMINISTER),
+    Probe("write to a same-named bucket elsewhere", "s3:PutObject", "squatted-object", C.ADMINISTER),
+    Probe("change the administrator's bootstrap", "cloudformation:UpdateStack", "bootstrap-stack", C.ADMINISTER),
+    Probe("delete the administrator's persona stack", "cloudformation:DeleteStack", "personas-stack", C.ADMINISTER),
+    # Settings of the whole account: the account's administrator's, in every strategy.
+    Probe("stop the account's trail", "cloudtrail:StopLogging", "any", C.ADMINISTER),
+    Probe("set the account's log policy", "logs:PutAccountPolicy", "any", C.ADMINISTER),
+    Probe("register a CloudFormation type", "cloudformation:RegisterType", "any", C.ADMINISTER),
+    Probe("configure a CloudFormation type", "cloudformation:SetTypeConfiguration", "any", C.ADMINISTER),
+    Probe("stop the config recorder", "config:StopConfigurationRecorder", "any", C.ADMINISTER),
+    Probe("open the account's public access block", "s3:PutAccountPublicAccessBlock", "any", C.ADMINISTER),
+    Probe("deactivate a user's MFA device", "iam:DeactivateMFADevice", "foreign-user", C.ADMINISTER),
+    Probe("create a user's service credential", "iam:CreateServiceSpecificCredential", "foreign-user", C.ADMINISTER),
+    Probe("upload a user's SSH key", "iam:UploadSSHPublicKey", "foreign-user", C.ADMINISTER),
+    Probe("create a user's access key", "iam:CreateAccessKey", "foreign-user", C.ADMINISTER),
+    Probe("schedule the DevOps key's deletion", "kms:ScheduleKeyDeletion", "devops-key", C.ADMINISTER),
+    Probe("rewrite the DevOps key's policy", "kms:PutKeyPolicy", "devops-key", C.ADMINISTER),
+    Probe("schedule an untagged key's deletion", "kms:ScheduleKeyDeletion", "untagged-key", C.ADMINISTER),
+    Probe("grant itself an untagged key", "kms:CreateGrant", "untagged-key", C.ADMINISTER),
     Probe("let everyone invoke a function", "lambda:AddPermission", "function", C.ADMINISTER, context="public"),
 )
 CROSS_ENVIRONMENT_PROBES = (
     Probe("write another environment", "lambda:UpdateFunctionCode", "function", C.ADMINISTER),
     Probe("read another environment's data", "s3:GetObject", "data-object", C.ADMINISTER),
+    Probe("read another environment's secret", "secretsmanager:GetSecretValue", "secret", C.ADMINISTER),
+    Probe("overwrite another environment's secret", "secretsmanager:PutSecretValue", "secret", C.ADMINISTER),
+    Probe("read another environment's parameter", "ssm:GetParameter", "parameter", C.ADMINISTER),
+    Probe("read another environment's logs", "logs:FilterLogEvents", "log-group", C.ADMINISTER),
+    Probe("read another environment's function variables", "lambda:GetFunctionConfiguration", "function", C.ADMINISTER),
+    Probe("read another environment's devops secret", "secretsmanager:GetSecretValue", "devops-secret", C.ADMINISTER),
     # A resource outside the naming scheme, known only by its env tag (ABAC).
     Probe(
         "write another environment's tagged resource",
@@ -493,16 +531,24 @@ def platform_cases(env_names: Iterable[str]) -> list[Case]:
 
 
 # What the pipeline (the execution role, a role created under the boundary) must never do to
-# the persona roles: each write, on every persona's role name, existing or not.
-PERSONA_ROLE_WRITES = (
+# the platform's roles: each class of IAM role write, on every persona's role, the Deployer Role,
+# the execution role and the environment's CI role, existing or not.
+PLATFORM_ROLE_WRITES = (
     ("iam:PutRolePolicy", ""),
     ("iam:AttachRolePolicy", ""),
     ("iam:DetachRolePolicy", ""),
+    ("iam:DeleteRolePolicy", ""),
     ("iam:UpdateAssumeRolePolicy", ""),
     ("iam:UpdateRole", ""),
+    ("iam:UpdateRoleDescription", ""),
     ("iam:DeleteRole", ""),
+    ("iam:TagRole", ""),
+    ("iam:UntagRole", ""),
+    ("iam:PutRolePermissionsBoundary", "boundary"),
+    ("iam:DeleteRolePermissionsBoundary", ""),
     ("iam:CreateRole", "boundary"),
 )
+PLATFORM_ROLES = (*PERSONAS, "deployer-role", "cfn-exec-role", "ci-role")
 PERSONA_POLICY_WRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy")
 
 
@@ -524,11 +570,12 @@ def pipeline_cases(env: str) -> list[Case]:
             ),
             Case(principal, env, "lambda:AddPermission", "function", env, "allow", "", "let a service invoke"),
             Case(principal, env, "lambda:AddPermission", "function", env, "deny", "public", "let everyone invoke"),
+            Case(principal, env, "s3:PutObject", "squatted-object", env, "deny", "", "write to a same-named bucket"),
         ]
-        for persona in PERSONAS:
-            for action, context in PERSONA_ROLE_WRITES:
-                why = f"{action.split(':')[1]} on a persona role"
-                cases.append(Case(principal, env, action, persona, env, "deny", context, why))
+        for target in PLATFORM_ROLES:
+            for action, context in PLATFORM_ROLE_WRITES:
+                why = f"{action.split(':')[1]} on a platform role"
+                cases.append(Case(principal, env, action, target, env, "deny", context, why))
         for action in PERSONA_POLICY_WRITES:
             why = f"{action.split(':')[1]} on a persona policy"
             cases.append(Case(principal, env, action, "persona-policy", env, "deny", "", why))
@@ -585,15 +632,20 @@ CASES_HEADER = """\
 #   whatever its own policies), identity (who signs in, see docs/personas.md) or outsider (any other
 #   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
-#   deployer-role, artifact, devops-secret, persona-policy, bootstrap-stack, personas-stack,
+#   deployer-role, cfn-exec-role, ci-role (the environment's CI role in the DevOps account),
+#   artifact, devops-secret, persona-policy, bootstrap-stack, personas-stack,
 #   app-stack, foreign-role (a role outside the naming scheme), artifact-bucket, identity-role
 #   (<slug>-identity-project-admin), oidc-provider, parameter, table-stream, execution, stream,
-#   workgroup, live-alias (the function's alias live), any (*), a persona name (its role), or a full ARN
+#   workgroup, live-alias (the function's alias live), build-project, foreign-user (an IAM user
+#   outside the scheme), devops-key (the DevOps account's key), untagged-key (a key without an
+#   env tag), squatted-object (in a bucket named like the environment's, in an account not the
+#   project's), any (*), a persona name (its role), or a full ARN
 #   - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
 #   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
 #   cfn-role (the stack operation hands CloudFormation the environment's execution role),
-#   public (a function URL without auth, a permission for principal *).
+#   public (a function URL without auth, a permission for principal *), buildspec (a build
+#   started with its own buildspec), retag (the request sets the env tag to another environment).
 # The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
 """
 TEAM_MARKER = "# team cases"

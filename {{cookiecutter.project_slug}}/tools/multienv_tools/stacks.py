@@ -115,6 +115,7 @@ def bootstrap_spec(settings: Settings, env_name: str) -> StackSpec:
             "EcrRepositoryName": naming.ecr_repository(),
             "SecretPrefix": naming.secret_name(env_name, ""),
             "ProtectedArns": ",".join(protected_arns(naming, env_name)),
+            "WorkloadRoleNames": naming.function_role(env_name, "*"),
             "PlatformStackArns": ",".join(stack_arns(naming, env_name, PLATFORM_STACKS)),
         },
     )

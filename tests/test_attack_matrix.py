@@ -1,0 +1,102 @@
+"""The generated attacker's matrix and the org perimeter catch a hole put back on purpose.
+
+Each test bakes a project, undoes one layer of the isolation in its templates and runs the
+project's own ``make check-access``: the generated cases (or the org-perimeter cases) must
+fail, naming the technique and the scope. The designed cases are not what is checked here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DEFAULT_ANSWERS
+from test_access import check_access, edit_statements
+
+import multienv_plan
+
+
+def failures(run) -> list[str]:
+    return [line for line in run.stdout.splitlines() if line.startswith("FAIL")]
+
+
+def drop(*sids: str):
+    def edit(statement):
+        if statement.get("Sid") in sids:
+            statement["_drop"] = True
+            return True
+        return False
+
+    return edit
+
+
+@pytest.mark.slow
+def test_sabotage_shared_account_administrator_gets_the_account(bake, node_modules):
+    # In one account, the administrator's Allow is its environment's names and the account
+    # guard denies account-wide settings; with both undone, "full on sbx" is "full on the account".
+    result = bake(account_strategy="single_account")
+    personas_yaml = result.project / "infra" / "personas.yaml"
+
+    def widen(statement):
+        if statement.get("Sid") == "AdministerTheEnvironmentsNames":
+            statement.clear()
+            statement.update({"Sid": "Widened", "Effect": "Allow", "Action": "*", "Resource": "*"})
+            return True
+        return False
+
+    assert edit_statements(personas_yaml, widen) == 1
+    assert edit_statements(personas_yaml, drop("DenyAccountSettings")) == 1
+    run = check_access(result.project)
+    assert run.returncode != 0, run.stdout
+    generated = [line for line in failures(run) if line.startswith("FAIL generated")]
+    for scope in ("(account-settings))", "(other-environment))"):
+        assert any(line.endswith(scope) and "project-admin of" in line for line in generated), "\n".join(generated)
+    assert any("logs:PutAccountPolicy" in line for line in generated), "\n".join(generated)
+
+
+@pytest.mark.slow
+def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake, node_modules):
+    result = bake()
+    bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
+
+    def every_role(statement):  # the boundary's IAM allow reaches past the function roles
+        if statement.get("Sid") == "Functions":
+            statement["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/*"}
+            return True
+        return False
+
+    assert edit_statements(bootstrap, every_role) == 1
+    assert edit_statements(bootstrap, drop("OthersReadOnly")) == 1
+    run = check_access(result.project)
+    assert run.returncode != 0, run.stdout
+    plan = multienv_plan.build_plan(dict(DEFAULT_ANSWERS))
+    deployer = plan.naming.deployer_role("sbx")
+    generated = [line for line in failures(run) if line.startswith("FAIL generated") and "(own-platform))" in line]
+    assert any("bounded-role of sbx" in line and deployer in line for line in generated), "\n".join(generated)
+
+
+@pytest.mark.slow
+def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake, node_modules):
+    result = bake()
+    perimeter = result.project / "org" / "perimeter.yaml"
+    assert edit_statements(perimeter, drop("EnforceOrgIdentities", "EnforceTrustedOidcTenantRepository")) == 2
+    run = check_access(result.project)
+    assert run.returncode != 0, run.stdout
+    lines = [line for line in failures(run) if line.startswith("FAIL org perimeter")]
+    assert any("trusting an account outside the organization" in line for line in lines), run.stdout
+    assert any("a job of another GitHub tenant, on any role" in line for line in lines), run.stdout
+    assert all("with the perimeter: expected deny, got Allowed" in line for line in lines), "\n".join(lines)
+
+
+@pytest.mark.slow
+def test_a_closed_known_open_entry_must_be_removed(bake, node_modules):
+    # An entry that matches no allowed case is itself a failure, so the list cannot go stale.
+    result = bake(account_strategy="single_account")
+    catalog = result.project / "tools" / "multienv_tools" / "attack_catalog.py"
+    text = catalog.read_text()
+    marker = "KNOWN_OPEN: tuple[KnownOpen, ...] = ("
+    assert marker in text
+    stale = '\n    KnownOpen("ci of *: * on * qa-engineer role (other-environment)", "never allowed"),'
+    catalog.write_text(text.replace(marker, marker + stale, 1))
+    run = check_access(result.project)
+    assert run.returncode != 0, run.stdout
+    needle = "'ci of *: * on * qa-engineer role (other-environment)' matches no allowed case"
+    assert any(needle in line for line in failures(run)), run.stdout
