@@ -180,7 +180,7 @@ def retirement_report(removed: set[str]) -> list[str]:
     for name in sorted(removed):
         lines.append(
             f"{name} leaves multienv.toml; what it had deployed stays in AWS until "
-            f"`python -m multienv_tools.deploy destroy --env {name}` (README: Retiring an environment):"
+            f"`python -m multienv_tools.deploy destroy --env {name}` (docs/regenerating.md):"
         )
         lines += [f"  {line}" for line in describe(before, name)]
     return lines
