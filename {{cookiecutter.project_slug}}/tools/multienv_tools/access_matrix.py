@@ -27,7 +27,7 @@ import tomllib
 import warnings
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from multienv.naming import DEVOPS, LIVE_ALIAS
@@ -294,7 +294,7 @@ def add_peer_trusts(settings: Settings, policies: Policies, peer_slug: str) -> N
     """
     ours = settings.github_repository
     theirs = f"{ours}-{PEER}"
-    peer = replace(settings, slug=peer_slug, github_repository=theirs)
+    peer = settings._replace(slug=peer_slug, github_repository=theirs)
     for spec in stack_specs(peer, SAMPLE_DIGEST):
         if spec.kind == DEVOPS_KIND:
             continue  # its names are written into the template: only the parameterised stacks render as the peer's

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from multienv.naming import DEVOPS
@@ -321,7 +321,7 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
     project_role = n.role_arn(devops, n.name(DEVOPS, "release"))
     team_role = n.role_arn(devops, "other-team-release")
     # A second project of this template whose slug extends this one's (<slug>-api): its CI is its own.
-    peer = replace(settings, slug=f"{n.slug}-api").naming
+    peer = settings._replace(slug=f"{n.slug}-api").naming
     peer_role, peer_repository = peer.role_arn(devops, peer.ci_role(settings.names[0])), f"{repository}-api"
     for role, repo, expect, why in (
         (project_role, "someone-else/app", "deny", "a job of another GitHub tenant"),
