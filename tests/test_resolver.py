@@ -114,10 +114,10 @@ def test_custom_tiers_resolve_to_their_own_tier(bake):
     assert "did you mean 'uat'" in misspelt.stderr
 
 
-def test_readme_explains_the_precedence_with_this_projects_names(baked):
+def test_the_configuration_page_explains_the_precedence_with_this_projects_names(baked):
     project, plan = baked
-    readme = (project / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Which environment am I in?")[1]
+    page = (project / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = page.split("## Which environment am I in?")[1]
     assert f"`{plan.default_environment.name}`, the first development-tier environment" in section
     assert f"USER_ENV_NAME={plan.production.name} ALLOW_LOCAL_PRODUCTION=true" in section
     for name in plan.env_names:

@@ -2,12 +2,12 @@
 
 Access is decided by an environment's tier, so a custom environment (``uat:staging``)
 gets the same access as every other environment of its tier. The persona stacks
-(``infra/personas.yaml``) take their parameters from ``stack_parameters``; the README
-table and the default cases of the access matrix (``access/cases.csv``) come from
+(``infra/personas.yaml``) take their parameters from ``stack_parameters``; the persona
+table of ``docs/personas.md`` and the default cases of the access matrix (``access/cases.csv``) come from
 ``TABLE`` too. Nothing else decides access.
 
 Standard library only and free of package-relative imports: the template that generated
-this repository loads this file by path to render the README table and the default cases.
+this repository loads this file by path to render the persona table and the default cases.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class Capability(StrEnum):
 
 @dataclass(frozen=True)
 class Access:
-    """A named level of access: what the README says and the blocks it grants."""
+    """A named level of access: what docs/personas.md says and the blocks it grants."""
 
     key: str
     summary: str
@@ -629,7 +629,7 @@ CASES_HEADER = """\
 # `make check-access` simulates each one against the rendered policies of infra/.
 # principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
 #   deployer, cfn-exec, ci, bounded-role (any role created under the permissions boundary,
-#   whatever its own policies), identity (who signs in, see the README) or outsider (any other
+#   whatever its own policies), identity (who signs in, see docs/personas.md) or outsider (any other
 #   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
 #   deployer-role, cfn-exec-role, ci-role (the environment's CI role in the DevOps account),
