@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_ANSWERS, leftover_template_syntax, run_project
+from conftest import DEFAULT_ANSWERS, leftover_template_syntax
 from matrix import pick
 
 import multienv_plan
@@ -151,12 +151,3 @@ def test_tier_defaults_keep_debug_out_of_production(tier):
 )
 def test_toml_tables_round_trips(data):
     assert tomllib.loads(multienv_plan.toml_tables(data)) == data
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", list(MATRIX))
-def test_baked_project_passes_its_own_lint_and_tests(bake, case):
-    result = bake(**answers(case))
-    assert result.exit_code == 0, result.exception
-    done = run_project(Path(result.project), "lint", "test")
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
