@@ -191,12 +191,7 @@ def main(argv: "list[str] | None" = None) -> int:
         description="Print the configuration of the current environment (secrets as references only).",
     )
     parser.add_argument("--env", metavar="NAME", help="an environment from multienv.toml instead of the resolved one")
-    parser.add_argument("--diff", nargs=2, metavar=("A", "B"), help="every key that differs between two environments")
     args = parser.parse_args(argv)
-    if args.diff:
-        from .config_diff import main as diff_main
-
-        return diff_main(*args.diff)
     try:
         if args.env is not None:
             check_name(args.env, "--env")
