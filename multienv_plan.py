@@ -131,7 +131,7 @@ class Plan:
 
     # --- personas and the access matrix (decided in the generated package's personas.py and persona_cases.py)
     def persona_rows(self) -> list[tuple[str, list[str]]]:
-        """(persona title, its grant in each environment) for the README table."""
+        """(persona title, its grant in each environment) for the persona table of docs/personas.md."""
         return [
             (personas.TITLES[p], [personas.grant(e.tier, p).summary for e in self.environments])
             for p in personas.PERSONAS

@@ -135,9 +135,10 @@ END_TO_END = [
         BY_ID["twelve-long-consolidated_nonprod"].answers,
         sign_in='source = "account"\nidentity_account = "workloads"',
     ),
+    # Another identity too: project name, slug, package, region and repository all differ.
     Combination(
-        "single_account-six-custom",
-        BY_ID["single_account-six-custom"].answers,
+        "single_account-six-custom-renamed",
+        {**BY_ID["tiny-single-account"].answers, "environments": ENV_SETS["six-custom"]},
         sign_in='source = "saml"\nsaml_provider = "corp"',
     ),
 ]

@@ -144,9 +144,10 @@ def test_every_rendered_policy_keeps_its_headroom(bake, combination):
     ],
 )
 def test_the_readme_describes_the_accounts_of_its_strategy(bake, strategy, says, never):
-    readme = (bake(account_strategy=strategy).project / "README.md").read_text(encoding="utf-8")
-    intro = readme.split("## Start")[0]
+    project = bake(account_strategy=strategy).project
+    intro = (project / "README.md").read_text(encoding="utf-8").split("## Start")[0]
     assert says in intro
     assert never not in intro
     if strategy == "single_account":
-        assert "make regenerate ACCOUNT_IDS=main=<id>\n" in readme  # one account, one ID
+        runbook = (project / "docs" / "first-deploy.md").read_text(encoding="utf-8")
+        assert "make regenerate ACCOUNT_IDS=main=<id>\n" in runbook  # one account, one ID

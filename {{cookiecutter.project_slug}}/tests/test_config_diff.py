@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from multienv_tools.config_diff import differences
 
 from multienv.config import ConfigError
-from multienv.config_diff import differences
 from multienv.settings import load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "{{ cookiecutter.package_name }}"
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
 # The service's own keys, for the layout below whose package is not importable.
 KEYS = importlib.import_module(f"{REPO_SETTINGS.package}.schema").KEYS
@@ -141,9 +140,9 @@ def test_an_environment_whose_configuration_does_not_load_is_an_error(folder):
 
 
 def run_diff(*args):
-    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
+    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'src'}:{ROOT / 'tools'}"}
     return subprocess.run(
-        [sys.executable, "-m", f"{PACKAGE}.config", "--diff", *args],
+        [sys.executable, "-m", "multienv_tools.config_diff", *args],
         cwd=ROOT,
         env=environ,
         capture_output=True,
@@ -175,7 +174,7 @@ def test_cli_refuses_an_unknown_environment_with_the_allowed_names(a, b, bad):
 COMPARE = """
 import sys
 before = set(sys.modules)
-from multienv.config_diff import differences
+from multienv_tools.config_diff import differences
 from multienv.settings import load_settings
 settings = load_settings()
 differences(settings.names[0], settings.production.name, settings)
@@ -184,7 +183,7 @@ print("\\n".join(sorted(set(sys.modules) - before)))
 
 
 def test_secrets_are_compared_by_reference_never_fetched():
-    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")}
+    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'src'}:{ROOT / 'tools'}"}
     done = subprocess.run(
         [sys.executable, "-c", COMPARE], cwd=ROOT, env=environ, capture_output=True, text=True, check=False
     )

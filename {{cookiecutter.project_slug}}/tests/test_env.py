@@ -302,9 +302,9 @@ def test_cli_refusal_exits_2_with_the_message_on_stderr_only(variables):
         assert done.stderr.startswith("error: ")
 
 
-def test_readme_documents_every_variable_the_resolver_reads():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_configuration_page_documents_every_variable_the_resolver_reads():
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     documented = [OVERRIDE, OFFICIAL, ALLOW_LOCAL_PRODUCTION, RUNTIME_VARIABLE, EXECUTION_ENV, *CI_MARKERS]
     documented += [marker for marker, _ in AWS_MARKERS] + list(AWS_RUNTIMES)
-    missing = [name for name in documented if f"`{name}`" not in readme]
-    assert not missing, f"README.md does not mention {missing}"
+    missing = [name for name in documented if f"`{name}`" not in page]
+    assert not missing, f"docs/configuration.md does not mention {missing}"

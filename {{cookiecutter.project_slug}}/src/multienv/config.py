@@ -137,6 +137,12 @@ def load_config(
 
 
 def main(argv: "list[str] | None" = None) -> int:
+    if __name__ == "__main__":
+        # Run as `python -m multienv.config`: hand over to the package's own copy of this module,
+        # whose error classes are the ones raised inside the package.
+        from .config import main as package_main
+
+        return package_main(argv)
     import argparse
     import json
 
@@ -149,12 +155,7 @@ def main(argv: "list[str] | None" = None) -> int:
         description="Print the configuration of the current environment (secrets as references only).",
     )
     parser.add_argument("--env", metavar="NAME", help="an environment from multienv.toml instead of the resolved one")
-    parser.add_argument("--diff", nargs=2, metavar=("A", "B"), help="every key that differs between two environments")
     args = parser.parse_args(argv)
-    if args.diff:
-        from .config_diff import main as diff_main
-
-        return diff_main(*args.diff)
     try:
         if args.env is not None:
             check_name(args.env, "--env")
@@ -167,7 +168,4 @@ def main(argv: "list[str] | None" = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run the package's own copy of this module: the errors raised inside the package are its classes.
-    from .config import main as package_main
-
-    sys.exit(package_main())
+    sys.exit(main())

@@ -295,7 +295,7 @@ class Principal:
     """A role these templates create: how the access matrix names it, and where it lives."""
 
     symbol: str  # a persona, "deployer", "cfn-exec", "ci", "bounded-role" or a role ARN
-    kind: str  # what the README calls it
+    kind: str  # what docs/personas.md calls it
     env: str
     account: str
     arn: str

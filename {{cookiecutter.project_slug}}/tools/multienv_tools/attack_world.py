@@ -53,7 +53,16 @@ class Layout:
 
     @property
     def peer(self) -> Naming:
-        return Naming(f"{self.naming.slug}-{PEER}", self.naming.region)
+        """A second project of this template in the same accounts, named ``<slug>-peer`` so that its
+        names start with ours (the hardest case for a name fence). Where that would pass AWS's name
+        limits, as the template would refuse it, the peer keeps our slug's length instead."""
+        s, slug = self.settings, self.naming.slug
+        envs = [e.name for e in s.environments]
+        accounts = {e.name: e.account.id for e in s.environments}
+        peer = Naming(f"{slug}-{PEER}", self.naming.region)
+        if peer.too_long(envs, s.devops.id, accounts):
+            peer = Naming(f"{slug[: len(slug) - len(PEER) - 1].rstrip('-')}-{PEER}", self.naming.region)
+        return peer
 
     def shared(self, account_id: str) -> bool:
         """Whether an account holds more than one environment, or an environment and the DevOps platform."""

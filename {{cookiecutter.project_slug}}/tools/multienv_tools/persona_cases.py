@@ -321,7 +321,7 @@ CASES_HEADER = """\
 # `make check-access` simulates each one against the rendered policies of infra/.
 # principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
 #   deployer, cfn-exec, ci, bounded-role (any role created under the permissions boundary,
-#   whatever its own policies), identity (who signs in, see the README) or outsider (any other
+#   whatever its own policies), identity (who signs in, see docs/personas.md) or outsider (any other
 #   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
 #   deployer-role, cfn-exec-role, ci-role (the environment's CI role in the DevOps account),

@@ -2,13 +2,13 @@
 
 Access is decided by an environment's tier, so a custom environment (``uat:staging``)
 gets the same access as every other environment of its tier. The persona stacks
-(``infra/personas.yaml``) take their parameters from ``stack_parameters``; the README
-table and the default cases of the access matrix (``access/cases.csv``) come from
-``TABLE`` too. Nothing else decides access.
+(``infra/personas.yaml``) take their parameters from ``persona_parameters.py``; the persona
+table of ``docs/personas.md`` and the default cases of the access matrix (``access/cases.csv``,
+``persona_cases.py``) come from ``TABLE`` too. Nothing else decides access.
 
 Standard library and the runtime's vocabulary (``multienv.model``, ``multienv.naming``) only, with
 no package-relative import: the template that generated this repository loads this file by path
-(its loader registers both packages) to render the README table and the default cases.
+(its loader registers both packages) to render the persona table and the default cases.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Capability(StrEnum):
 
 @dataclass(frozen=True)
 class Access:
-    """A named level of access: what the README says and the blocks it grants."""
+    """A named level of access: what docs/personas.md says and the blocks it grants."""
 
     key: str
     summary: str

@@ -70,7 +70,7 @@ class Stage:
 
     @property
     def when(self) -> str:
-        """The rule in words, for people (the README)."""
+        """The rule in words, for people (docs/ci.md)."""
         if not self.in_chain:
             return f"manual run with target `{self.environment}` only, from any branch"
         waits = f"after {', '.join(self.after)} succeeded" if self.after else "first in the chain"

@@ -132,7 +132,7 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
         raise RegenerateError(
             ".cruft.json is missing: this repository is not linked to its template. "
             "Link it once with `make link TEMPLATE=<template-url> TEMPLATE_REF=<its version>` "
-            "(README: Changing your choices)."
+            "(docs/regenerating.md)."
         )
     if not (ROOT / ".git").exists():
         raise RegenerateError("not a git repository: commit the project first, the update is a merge")
@@ -180,7 +180,7 @@ def retirement_report(removed: set[str]) -> list[str]:
     for name in sorted(removed):
         lines.append(
             f"{name} leaves multienv.toml; what it had deployed stays in AWS until "
-            f"`python -m multienv_tools.deploy destroy --env {name}` (README: Retiring an environment):"
+            f"`python -m multienv_tools.deploy destroy --env {name}` (docs/regenerating.md):"
         )
         lines += [f"  {line}" for line in describe(before, name)]
     return lines

@@ -1,13 +1,14 @@
 """How two environments' configurations differ, key by key, with the file each value comes from.
 
-Both configurations are loaded and checked by ``config_files.load``, exactly as the service
+Both configurations are loaded and checked by ``config.load_config``, exactly as the service
 loads them; a key path is reported when its value differs or when only one environment has it.
 Secrets are compared as what the configuration holds, their references (store and name):
-nothing is fetched. Standard library only.
+nothing is fetched.
 
-``python -m <package>.config --diff A B`` (``make config-diff A=dev B=prd``) prints the
+``python -m multienv_tools.config_diff A B`` (``make config-diff A=dev B=prd``) prints the
 differences and exits 0; an unknown environment exits 2 with the allowed names, a
-configuration that does not load exits 1 with its error.
+configuration that does not load exits 1 with its error. A developer's tool: it lives with the
+tooling, not in the artifact.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config_files
-from .config_schema import CONFIG_DIR, SHARED, ConfigError
-from .env import ResolutionError, check_name
-from .settings import SETTINGS_FILE, Settings, SettingsError
-from .settings import settings as load_settings
+from multienv.config import CONFIG_DIR, SHARED, ConfigError, load_config
+from multienv.env import ResolutionError, check_name
+from multienv.settings import SETTINGS_FILE, Settings, SettingsError
+from multienv.settings import settings as load_settings
 
 # Keys that are not in the files: the environment's own name, and its tier from multienv.toml.
 NAME_KEY = "env"
@@ -68,7 +68,7 @@ def sides(env: str, settings: Settings, config_dir: Path | None = None, keys: Ma
     A key comes from the environment's file when that file sets it, else from the shared file
     (the loader's merge: the environment file wins key by key).
     """
-    checked = config_files.load(env, keys=keys, settings=settings, config_dir=config_dir)
+    config = load_config(env, keys=keys, settings=settings, config_dir=config_dir)
     folder = settings.root / CONFIG_DIR if config_dir is None else Path(config_dir)
     own_file = folder / f"{env}.toml"
     own = _file_leaves(own_file)
@@ -76,7 +76,7 @@ def sides(env: str, settings: Settings, config_dir: Path | None = None, keys: Ma
     def relative(path: Path) -> str:
         return path.relative_to(settings.root).as_posix() if path.is_relative_to(settings.root) else str(path)
 
-    values = leaves(checked)
+    values = leaves(config.as_dict())
     values.pop(NAME_KEY, None)
     result = {TIER_KEY: Side(str(values.pop(TIER_KEY)), SETTINGS_FILE)}
     for key, value in values.items():
@@ -134,3 +134,13 @@ def main(a: str, b: str, out=sys.stdout) -> int:
         return 1
     print(render(a, b, found), file=out)
     return 0
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m multienv_tools.config_diff", description=__doc__.splitlines()[0])
+    parser.add_argument("a", metavar="A", help="an environment of multienv.toml")
+    parser.add_argument("b", metavar="B", help="another one")
+    arguments = parser.parse_args()
+    sys.exit(main(arguments.a, arguments.b))
