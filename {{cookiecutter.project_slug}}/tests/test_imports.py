@@ -97,11 +97,9 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(groups)
 
 
-# The one circle left, and why: the resolver (env.py) runs on every cold start and imports the
-# snapshot and the settings lazily; both build env.Layout. Moving Layout out of env.py makes the
-# upgrade of a 1.0.0 repository conflict on env.py (the team's edits there follow the file), so
-# it moves with a migration, not here. An entry that no longer matches a circle fails below.
-KNOWN_CIRCLES = (["multienv.env", "multienv.settings", "multienv.snapshot"],)
+# Circles that are known and kept, each with its reason; none today. An entry that no longer
+# matches a circle fails below.
+KNOWN_CIRCLES: tuple[list[str], ...] = ()
 
 
 def test_the_graph_sees_both_sides():

@@ -22,6 +22,8 @@ path alone imports what it needs.
 
 import sys
 
+from .layout import Layout
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -71,22 +73,6 @@ class ResolutionError(ValueError):
     def __init__(self, variable: str, message: str):
         self.variable = variable
         super().__init__(message)
-
-
-class Layout:
-    """What the resolver knows of ``multienv.toml``: the names in promotion order and each one's tier.
-
-    ``default`` is where a local run lands and ``production`` the environment a workstation may
-    reach only on purpose; ``settings.py`` decides both, and the snapshot records its decision.
-    """
-
-    __slots__ = ("default", "names", "production", "tiers")
-
-    def __init__(self, names: "tuple[str, ...]", tiers: "Mapping[str, str]", default: str, production: str):
-        self.names = names
-        self.tiers = tiers
-        self.default = default
-        self.production = production
 
 
 class Resolution(tuple):

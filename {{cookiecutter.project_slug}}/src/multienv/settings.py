@@ -13,7 +13,7 @@ from collections import namedtuple
 from collections.abc import Mapping
 from functools import lru_cache
 
-from .env import Layout
+from .layout import Layout
 from .model import ACCOUNT_ID_PATTERN, ENV_NAME_PATTERN, Account, AccountStrategy, Tier, promotion_problems
 from .naming import Naming, reserved_name_problem
 

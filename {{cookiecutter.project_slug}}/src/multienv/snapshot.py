@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from types import ModuleType
 
-    from .env import Layout
+    from .layout import Layout
 
 
 class SnapshotError(ValueError):
@@ -89,7 +89,7 @@ def load() -> "ModuleType | None":
 
 def layout() -> "Layout":
     """The environments as the resolver needs them: the snapshot's, else ``multienv.toml``'s."""
-    from .env import Layout
+    from .layout import Layout
 
     module = load()
     if module is None:
