@@ -15,6 +15,7 @@ from conftest import TEMPLATE, leftover_template_syntax, run_project, template_a
 from matrix import LARGEST, SUPPORTED
 
 import multienv_plan
+import multienv_vocabulary
 
 
 @pytest.mark.parametrize("combination", SUPPORTED, ids=str)
@@ -81,6 +82,8 @@ def test_make_config_takes_config_env_not_the_shells_env(bake, monkeypatch):
     import json
 
     monkeypatch.setenv("ENV", str(Path.home() / ".shrc"))
+    for marker in multienv_vocabulary.generated_module("multienv.env").CI_MARKERS:
+        monkeypatch.delenv(marker, raising=False)  # a workstation, even when this suite runs in CI
     project = bake(environments="dev,prd").project
     for args, expected in [((), "dev"), (("CONFIG_ENV=prd",), "prd")]:
         run = run_project(project, "config", *args)
