@@ -88,7 +88,9 @@ def test_make_config_takes_config_env_not_the_shells_env(bake, monkeypatch):
     for args, expected in [((), "dev"), (("CONFIG_ENV=prd",), "prd")]:
         run = run_project(project, "config", *args)
         assert run.returncode == 0, run.stdout + run.stderr
-        assert json.loads(run.stdout[run.stdout.index("{") :])["env"] == expected
+        # the JSON object alone: under a parent make, "Leaving directory" follows it
+        printed, _ = json.JSONDecoder().raw_decode(run.stdout[run.stdout.index("{") :])
+        assert printed["env"] == expected
 
 
 def test_cli_rejection_prints_error_lines_and_leaves_no_folder(tmp_path):
