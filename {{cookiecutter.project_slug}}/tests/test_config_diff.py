@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from multienv_tools.config_diff import differences
+from test_config import SHARED
 
 from multienv.config import ConfigError
 from multienv.settings import load_settings, parse_settings
@@ -39,22 +40,7 @@ LAYOUT = parse_settings(
 )
 
 FILES = {
-    "shared": """
-[service]
-debug = false
-request_timeout_seconds = 10
-max_retries = 3
-
-[log]
-level = "INFO"
-json = true
-
-[features]
-new_checkout = false
-beta_search = false
-
-[secrets]
-""",
+    "shared": SHARED,  # the same shared.toml as the loader's tests
     "dev": """
 [service]
 debug = true
