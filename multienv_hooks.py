@@ -21,6 +21,7 @@ from multienv_plan import (
     toml_tables,
     toml_value,
 )
+from multienv_sizes import size_problems
 from multienv_vocabulary import (
     ENV_PLACEHOLDER,
     PER_ENVIRONMENT_TEMPLATES,
@@ -33,10 +34,14 @@ def error_lines(answers: Mapping[str, object]) -> list[str]:
     """What the pre-gen hook prints: one ``ERROR:`` line per problem and a summary, or nothing."""
     try:
         build_plan(answers)
+        # Only a valid plan renders: the policies that grow with the answers, measured as rendered.
+        problems = size_problems(answers_of(answers))
     except PlanError as error:
-        lines = [f"ERROR: {problem}" for problem in error.problems]
-        return [*lines, f"ERROR: {len(error.problems)} answer(s) rejected; nothing was generated."]
-    return []
+        problems = error.problems
+    if not problems:
+        return []
+    lines = [f"ERROR: {problem}" for problem in problems]
+    return [*lines, f"ERROR: {len(problems)} answer(s) rejected; nothing was generated."]
 
 
 def retry_lines(answers: Mapping[str, object], template: str, output_dir: str | None = None) -> list[str]:

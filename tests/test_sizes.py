@@ -1,0 +1,90 @@
+"""The bake's size rule: a bake whose rendered DevOps policies pass their headroom is refused, and
+the DevOps stack is the only one whose policies grow with the number of environments."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import DEFAULT_ANSWERS
+from matrix import STRATEGIES
+
+import multienv_plan
+import multienv_sizes
+import multienv_vocabulary
+
+policy_sizes = multienv_vocabulary.generated_module("multienv_tools.policy_sizes")
+settings_module = multienv_vocabulary.generated_module("multienv.settings")
+
+
+def environments(count: int) -> str:
+    """``count`` environments whose names all have the same length: sizes differ by the count alone."""
+    return ",".join([*(f"sbx{i:02d}:sandbox" for i in range(count - 2)), "dev", "prd"])
+
+
+TOO_MANY = environments(30)
+
+
+def test_a_bake_whose_devops_policies_pass_their_headroom_is_refused_and_writes_nothing(bake, capfd):
+    result = bake(environments=TOO_MANY)
+    err = capfd.readouterr().err
+    assert result.exit_code != 0
+    assert list(result.output_dir.iterdir()) == [], "a refused bake left files behind"
+    lines = [line for line in err.splitlines() if line.startswith(f"ERROR: environments: {TOO_MANY!r} renders ")]
+    bucket = multienv_vocabulary.naming.Naming(
+        slug=DEFAULT_ANSWERS["project_slug"], region=DEFAULT_ANSWERS["aws_region"]
+    ).artifact_bucket("000000000001")
+    limit = policy_sizes.LIMITS["bucket"]
+    [line] = [line for line in lines if f"bucket policy {bucket} " in line]
+    size = int(re.search(r" at (\d+) characters", line).group(1))
+    assert size > policy_sizes.HEADROOM * limit and f"limit of {limit}" in line, line
+    assert f"ERROR: {len(lines)} answer(s) rejected" in err
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_size_rule_measures_the_rendered_devops_stack(strategy):
+    """Every policy the DevOps stack renders is measured, and only those past the headroom are problems."""
+    answers = multienv_plan.answers_of({**DEFAULT_ANSWERS, "environments": TOO_MANY, "account_strategy": strategy})
+    measured = multienv_sizes.devops_measures(answers)
+    assert {m.kind for m in measured} >= {"bucket", "key", "repository", "trust", "inline"}
+    over = [m for m in measured if m.share > policy_sizes.HEADROOM]
+    problems = multienv_sizes.size_problems(answers)
+    assert over and len(problems) == len(over)
+    assert all(p.field == "environments" and p.value == TOO_MANY for p in problems)
+    fitting = multienv_plan.answers_of(
+        {**DEFAULT_ANSWERS, "environments": environments(4), "account_strategy": strategy}
+    )
+    assert multienv_sizes.size_problems(fitting) == []
+
+
+def measures_by_policy(answers: dict[str, str]) -> dict[tuple[str, str, str], int]:
+    sources = [
+        multienv_sizes.SETTINGS_FILE,
+        *(
+            p.relative_to(multienv_vocabulary.PROJECT_TEMPLATE).as_posix()
+            for p in sorted((multienv_vocabulary.PROJECT_TEMPLATE / "infra").rglob("*.yaml"))
+        ),
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        path = multienv_sizes.render_sources(answers, Path(folder), sources)
+        measured = policy_sizes.measure_settings(settings_module.load_settings(path))
+    return {(m.where, m.kind, m.name): m.size for m in measured}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_only_the_devops_stack_grows_with_the_environments(strategy):
+    """The bake renders the DevOps stack alone: no other stack's policy may grow with the environments."""
+    few, many = (
+        measures_by_policy(
+            multienv_plan.answers_of({**DEFAULT_ANSWERS, "environments": environments(n), "account_strategy": strategy})
+        )
+        for n in (4, 30)
+    )
+    devops = multienv_vocabulary.naming.Naming(
+        slug=DEFAULT_ANSWERS["project_slug"], region=DEFAULT_ANSWERS["aws_region"]
+    ).stack(multienv_vocabulary.naming.DEVOPS, multienv_vocabulary.naming.DEVOPS_STACK)
+    grown = {key for key in few.keys() & many.keys() if many[key] != few[key]}
+    assert grown, "nothing grew: the comparison no longer sees the DevOps policies"
+    assert {where for where, _, _ in grown} == {devops}, sorted(k for k in grown if k[0] != devops)
