@@ -12,7 +12,7 @@ from multienv.settings import Settings
 
 from .attack_catalog import PEER
 from .attack_world import Layout
-from .cfn import Resolver, load_template, render_template
+from .cfn import Resolver, render_template, shared_template
 from .stacks import DEVOPS as DEVOPS_KIND
 from .stacks import stack_specs
 
@@ -76,7 +76,7 @@ _WITH_ARN = {
 
 def render_spec(spec) -> RenderedStack:
     """Render a ``StackSpec`` with ``cfn``: properties resolved, plus each resource's name and ARN."""
-    template = load_template(spec.template_path)
+    template = shared_template(spec.template_path)
     rendered = render_template(template, spec.parameters, spec.account_id, spec.region, spec.name)
     resolver = Resolver(template, spec.parameters, spec.account_id, spec.region, spec.name)
     resources = []

@@ -46,8 +46,9 @@ class TemplateError(ValueError):
     """A template uses something this reader cannot resolve, or refers to what does not exist."""
 
 
-def load_template(path: Path) -> dict[str, Any]:
-    """Parse a CloudFormation YAML template, short-form tags (``!Ref``, ``!Sub``...) included."""
+def load_template(path: Path, text: str | None = None) -> dict[str, Any]:
+    """Parse a CloudFormation YAML template, short-form tags (``!Ref``, ``!Sub``...) included; a
+    fresh copy the caller may change (``text``, when given, is the file's content already read)."""
     import yaml
 
     class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: 10x faster
@@ -70,8 +71,25 @@ def load_template(path: Path) -> dict[str, Any]:
 
     for tag in (*_SHORT_FORMS, "Ref", "Condition"):
         Loader.add_constructor(f"!{tag}", construct(tag))
-    with Path(path).open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=Loader)  # noqa: S506 - SafeLoader subclass with CFN tags only
+    if text is None:
+        text = Path(path).read_text(encoding="utf-8")
+    return yaml.load(text, Loader=Loader)  # noqa: S506 - SafeLoader subclass with CFN tags only
+
+
+_PARSED: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def shared_template(path: Path) -> Mapping[str, Any]:
+    """The parsed template, parsed once per distinct text: a renderer reads it and never changes it.
+
+    Rendering every stack parses the same few files dozens of times; keyed by the file's text,
+    an edited file is parsed again. Whoever wants to change a template takes ``load_template``.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    key = (str(path), text)
+    if key not in _PARSED:
+        _PARSED[key] = load_template(path, text)
+    return _PARSED[key]
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,8 @@ class Resolver:
         self.physical = physical or {}
         self.parameters = self._parameters(parameters)
         self.conditions: dict[str, bool] = {}
+        # A resource's resolved properties, for its name and ARN: resolved once, however many refer to it.
+        self._properties: dict[str, Any] = {}
         for name in template.get("Conditions", {}) or {}:
             self.condition(name)
 
@@ -177,7 +197,9 @@ class Resolver:
     def _attribute(self, logical_id: str, attribute: str) -> str:
         resource = self._resource(logical_id)
         kind = resource["Type"]
-        props = self.resolve(resource.get("Properties", {}))
+        if logical_id not in self._properties:
+            self._properties[logical_id] = self.resolve(resource.get("Properties", {}))
+        props = self._properties[logical_id]
         arn = f"arn:{self.partition}"
         region, account = self.region, self.account_id
         stand_in = self.physical.get(logical_id, {}).get("Ref", f"{logical_id}-id")
@@ -287,7 +309,8 @@ class Resolver:
             return str(self.resolve(text)).split(separator)
         if name == "FindInMap":
             table, first, second = (self.resolve(a) for a in args)
-            return self.template["Mappings"][table][first][second]
+            # A copy: a rendered template never shares a value with the parsed one.
+            return copy.deepcopy(self.template["Mappings"][table][first][second])
         raise TemplateError(f"Fn::{name} is not supported here")
 
 
@@ -322,7 +345,7 @@ def render_template(
 def render(spec, physical: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """Render the template of a ``stacks.StackSpec`` with its parameters and target."""
     return render_template(
-        load_template(spec.template_path),
+        shared_template(spec.template_path),
         spec.parameters,
         spec.account_id,
         spec.region,

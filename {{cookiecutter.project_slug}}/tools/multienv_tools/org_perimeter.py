@@ -23,7 +23,7 @@ from pathlib import Path
 from multienv.naming import DEVOPS
 from multienv.settings import Settings, load_settings
 
-from .cfn import load_template, render_template
+from .cfn import render_template, shared_template
 from .persona_parameters import protected_arns
 
 ORG_TEMPLATE = Path("org") / "perimeter.yaml"
@@ -88,7 +88,7 @@ def stack_name(settings: Settings) -> str:
 
 def render(settings: Settings, org_id: str = SAMPLE_ORG_ID, targets: tuple[str, ...] = ("r-ab12",)) -> dict[str, dict]:
     """The two policies as AWS would store them: ``{"scp": document, "rcp": document}``."""
-    template = load_template(settings.root / ORG_TEMPLATE)
+    template = shared_template(settings.root / ORG_TEMPLATE)
     rendered = render_template(
         template, parameters(settings, org_id, list(targets)), settings.devops.id, settings.region, stack_name(settings)
     )
