@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, LIVE_ALIAS, PERSONAS_STACK
@@ -102,6 +102,9 @@ class World:
 
     settings: Settings
     trust: Trust
+    # Each symbol's ARN, worked out once: tens of thousands of cases name the same few hundred.
+    _principals: dict[tuple, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _resources: dict[tuple, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
 
     def env(self, name: str, where: str):
         try:
@@ -111,6 +114,12 @@ class World:
 
     def principal(self, case: Case, where: str) -> tuple[str, str]:
         """(ARN, account) of the principal."""
+        key = (case.principal, case.principal_env, case.resource, case.resource_env)
+        if key not in self._principals:
+            self._principals[key] = self._principal(case, where)
+        return self._principals[key]
+
+    def _principal(self, case: Case, where: str) -> tuple[str, str]:
         n = self.settings.naming
         env = self.env(case.principal_env, where)
         devops = self.settings.devops.id
@@ -160,6 +169,12 @@ class World:
 
     def resource(self, case: Case, where: str) -> tuple[str, str]:
         """(ARN, owning account) of the resource."""
+        key = (case.resource, case.resource_env)
+        if key not in self._resources:
+            self._resources[key] = self._resource(case, where)
+        return self._resources[key]
+
+    def _resource(self, case: Case, where: str) -> tuple[str, str]:
         s = self.settings
         n = s.naming
         env = self.env(case.resource_env, where)
