@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import multiprocessing
+import sys
 import tomllib
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +75,23 @@ def parliament_findings(policies: Policies, skips: list[Skip], minimum: str = "M
         if skip not in used:
             problems.append(f"parliament skip for {skip.policy} {skip.issue} matches no finding: remove it")
     return problems, skipped
+
+
+def in_background(function: Callable, *args) -> Callable[[], object]:
+    """``function(*args)`` started now in a forked child process; the callable returned waits for its answer.
+
+    The access matrix builds its requests on one core while parliament runs on the other. Where
+    Python does not fork safely (macOS, Windows) the callable runs it, when asked, in this process.
+    """
+    if sys.platform != "linux":
+        return lambda: function(*args)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(function, *args)
+
+    def answer():
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+
+    return answer

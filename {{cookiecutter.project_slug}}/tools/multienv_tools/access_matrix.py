@@ -29,7 +29,7 @@ from .access_cases import (
     run_simulations,
     simulation,
 )
-from .access_lint import parliament_findings, read_skips
+from .access_lint import in_background, parliament_findings, read_skips
 from .access_policies import (
     AccessError,
     add_peer_trusts,
@@ -64,6 +64,8 @@ def _decision(raw: str) -> str:
 def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdout, exhaustive: bool = False) -> int:
     started = time.perf_counter()
     policies = collect_policies(render_all(settings))
+    # parliament works on its own core while the requests are built and simulated.
+    lint = in_background(parliament_findings, policies, read_skips(settings.root / SKIPS_FILE))
     world = World(settings, load_trust(settings))
     cases = read_cases(cases_path)
     skipped_cases = [(n, c, world.skip_reason(c, f"{cases_path}:{n}")) for n, c in cases]
@@ -82,13 +84,7 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
     perimeter = render_perimeter(settings) if (settings.root / ORG_TEMPLATE).is_file() else None
     org_cases = perimeter_cases(settings) if perimeter else []
     requests += org_requests(org_cases, perimeter, len(requests))
-    # parliament runs here while the simulator's processes work.
-    answers, (findings, skipped) = run_simulations(
-        requests,
-        node_modules,
-        settings.root,
-        meanwhile=lambda: parliament_findings(policies, read_skips(settings.root / SKIPS_FILE)),
-    )
+    answers, (findings, skipped) = run_simulations(requests, node_modules, settings.root, meanwhile=lint)
     attack_answers = answers[len(cases) : len(cases) + len(attacks)]
     attack_verdict = judge(attacks, attack_answers, settings.strategy.value)
     report(attack_verdict, out)
