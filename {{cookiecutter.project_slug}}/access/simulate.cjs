@@ -64,21 +64,48 @@ function concerns(statement, action) {
   return true;
 }
 
+// Nor can a statement whose every Resource pattern misses the request's resource. A pattern
+// is read as a whole-string glob (`*` crossing `:` and `/`, without case), which matches
+// whatever the engine matches segment by segment and more: a statement is left out only when
+// the engine could not match it either. Kept whenever that reading is not certain: a
+// NotResource, a policy variable (`${...}`), a short ARN (the engine pads it with `*`), or a
+// request resource that is itself a pattern.
+function mayMatchResource(statement, resource) {
+  if (statement.Resource === undefined || /[*?]/.test(resource)) return true;
+  const list = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+  return list.some(
+    (p) => typeof p !== 'string' || p.includes('$') || p.split(':').length < 6 || actionMatches(p, resource)
+  );
+}
+
 function loader(documents) {
-  const cache = new Map();
-  return (kind, ref, action) => {
-    const key = `${kind} ${ref} ${action}`;
-    let policy = cache.get(key);
-    if (!policy) {
+  const concerning = new Map(); // kind, ref, action -> the statements that concern the action
+  const validated = new Map(); // kind, ref, action, the statements kept -> the validated policy
+  const chosen = new Map(); // kind, ref, action, resource -> the validated policy
+  return (kind, ref, action, resource) => {
+    const key = `${kind} ${ref} ${action} ${resource}`;
+    let policy = chosen.get(key);
+    if (policy) return policy;
+    const byAction = `${kind} ${ref} ${action}`;
+    let candidates = concerning.get(byAction);
+    if (!candidates) {
       const document = documents[ref];
       if (document === undefined) throw new Error(`policy reference ${ref} is not in the batch`);
       const all = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
-      const kept = all.filter((statement) => concerns(statement, action));
-      // A policy with no statement is invalid: keep one that does not concern the action.
-      const body = { ...document, Statement: kept.length ? kept : all.slice(0, 1) };
-      policy = iamPolicy.createValidatedPolicy(body, VALIDATORS[kind]);
-      cache.set(key, policy);
+      candidates = { document, all, indices: all.map((_, i) => i).filter((i) => concerns(all[i], action)) };
+      concerning.set(byAction, candidates);
     }
+    const { document, all } = candidates;
+    const kept = candidates.indices.filter((i) => mayMatchResource(all[i], resource));
+    const keptKey = `${byAction} ${kept.join(',')}`;
+    policy = validated.get(keptKey);
+    if (!policy) {
+      // A policy with no statement is invalid: keep one that does not apply to the request.
+      const body = { ...document, Statement: kept.length ? kept.map((i) => all[i]) : all.slice(0, 1) };
+      policy = iamPolicy.createValidatedPolicy(body, VALIDATORS[kind]);
+      validated.set(keptKey, policy);
+    }
+    chosen.set(key, policy);
     return policy;
   };
 }
@@ -111,7 +138,8 @@ function deciding(result) {
 
 function resolve(simulation, load) {
   const action = simulation.request.action;
-  const named = (kind) => (p) => ({ name: p.name, policy: load(kind, p.ref, action) });
+  const resource = simulation.request.resource.resource;
+  const named = (kind) => (p) => ({ name: p.name, policy: load(kind, p.ref, action, resource) });
   const orgs = (kind) => (o) => ({ orgIdentifier: o.orgIdentifier, policies: o.policies.map(named(kind)) });
   const out = { ...simulation, identityPolicies: simulation.identityPolicies.map(named('identity')) };
   if (simulation.permissionBoundaryPolicies) {
@@ -120,7 +148,7 @@ function resolve(simulation, load) {
   out.serviceControlPolicies = (simulation.serviceControlPolicies || []).map(orgs('scp'));
   out.resourceControlPolicies = (simulation.resourceControlPolicies || []).map(orgs('rcp'));
   if (simulation.resourcePolicyRef !== undefined) {
-    out.resourcePolicy = load('resource', simulation.resourcePolicyRef, action);
+    out.resourcePolicy = load('resource', simulation.resourcePolicyRef, action, resource);
     delete out.resourcePolicyRef;
   }
   return out;
