@@ -58,7 +58,7 @@ def children_cpu() -> float:
 
 def largest_answers() -> dict[str, str]:
     """The twelve-environment, 32-character-slug shape of tests/matrix.py."""
-    sys.path.insert(0, str(TEMPLATE / "tests"))
+    sys.path[:0] = [str(TEMPLATE), str(TEMPLATE / "tests")]
     import matrix
 
     return dict(matrix.BY_ID["twelve-long-full_isolation"].answers)
