@@ -23,6 +23,18 @@ resourceTypes.getResourceTypesForAction = (service, action, resource) => {
   return lookedUp.get(key);
 };
 
+// Which of an action's resource-type patterns an ARN matches depends on the ARN and the
+// patterns only, and many actions share their patterns: one answer per pair serves them all.
+const utilsDir = path.dirname(require.resolve('@cloud-copilot/iam-utils', { paths: [engineDir] }));
+const utilsTypes = require(path.join(utilsDir, 'resourceTypes.js'));
+const matchPatterns = utilsTypes.mostSpecificMatchingResourceTypePatterns;
+const matched = new Map();
+utilsTypes.mostSpecificMatchingResourceTypePatterns = (resource, patterns) => {
+  const key = `${resource}\n${patterns.join('\n')}`;
+  if (!matched.has(key)) matched.set(key, matchPatterns(resource, patterns));
+  return matched.get(key).slice();
+};
+
 // The condition operators are compared without case through String.localeCompare, which
 // costs more than the rest of an evaluation; for ASCII text lowercasing gives the same answer.
 const policyDir = path.dirname(require.resolve('@cloud-copilot/iam-policy'));
