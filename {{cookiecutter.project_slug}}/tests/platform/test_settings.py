@@ -9,7 +9,7 @@ from multienv.model import AccountStrategy, Tier, is_placeholder
 from multienv.naming import LIMITS
 from multienv.settings import SettingsError, load_settings, parse_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_PATH = ROOT / "multienv.toml"
 
 

@@ -13,7 +13,7 @@ from test_config import SHARED
 from multienv.config import ConfigError
 from multienv.settings import load_settings, parse_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
 # The service's own keys, for the layout below whose package is not importable.
 KEYS = importlib.import_module(f"{REPO_SETTINGS.package}.schema").KEYS
