@@ -208,7 +208,11 @@ TECHNIQUES: tuple[Technique, ...] = (
         "kms:TagResource",
         KEY,
         "retag a key as this project's environment",
-        {"aws:TagKeys": (ENV_TAG, PROJECT_TAG), f"aws:RequestTag/{ENV_TAG}": "{env}", f"aws:RequestTag/{PROJECT_TAG}": "{project}"},
+        {
+            "aws:TagKeys": (ENV_TAG, PROJECT_TAG),
+            f"aws:RequestTag/{ENV_TAG}": "{env}",
+            f"aws:RequestTag/{PROJECT_TAG}": "{project}",
+        },
     ),
     Technique("repository-policy", "ecr:SetRepositoryPolicy", REPOSITORY, "rewrite an image repository's policy"),
     Technique("push-image", "ecr:PutImage", REPOSITORY, "plant an image"),

@@ -23,8 +23,8 @@ from .attack_catalog import (
     OIDC,
     PEER,
     POLICY,
-    PROJECT_TAG,
     PROJECT,
+    PROJECT_TAG,
     QUEUE,
     REPOSITORY,
     ROLE,
@@ -93,7 +93,9 @@ def principals(layout: Layout) -> list[Principal]:
                     )
                 )
         out += [
-            Principal("deployer", "deployer", env.name, acct, n.role_arn(acct, n.deployer_role(env.name)), project=n.slug),
+            Principal(
+                "deployer", "deployer", env.name, acct, n.role_arn(acct, n.deployer_role(env.name)), project=n.slug
+            ),
             Principal(
                 "cfn-exec", "cfn-exec", env.name, acct, n.role_arn(acct, n.cfn_execution_role(env.name)), project=n.slug
             ),
