@@ -2,7 +2,8 @@
 
 ``build_plan(answers)`` turns the raw prompt answers into a validated, typed ``Plan``:
 the environments in promotion order with their tiers, the account each one lives in
-under the chosen strategy, the DevOps account and every name derived from the slug.
+under the chosen strategy, the DevOps account and every name derived from the slug, held
+as the generated repository's own ``Settings`` (what its ``multienv.toml`` loads as).
 Every violation is collected, so a user sees all of them at once.
 
 The hooks (``multienv_hooks``), the Jinja files (through ``local_extensions``) and the
