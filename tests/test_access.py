@@ -32,7 +32,7 @@ def answers(**overrides):
 
 
 def test_every_tier_has_a_grant_for_every_persona():
-    tiers = {t.value for t in multienv_plan.Tier}
+    tiers = {t.value for t in multienv_vocabulary.Tier}
     assert set(personas.TABLE) == tiers
     for row in personas.TABLE.values():
         assert set(row) == set(personas.PERSONAS)
