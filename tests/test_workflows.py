@@ -134,7 +134,10 @@ def test_baked_workflow_test_fails_when_an_environment_is_missing_from_ci(bake):
     shutil.copy(wider / "multienv.toml", project / "multienv.toml")
     run = run_baked_workflow_test(project)
     assert run.returncode == 1, run.stdout[-4000:]
-    assert "FAILED tests/platform/test_workflows.py::test_every_environment_has_a_deploy_job_in_promotion_order" in run.stdout
+    assert (
+        "FAILED tests/platform/test_workflows.py::test_every_environment_has_a_deploy_job_in_promotion_order"
+        in run.stdout
+    )
     assert "deploy-qa" in run.stdout
 
 
