@@ -2,7 +2,8 @@
 
 ``build_plan(answers)`` turns the raw prompt answers into a validated, typed ``Plan``:
 the environments in promotion order with their tiers, the account each one lives in
-under the chosen strategy, the DevOps account and every name derived from the slug.
+under the chosen strategy, the DevOps account and every name derived from the slug, held
+as the generated repository's own ``Settings`` (what its ``multienv.toml`` loads as).
 Every violation is collected, so a user sees all of them at once.
 
 The hooks (``multienv_hooks``), the Jinja files (through ``local_extensions``) and the
@@ -19,7 +20,7 @@ import json
 import keyword
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 
 from multienv_answers import (
@@ -49,60 +50,61 @@ from multienv_answers import (
 )
 from multienv_vocabulary import (
     Account,
-    Tier,
     model,
     naming,
     persona_cases,
     personas,
     pipeline,
+    settings,
 )
 
+Settings = settings.Settings
+Environment = settings.Environment
+SETTINGS_FILE = settings.SETTINGS_FILE
 
-@dataclass(frozen=True)
-class Environment:
-    name: str
-    tier: model.Tier
-    account: Account
-    position: int
 
-    @property
-    def is_production(self) -> bool:
-        return self.tier.is_production
+def _from_settings(name: str) -> property:
+    """A property of the plan that is its ``Settings``' own: decided there, and only there."""
+    return property(lambda plan: getattr(plan.settings, name), doc=f"``Settings.{name}``")
 
 
 @dataclass(frozen=True)
 class Plan:
-    project_name: str
-    project_slug: str
-    package_name: str
-    strategy: model.AccountStrategy
-    region: str
-    github_repository: str
+    """The answers, decided: the generated repository's own ``Settings`` (what its ``multienv.toml``
+    says once loaded: names, strategy, accounts, environments in promotion order) and what only
+    the template needs (the code owners, whether account IDs were given).
+
+    The environment properties (``default_environment``, ``production``, ``environment(name)``...)
+    are ``Settings``'; the template's Jinja reads them through the plan, so each is decided once,
+    in ``src/multienv/settings.py``, for the template and for every generated repository.
+    """
+
+    settings: Settings
     code_owners: tuple[str, ...]
-    environments: tuple[Environment, ...]
-    devops: Account
-    accounts: tuple[Account, ...]
     account_ids_given: bool
-    naming: naming.Naming = field(compare=False)
+
+    project_name = _from_settings("project_name")
+    project_slug = _from_settings("slug")
+    package_name = _from_settings("package")
+    region = _from_settings("region")
+    github_repository = _from_settings("github_repository")
+    strategy = _from_settings("strategy")
+    accounts = _from_settings("accounts")
+    devops = _from_settings("devops")
+    environments = _from_settings("environments")
+    default_environment = _from_settings("default_environment")
+    production = _from_settings("production")
+    naming = _from_settings("naming")
 
     @property
     def env_names(self) -> list[str]:
-        return [e.name for e in self.environments]
-
-    @property
-    def default_environment(self) -> Environment:
-        """Where a local run lands when nothing says otherwise: the first development-tier one."""
-        return next(e for e in self.environments if e.tier is Tier.DEVELOPMENT)
-
-    @property
-    def production(self) -> Environment:
-        return next(e for e in self.environments if e.is_production)
+        return list(self.settings.names)
 
     def environment(self, name: str) -> Environment:
-        return next(e for e in self.environments if e.name == name)
+        return self.settings.environment(name)
 
     def environments_in(self, account: Account) -> list[Environment]:
-        return [e for e in self.environments if e.account.key == account.key]
+        return self.settings.environments_in(account)
 
     def environment_config(self, environment: Environment) -> dict[str, dict]:
         """The keys ``config/<env>.toml`` starts with: tier-dependent values and secret references."""
@@ -142,23 +144,6 @@ class Plan:
 
     def access_cases_csv(self) -> str:
         return persona_cases.render_cases(self.access_cases())
-
-    def to_dict(self) -> dict:
-        return {
-            "project_name": self.project_name,
-            "project_slug": self.project_slug,
-            "package_name": self.package_name,
-            "account_strategy": self.strategy.value,
-            "aws_region": self.region,
-            "github_repository": self.github_repository,
-            "code_owners": list(self.code_owners),
-            "devops_account": self.devops.key,
-            "accounts": {a.key: a.id for a in self.accounts},
-            "account_ids_given": self.account_ids_given,
-            "environments": [
-                {"name": e.name, "tier": e.tier.value, "account": e.account.key} for e in self.environments
-            ],
-        }
 
 
 # --------------------------------------------------------------------------- the plan
@@ -267,23 +252,22 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
         raise PlanError(problems)
 
     assert strategy is not None
-    environments = tuple(
-        Environment(name, tier, accounts[strategy.account_key(name, tier)], position)
-        for position, (name, tier) in enumerate(parsed)
-    )
+    environments = tuple(Environment(name, tier, accounts[strategy.account_key(name, tier)]) for name, tier in parsed)
     return Plan(
-        project_name=_text(answers, "project_name"),
-        project_slug=slug,
-        package_name=_text(answers, "package_name"),
-        strategy=strategy,
-        region=region,
-        github_repository=_text(answers, "github_repository"),
+        settings=Settings(
+            file=SETTINGS_FILE,
+            project_name=_text(answers, "project_name"),
+            slug=slug,
+            package=_text(answers, "package_name"),
+            region=region,
+            github_repository=_text(answers, "github_repository"),
+            strategy=strategy,
+            accounts=tuple(accounts.values()),
+            devops=accounts[strategy.devops_account_key()],
+            environments=environments,
+        ),
         code_owners=tuple(_text(answers, "code_owners").split()),
-        environments=environments,
-        devops=accounts[strategy.devops_account_key()],
-        accounts=tuple(accounts.values()),
         account_ids_given=bool(ids),
-        naming=naming.Naming(slug=slug, region=region),
     )
 
 

@@ -1,6 +1,6 @@
 """The template's vocabulary, loaded from the generated repository it renders.
 
-Tiers, strategies, the naming scheme, the promotion rules and the persona table live in the
+Tiers, strategies, the naming scheme, the settings, the promotion rules and the persona table live in the
 generated repository's ``multienv`` runtime and ``multienv_tools`` packages; this module
 imports them from the template tree by path, so one copy serves the template and every
 generated repository.
@@ -42,6 +42,7 @@ def generated_module(qualified: str) -> ModuleType:
 
 model = generated_module("multienv.model")
 naming = generated_module("multienv.naming")
+settings = generated_module("multienv.settings")
 personas = generated_module("multienv_tools.personas")
 persona_cases = generated_module("multienv_tools.persona_cases")
 pipeline = generated_module("multienv_tools.pipeline")

@@ -6,7 +6,8 @@ Every test file that bakes imports its cases from here. Three tiers use it:
 - in-process bakes (pytest-cookies, about 0.05 s each) take every ``SUPPORTED`` combination or a
   named few;
 - the slow end-to-end test runs, once per ``END_TO_END`` combination, the baked project's own
-  ``make check`` and ``make local-deploy``: the only place a bake's full checks run.
+  ``make check`` and ``make local-deploy``; with the newcomer's run of the defaults
+  (test_install.py) the only places a bake's full checks run.
 """
 
 from __future__ import annotations
@@ -120,10 +121,10 @@ def pick(*ids: str) -> list[Combination]:
 LARGEST = [*pick(*(f"twelve-long-{strategy}" for strategy in STRATEGIES)), BY_ID["design-six"]]
 
 
-# One per strategy, each with a different sign-in source, so every strategy's IaC, personas, access
+# With the newcomer's run of the defaults (full_isolation, sign-in by account; test_install.py), one
+# per strategy, each with a different sign-in source, so every strategy's IaC, personas, access
 # matrix, workflows and local deploy run for real; custom tiers and named account IDs are among them.
 END_TO_END = [
-    Combination("defaults", sign_in='source = "account"'),
     Combination(
         "hybrid-named-accounts",
         BY_ID["hybrid-named-accounts"].answers,

@@ -32,7 +32,7 @@ def answers(**overrides):
 
 
 def test_every_tier_has_a_grant_for_every_persona():
-    tiers = {t.value for t in multienv_plan.Tier}
+    tiers = {t.value for t in multienv_vocabulary.Tier}
     assert set(personas.TABLE) == tiers
     for row in personas.TABLE.values():
         assert set(row) == set(personas.PERSONAS)
@@ -354,7 +354,7 @@ def test_sabotage_pipeline_reaches_the_persona_roles(bake, node_modules):
             if isinstance(value, dict) and "${WorkloadRoleNames}" in str(value.get("Fn::Sub", "")):
                 statement[key] = {"Fn::Sub": value["Fn::Sub"].replace("${WorkloadRoleNames}", "${ResourcePrefix}*")}
                 changed = True
-        if statement.get("Sid") in ("NeverThePlatformRoles", "AdminStacks"):
+        if statement.get("Sid") in ("NeverThePlatformRoles", "Stacks"):
             statement["_drop"] = True
             changed = True
         return changed
@@ -445,32 +445,51 @@ def test_sabotage_ci_roles_back_inside_the_environments_prefix(bake, node_module
     )
 
 
-# Sid dropped -> cases that must then fail; in the account layout where nothing else stops them.
+# Sids dropped -> cases that must then fail; in the account layout where nothing else stops them
+# once the administrator's Allow is widened (widen_the_administrator: a later, careless Allow).
 DENIES_AND_WHAT_THEY_STOP = {
-    "DenyAccountSettings": ("full_isolation", ["(stop the account's trail)", "(register a CloudFormation type)"]),
-    "DenyKeyAdministrationOutsideTheEnvironment": ("full_isolation", ["(schedule an untagged key's deletion)"]),
-    "DenyBuildspecOverrides": ("full_isolation", ["(run any code as a build's role)"]),
-    "DenyTaggingAsAnotherEnvironment": ("single_account", ["(tag a resource as another environment's)"]),
+    "DenyAccountSettings": (
+        "full_isolation",
+        ("DenyAccountSettings",),
+        ["(stop the account's trail)", "(register a CloudFormation type)"],
+    ),
+    # Either key Deny alone stops an untagged key; the other project's key of this env is the
+    # project Deny's alone.
+    "key-denies": (
+        "full_isolation",
+        ("DenyKeysOfOtherEnvironments", "DenyKeysOfOtherProjects"),
+        ["(schedule an untagged key's deletion)"],
+    ),
+    "DenyKeysOfOtherProjects": ("full_isolation", ("DenyKeysOfOtherProjects",), ["key (peer-project))"]),
+    "DenyBuildspecOverrides": ("full_isolation", ("DenyBuildspecOverrides",), ["(run any code as a build's role)"]),
+    "DenyTaggingAsAnotherEnvironment": (
+        "single_account",
+        ("DenyTaggingAsAnotherEnvironment",),
+        ["(tag a resource as another environment's)"],
+    ),
     "DenyIamWritesOutsideTheEnvironment": (
         "full_isolation",
+        ("DenyIamWritesOutsideTheEnvironment",),
         ["(deactivate a user's MFA device)", "(upload a user's SSH key)", "(create a user's service credential)"],
     ),
 }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sid", DENIES_AND_WHAT_THEY_STOP)
-def test_sabotage_account_guard_statement_dropped(bake, node_modules, sid):
-    strategy, needles = DENIES_AND_WHAT_THEY_STOP[sid]
+@pytest.mark.parametrize("name", DENIES_AND_WHAT_THEY_STOP)
+def test_sabotage_account_guard_statement_dropped(bake, node_modules, name):
+    strategy, sids, needles = DENIES_AND_WHAT_THEY_STOP[name]
     result = bake(account_strategy=strategy)
+    personas_yaml = result.project / "infra" / "personas.yaml"
 
     def drop(statement):
-        if statement.get("Sid") == sid:
+        if statement.get("Sid") in sids:
             statement["_drop"] = True
             return True
         return False
 
-    assert edit_statements(result.project / "infra" / "personas.yaml", drop) == 1
+    assert edit_statements(personas_yaml, widen_the_administrator) == 1
+    assert edit_statements(personas_yaml, drop) == len(sids)
     assert_caught(result.project, *needles)
 
 

@@ -58,19 +58,85 @@ def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake, no
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
 
     def every_role(statement):  # the boundary's IAM allow reaches past the function roles
-        if statement.get("Sid") == "Functions":
+        if statement.get("Sid") == "Roles":
             statement["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/*"}
             return True
         return False
 
     assert edit_statements(bootstrap, every_role) == 1
-    assert edit_statements(bootstrap, drop("OthersReadOnly")) == 1
+    assert edit_statements(bootstrap, drop("ReadOnly")) == 1
     run = check_access(result.project)
     assert run.returncode != 0, run.stdout
     plan = multienv_plan.build_plan(dict(DEFAULT_ANSWERS))
     deployer = plan.naming.deployer_role("sbx")
     generated = [line for line in failures(run) if line.startswith("FAIL generated") and "(own-platform))" in line]
     assert any("bounded-role of sbx" in line and deployer in line for line in generated), "\n".join(generated)
+
+
+def _sid(sid: str, edit):
+    def apply(statement):
+        if statement.get("Sid") == sid:
+            edit(statement)
+            return True
+        return False
+
+    return apply
+
+
+@pytest.mark.slow
+def test_sabotage_key_fence_forgets_the_project(bake, node_modules):
+    # Keys have no names: fenced by the env tag alone, a second project's key of the same
+    # environment (same env tag) is the Project Administrator's to administer.
+    result = bake()
+    personas_yaml = result.project / "infra" / "personas.yaml"
+    assert edit_statements(personas_yaml, _sid("AdministerTheEnvironmentsKeys", _env_tag_only)) == 1
+    assert edit_statements(personas_yaml, drop("DenyKeysOfOtherProjects")) == 1
+    run = check_access(result.project)
+    assert run.returncode != 0, run.stdout
+    generated = [line for line in failures(run) if line.startswith("FAIL generated")]
+    peer = f"{multienv_plan.build_plan(dict(DEFAULT_ANSWERS)).naming.slug}-peer sbx key (peer-project))"
+    assert any("project-admin of sbx: key-" in line and peer in line for line in generated), "\n".join(generated)
+
+
+def _env_tag_only(statement):
+    statement["Condition"]["StringEquals"].pop("aws:ResourceTag/project")
+
+
+@pytest.mark.slow
+def test_sabotage_administrator_alone_in_its_account_gets_the_account(bake, node_modules):
+    # "full" as the whole account where an environment has one to itself: a second project
+    # deployed into that account is then within the Project Administrator's reach.
+    result = bake(account_strategy="full_isolation")
+    personas_yaml = result.project / "infra" / "personas.yaml"
+
+    def everything(statement):
+        statement.clear()
+        statement.update({"Sid": "Administer", "Effect": "Allow", "Action": "*", "Resource": "*"})
+
+    assert edit_statements(personas_yaml, _sid("AdministerTheEnvironmentsNames", everything)) == 1
+    run = check_access(result.project)
+    assert run.returncode != 0, run.stdout
+    generated = [line for line in failures(run) if line.startswith("FAIL generated")]
+    assert any("project-admin of prd:" in line and line.endswith("(peer-project))") for line in generated), "\n".join(
+        generated
+    )
+
+
+@pytest.mark.slow
+def test_sabotage_every_bounded_role_passes_the_execution_role(bake, node_modules):
+    # The boundary lets only the Deployer Role pass the execution role; unconditioned, a role
+    # the pipeline creates deploys any stack as the execution role.
+    result = bake()
+    bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
+    assert edit_statements(bootstrap, _sid("PassExec", lambda statement: statement.pop("Condition"))) == 1
+    run = check_access(result.project)
+    assert run.returncode != 0, run.stdout
+    execution = multienv_plan.build_plan(dict(DEFAULT_ANSWERS)).naming.cfn_execution_role("sbx")
+    generated = [line for line in failures(run) if line.startswith("FAIL generated")]
+    assert any(
+        "bounded-role of sbx: passrole-cloudformation" in line and execution in line and "(own-platform))" in line
+        for line in generated
+    ), "\n".join(generated)
 
 
 @pytest.mark.slow

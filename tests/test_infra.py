@@ -2,8 +2,8 @@
 project's own ``make check`` (ruff, its tests, cfn-lint, checkov, the access matrix, the workflow
 scanners) and ``make local-deploy`` (every stack into a local AWS on 127.0.0.1, then checks).
 
-These are the only runs of a bake's full checks; the other test files bake in-process and check
-what they are about. checkov runs from one environment of its own shared by every bake:
+These and the newcomer's run (test_install.py, the defaults) are the only runs of a bake's full
+checks; the other test files bake in-process and check what they are about. checkov runs from one environment of its own shared by every bake:
 `make install` at the template root creates it, CHECKOV_VENV points at it.
 """
 
@@ -16,14 +16,10 @@ from pathlib import Path
 
 import pytest
 from conftest import DEFAULT_ANSWERS, TEMPLATE, leftover_template_syntax, run_project
+from end_to_end import assert_every_check_ran, assert_local_deploy_checked_everything
 from matrix import END_TO_END, Combination
 
 import multienv_plan
-
-ACCESS_SUMMARY = re.compile(
-    r"access matrix: (\d+) designed cases \((\d+) allow, (\d+) deny\), (\d+) generated \([^)]*\), "
-    r"(\d+) org-perimeter cases \([^)]*\), all as expected"
-)
 
 
 def checkov_venv() -> Path:
@@ -50,54 +46,14 @@ def test_end_to_end_check_and_local_deploy(bake, node_modules, combination: Comb
 
     checked = run_project(project, "check", f"CHECKOV_VENV={checkov_venv()}")
     assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-4000:]
-    assert re.search(r"Failed checks: 0, Skipped checks: \d+", checked.stdout), checked.stdout[-2000:]
-    access = ACCESS_SUMMARY.search(checked.stdout)
-    assert access, checked.stdout[-2000:]
-    # Every designed case is simulated, or named as skipped (a rule the simulator cannot decide).
-    assert int(access.group(1)) + checked.stdout.count("\nskip ") >= len(plan.access_cases())
-    assert "No findings to report" in checked.stdout + checked.stderr  # zizmor
-    assert "ok -- validation done" in checked.stdout  # the workflow schema
-    if 'source = "account"' not in combination.sign_in:
-        # production's administrator MFA is the identity provider's: that one case is named, not simulated
-        assert checked.stdout.count("\nskip ") == 1
-        assert "MFA is enforced by the identity provider" in checked.stdout
+    source = combination.sign_in.split('"')[1]
+    assert_every_check_ran(checked.stdout + checked.stderr, plan, source)
 
     started = time.monotonic()
     deployed = run_project(project, "local-deploy")
     elapsed = time.monotonic() - started
     assert deployed.returncode == 0, deployed.stdout[-4000:] + deployed.stderr[-4000:]
-    envs = plan.env_names
-    summary = re.search(r"local deploy OK: (\d+) stacks in (\d+) account\(s\), (\d+) checks passed", deployed.stdout)
-    assert summary, deployed.stdout[-2000:]
-    # The DevOps stack, and per environment its bootstrap, persona and app stacks.
-    assert int(summary.group(1)) == 1 + 3 * len(envs)
-    source = combination.sign_in.split('"')[1]
-    for env in envs:
-        assert f"{env}'s deployer reads" in deployed.stdout
-        assert f"{env}: the artifact's handler resolves {env} from ENV_NAME on aws-lambda" in deployed.stdout
-        assert f"{plan.naming.stack(env, 'personas')}: CREATE_COMPLETE" in deployed.stdout
-        admin = f"{env}: {plan.naming.persona_role(env, 'project-admin')}"
-        assert re.search(rf"ok: {admin} exists and trusts exactly \S+ \({source}\)", deployed.stdout)
-        assert f"ok: {admin} carries exactly the persona policies guard, " in deployed.stdout
-        assert f"ok: {env}: live -> version 1, the released artifact " in deployed.stdout
-    # The release drill, in production: good release live, bad release refused, rollback.
-    prd = plan.production.name
-    drill = deployed.stdout[deployed.stdout.index(f"== release drill in {prd}") :]
-    for line in (
-        f"ok: {prd}: the good release passes its smoke test",
-        f"ok: {prd}: live -> version 2, the released artifact ",
-        f"ok: {prd}: previous -> version 1, the first release",
-        "version 3 failed the smoke test; live stays on version 2",
-        f"ok: {prd}: the bad release fails its smoke test and says live stays on version 2",
-        "rolled back, live -> version 1 (was 2)",
-        f"ok: {prd}: a second rollback is refused",
-    ):
-        assert line in drill, line
-    production = f"ok: {plan.production.name}: {plan.naming.persona_role(plan.production.name, 'project-admin')} {{}}"
-    if source == "account":
-        assert production.format("requires MFA (aws:MultiFactorAuthPresent)") in deployed.stdout
-    else:
-        assert production.format(f"leaves MFA to the identity provider ({source})") in deployed.stdout
+    assert_local_deploy_checked_everything(deployed.stdout, plan, source)
     print(f"local-deploy {combination}: {elapsed:.1f} s")
 
 

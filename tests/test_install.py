@@ -18,9 +18,12 @@ from pathlib import Path
 
 import pytest
 from conftest import DEFAULT_ANSWERS, TEMPLATE
+from end_to_end import assert_every_check_ran, assert_local_deploy_checked_everything
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+import multienv_plan
 
 PROJECT_TEMPLATE = TEMPLATE / "{{cookiecutter.project_slug}}"
 LOCKS = {
@@ -148,10 +151,16 @@ def test_a_newcomer_runs_the_readme_in_a_fresh_folder(tmp_path):
     project = out / DEFAULT_ANSWERS["project_slug"]
 
     commands = readme_start_commands(project)
-    assert commands[0] == "make install"
+    assert commands[:3] == ["make install", "make check", "make local-deploy"]
+    output = {}
     for command in commands:
         run = subprocess.run(command.split(), cwd=project, env=env, capture_output=True, text=True, timeout=900)
         assert run.returncode == 0, f"{command}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+        output[command] = run.stdout + run.stderr
+    # The defaults' end-to-end run (full_isolation, sign-in by account): every check ran, every stack deployed.
+    plan = multienv_plan.build_plan(DEFAULT_ANSWERS)
+    assert_every_check_ran(output["make check"], plan, "account")
+    assert_local_deploy_checked_everything(output["make local-deploy"], plan, "account")
 
     # Nothing changed, so nothing is redone: no install step, no check.
     again = subprocess.run(
@@ -161,3 +170,12 @@ def test_a_newcomer_runs_the_readme_in_a_fresh_folder(tmp_path):
     assert "==>" not in again.stdout
     # (as the commands make echoes: the folder names hold "pytest" when this runs under pytest)
     assert " -m pytest" not in again.stdout and "/ruff " not in again.stdout, again.stdout
+
+    # An edit to the service's code reruns ruff and the service's tests, not the platform's or the scanners.
+    handler = project / "src" / DEFAULT_ANSWERS["package_name"] / "handler.py"
+    handler.write_text(handler.read_text(encoding="utf-8") + "\n# a change of the service\n", encoding="utf-8")
+    edited = subprocess.run(["make", "check"], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert edited.returncode == 0, f"{edited.stdout[-3000:]}\n{edited.stderr[-3000:]}"
+    assert " -m pytest tests --ignore=tests/platform" in edited.stdout and "/ruff " in edited.stdout, edited.stdout
+    rerun = ("-m pytest tests/platform", "cfn-lint", "run_checkov", "multienv_tools.access_matrix", "zizmor")
+    assert [name for name in rerun if name in edited.stdout] == [], edited.stdout

@@ -9,8 +9,8 @@ from conftest import DEFAULT_ANSWERS
 
 import multienv_hooks
 import multienv_plan
-from multienv_plan import PlanError, Tier, build_plan
-from multienv_vocabulary import AccountStrategy
+from multienv_plan import PlanError, build_plan
+from multienv_vocabulary import AccountStrategy, Tier
 
 BASE = DEFAULT_ANSWERS
 
@@ -102,7 +102,6 @@ def test_custom_names_take_the_tier_given():
         ("perf", Tier.TESTING),
         ("prd", Tier.PRODUCTION),
     ]
-    assert [e.position for e in p.environments] == [0, 1, 2, 3]
 
 
 def test_the_local_default_is_the_first_development_environment():

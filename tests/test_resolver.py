@@ -14,7 +14,7 @@ from conftest import DEFAULT_ANSWERS, leftover_template_syntax
 from matrix import pick
 
 import multienv_plan
-from multienv_plan import Tier
+from multienv_vocabulary import Tier
 
 BASE = DEFAULT_ANSWERS
 # The combinations whose resolver and config run here: the defaults, custom tiers, another identity.

@@ -52,7 +52,7 @@ def load(project: Path, name: str) -> dict:
 def run_baked_workflow_test(project: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_workflows.py"],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/platform/test_workflows.py"],
         cwd=project,
         env=env,
         capture_output=True,
@@ -134,7 +134,10 @@ def test_baked_workflow_test_fails_when_an_environment_is_missing_from_ci(bake):
     shutil.copy(wider / "multienv.toml", project / "multienv.toml")
     run = run_baked_workflow_test(project)
     assert run.returncode == 1, run.stdout[-4000:]
-    assert "FAILED tests/test_workflows.py::test_every_environment_has_a_deploy_job_in_promotion_order" in run.stdout
+    assert (
+        "FAILED tests/platform/test_workflows.py::test_every_environment_has_a_deploy_job_in_promotion_order"
+        in run.stdout
+    )
     assert "deploy-qa" in run.stdout
 
 

@@ -8,7 +8,6 @@ package (a checkout, or an artifact that ships ``multienv.toml`` beside the pack
 from __future__ import annotations
 
 import os
-import tomllib
 from collections import namedtuple
 from collections.abc import Mapping
 from functools import lru_cache
@@ -99,6 +98,10 @@ class Settings(
                 return env
         raise SettingsError(f"unknown environment {name!r}: the environments are {', '.join(self.names)}")
 
+    def environments_in(self, account: Account) -> list[Environment]:
+        """The environments that live in ``account``, in promotion order."""
+        return [e for e in self.environments if e.account.key == account.key]
+
     @property
     def uses_placeholders(self) -> bool:
         return any(a.placeholder for a in self.accounts)
@@ -124,10 +127,15 @@ def find_settings_file(environ: Mapping[str, str] | None = None) -> str:
 
 
 def parse_settings(data: Mapping, path: str | Path) -> Settings:
-    """Check the parsed file and build ``Settings``; every error names the file and the key."""
+    """Check the parsed file and build ``Settings``, or raise ``SettingsError`` naming the file,
+    the key and what is allowed for every problem found (one line each)."""
+    problems: list[str] = []
 
-    def fail(key: str, message: str) -> SettingsError:
-        return SettingsError(f"{path}: {key}: {message}")
+    def fail(key: str, message: str) -> None:
+        problems.append(f"{path}: {key}: {message}")
+
+    def refuse() -> SettingsError:
+        return SettingsError("\n".join(problems))
 
     try:
         project = data["project"]
@@ -137,45 +145,56 @@ def parse_settings(data: Mapping, path: str | Path) -> Settings:
         strategy = AccountStrategy(project["account_strategy"])
         accounts = {key: Account(key, str(value)) for key, value in raw_accounts.items()}
     except KeyError as missing:
-        raise fail(str(missing.args[0]), "is missing") from None
+        fail(str(missing.args[0]), "is missing")
+        raise refuse() from None
     except ValueError:
         allowed = ", ".join(s.value for s in AccountStrategy)
-        raise fail("project.account_strategy", f"{project['account_strategy']!r} is not one of {allowed}") from None
+        fail("project.account_strategy", f"{project['account_strategy']!r} is not one of {allowed}")
+        raise refuse() from None
 
     for account in accounts.values():
         if not ACCOUNT_ID_PATTERN.match(account.id):
-            raise fail(f"accounts.{account.key}", f"{account.id!r} is not a 12-digit AWS account ID")
+            fail(f"accounts.{account.key}", f"{account.id!r} is not a 12-digit AWS account ID")
     if devops_key not in accounts:
-        raise fail("devops.account", f"{devops_key!r} is not one of the accounts ({', '.join(accounts)})")
+        fail("devops.account", f"{devops_key!r} is not one of the accounts ({', '.join(accounts)})")
 
     environments: list[Environment] = []
     for index, raw in enumerate(raw_envs):
         key = f"environments[{index}]"
         name = raw.get("name", "")
         if not ENV_NAME_PATTERN.match(name):
-            raise fail(f"{key}.name", f"{name!r} is not a valid environment name")
+            fail(f"{key}.name", f"{name!r} is not a valid environment name")
+            continue
         if reserved_name_problem(name):
-            raise fail(f"{key}.name", f"{name!r} {reserved_name_problem(name)}")
+            fail(f"{key}.name", f"{name!r} {reserved_name_problem(name)}")
+            continue
         try:
             tier = Tier(raw.get("tier"))
         except ValueError:
             allowed = ", ".join(t.value for t in Tier)
-            raise fail(f"{key}.tier", f"{raw.get('tier')!r} is not one of {allowed}") from None
+            fail(f"{key}.tier", f"{raw.get('tier')!r} is not one of {allowed}")
+            continue
         if raw.get("account") not in accounts:
-            raise fail(f"{key}.account", f"{raw.get('account')!r} is not one of the accounts ({', '.join(accounts)})")
+            fail(f"{key}.account", f"{raw.get('account')!r} is not one of the accounts ({', '.join(accounts)})")
+            continue
         environments.append(Environment(name, tier, accounts[raw["account"]]))
-    problems = promotion_problems([(e.name, e.tier) for e in environments])
     if problems:
-        raise fail("environments", "; ".join(problems))
+        raise refuse()
+    for message in promotion_problems([(e.name, e.tier) for e in environments]):
+        fail("environments", message)
 
     by_id: dict[str, str] = {}
     for account in accounts.values():
         if account.id in by_id:
-            raise fail(
+            fail(
                 f"accounts.{account.key}",
                 f"{account.id} is also accounts.{by_id[account.id]}: under {strategy.value} they are separate accounts",
             )
-        by_id[account.id] = account.key
+        by_id.setdefault(account.id, account.key)
+    for key, message in placement_problems(strategy, devops_key, accounts, environments):
+        fail(key, message)
+    if problems:
+        raise refuse()
 
     return Settings(
         file=os.fspath(path),
@@ -191,8 +210,47 @@ def parse_settings(data: Mapping, path: str | Path) -> Settings:
     )
 
 
+def _sharing(members: list[str], name: str) -> str:
+    others = [("the DevOps side" if m == "devops" else m) for m in members if m != name]
+    return f", with {' and '.join(others)}" if others else ", alone"
+
+
+def placement_problems(
+    strategy: AccountStrategy, devops_key: str, accounts: Mapping[str, Account], environments: list[Environment]
+) -> list[tuple[str, str]]:
+    """``(key, message)`` for each account that does not follow ``strategy``: the DevOps side and every
+    environment must live in the account ``AccountStrategy.accounts`` names for it (the rule the
+    template placed them by), and ``[accounts]`` holds those accounts and no other."""
+    wanted = strategy.accounts((e.name, e.tier) for e in environments)
+    where = f"under {strategy.value}"
+    problems = []
+    if devops_key != strategy.devops_account_key():
+        problems.append(
+            ("devops.account", f"is {devops_key!r}: {where} the DevOps side lives in {strategy.devops_account_key()!r}")
+        )
+    for index, env in enumerate(environments):
+        key = strategy.account_key(env.name, env.tier)
+        if env.account.key != key:
+            problems.append(
+                (
+                    f"environments[{index}].account",
+                    f"{env.name} ({env.tier.value}) is in {env.account.key!r}: {where} it lives in {key!r}"
+                    + _sharing(wanted[key], env.name),
+                )
+            )
+    for key in accounts:
+        if key not in wanted:
+            problems.append((f"accounts.{key}", f"is not an account {where}: the accounts are {', '.join(wanted)}"))
+    missing = [key for key in wanted if key not in accounts]
+    if missing:
+        problems.append(("accounts", f"has no {', '.join(missing)}: {where} the accounts are {', '.join(wanted)}"))
+    return problems
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Parse and check ``multienv.toml`` (found as the module docstring says when ``path`` is None)."""
+    import tomllib  # here, not at the top: the template builds Settings from its answers and reads no file
+
     path = find_settings_file() if path is None else path
     with open(path, "rb") as handle:  # noqa: PTH123 - pathlib stays off the resolve path
         data = tomllib.load(handle)

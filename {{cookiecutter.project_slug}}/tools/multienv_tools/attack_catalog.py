@@ -40,6 +40,10 @@ PEER = "peer"
 ENV_TAG = "env"
 
 
+# Keys have no names: the env tag says whose environment, this tag (the slug) whose project.
+PROJECT_TAG = "project"
+
+
 # Target kinds.
 ROLE = "role"
 
@@ -192,6 +196,24 @@ TECHNIQUES: tuple[Technique, ...] = (
     Technique("key-grant", "kms:CreateGrant", KEY, "grant oneself a key"),
     Technique("key-deletion", "kms:ScheduleKeyDeletion", KEY, "destroy a key and what it encrypts"),
     Technique("untag-key", "kms:UntagResource", KEY, "untag a key to dodge a tag Deny", {"aws:TagKeys": (ENV_TAG,)}),
+    Technique(
+        "untag-key-project",
+        "kms:UntagResource",
+        KEY,
+        "untag a key's project to dodge a tag Deny",
+        {"aws:TagKeys": (PROJECT_TAG,)},
+    ),
+    Technique(
+        "tag-key",
+        "kms:TagResource",
+        KEY,
+        "retag a key as this project's environment",
+        {
+            "aws:TagKeys": (ENV_TAG, PROJECT_TAG),
+            f"aws:RequestTag/{ENV_TAG}": "{env}",
+            f"aws:RequestTag/{PROJECT_TAG}": "{project}",
+        },
+    ),
     Technique("repository-policy", "ecr:SetRepositoryPolicy", REPOSITORY, "rewrite an image repository's policy"),
     Technique("push-image", "ecr:PutImage", REPOSITORY, "plant an image"),
     Technique(
@@ -300,6 +322,7 @@ class Principal:
     account: str
     arn: str
     administers: bool = False  # the Project Administrator of an environment whose access is "full"
+    project: str = ""  # the slug of the project that created it (its keys' project tag)
 
 
 @dataclass(frozen=True)
@@ -327,7 +350,12 @@ class Attack:
         )
 
     def context(self) -> dict[str, str | list[str]]:
-        values = {"env": self.principal.env, "target_env": self.target.env, "stack_role": self.target.stack_role}
+        values = {
+            "env": self.principal.env,
+            "target_env": self.target.env,
+            "stack_role": self.target.stack_role,
+            "project": self.principal.project,
+        }
         out: dict[str, str | list[str]] = {}
         for key, value in {**self.target.context, **self.technique.context}.items():
             if isinstance(value, tuple):
@@ -373,26 +401,7 @@ class KnownOpen:
 ALL_STRATEGIES = ("full_isolation", "hybrid", "consolidated_nonprod", "single_account")
 
 
-KNOWN_OPEN: tuple[KnownOpen, ...] = (
-    KnownOpen(
-        "project-admin of *: * on *-peer * key (peer-project)",
-        "key administration is fenced by the env tag alone, and a second project tags its keys with the same"
-        " environment names: the Project Administrator administers the other project's key of its environment",
-        ALL_STRATEGIES,
-    ),
-    KnownOpen(
-        "project-admin of *: * on *-peer * (peer-project)",
-        "in an account of its own the Project Administrator's access is 'full', i.e. the account: a second"
-        " project deployed into the same account is within its reach",
-        ("full_isolation", "hybrid"),
-    ),
-    KnownOpen(
-        "bounded-role of *: passrole-cloudformation on * execution role (own-platform)",
-        "the boundary lets every role under it pass the execution role (the Deployer needs to); any role the"
-        " pipeline creates can deploy a stack as the execution role (within the same boundary)",
-        ALL_STRATEGIES,
-    ),
-)
+KNOWN_OPEN: tuple[KnownOpen, ...] = ()
 
 
 def known_open(attack: Attack, strategy: str, entries: Iterable[KnownOpen] = KNOWN_OPEN) -> KnownOpen | None:

@@ -27,7 +27,15 @@ from .attack_catalog import (
     Target,
     Technique,
 )
-from .attack_world import Layout, _trusts_service, account_targets, devops_targets, environment_targets, principals
+from .attack_world import (
+    Layout,
+    _trusts_service,
+    account_targets,
+    devops_targets,
+    environment_targets,
+    foreign_key,
+    principals,
+)
 from .personas import PERSONAS, Capability, grant
 
 
@@ -117,12 +125,12 @@ def scoped_targets(layout: Layout, principal: Principal) -> dict[str, list[Targe
         PEER_PROJECT: [
             *environment_targets(layout, layout.peer, principal.env, home, PEER_PROJECT, principal.env),
             *devops_targets(layout, layout.peer, PEER_PROJECT),
+            foreign_key(layout, principal.env, home, PEER_PROJECT),
         ],
-        ACCOUNT_WIDE: [],
+        # An account's settings belong to its administrator, never to a role of this project: not
+        # even to the Project Administrator of an environment alone in its account ("full" is its names).
+        ACCOUNT_WIDE: account_targets(layout, principal.account),
     }
-    # A dedicated account's settings belong to its Project Administrator ("full"); a shared one's to nobody here.
-    if layout.shared(principal.account) or not principal.administers:
-        scopes[ACCOUNT_WIDE] = account_targets(layout, principal.account)
     return scopes
 
 

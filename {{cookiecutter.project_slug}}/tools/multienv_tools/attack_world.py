@@ -24,6 +24,7 @@ from .attack_catalog import (
     PEER,
     POLICY,
     PROJECT,
+    PROJECT_TAG,
     QUEUE,
     REPOSITORY,
     ROLE,
@@ -88,16 +89,28 @@ def principals(layout: Layout) -> list[Principal]:
                         acct,
                         n.role_arn(acct, n.persona_role(env.name, persona)),
                         administers=Capability.ADMINISTER in g.access.capabilities,
+                        project=n.slug,
                     )
                 )
         out += [
-            Principal("deployer", "deployer", env.name, acct, n.role_arn(acct, n.deployer_role(env.name))),
-            Principal("cfn-exec", "cfn-exec", env.name, acct, n.role_arn(acct, n.cfn_execution_role(env.name))),
-            Principal("ci", "ci", env.name, devops, n.role_arn(devops, n.ci_role(env.name))),
-            Principal("bounded-role", "bounded-role", env.name, acct, n.role_arn(acct, n.name(env.name, "bounded"))),
+            Principal(
+                "deployer", "deployer", env.name, acct, n.role_arn(acct, n.deployer_role(env.name)), project=n.slug
+            ),
+            Principal(
+                "cfn-exec", "cfn-exec", env.name, acct, n.role_arn(acct, n.cfn_execution_role(env.name)), project=n.slug
+            ),
+            Principal("ci", "ci", env.name, devops, n.role_arn(devops, n.ci_role(env.name)), project=n.slug),
+            Principal(
+                "bounded-role",
+                "bounded-role",
+                env.name,
+                acct,
+                n.role_arn(acct, n.name(env.name, "bounded")),
+                project=n.slug,
+            ),
         ]
         app = n.role_arn(acct, n.function_role(env.name))
-        out.append(Principal(app, "app-role", env.name, acct, app))
+        out.append(Principal(app, "app-role", env.name, acct, app, project=n.slug))
     return out
 
 
@@ -153,7 +166,8 @@ def environment_targets(layout: Layout, naming: Naming, env: str, account: str, 
             account,
             env,
         ),
-        # Keys and instances have no names: only their env tag says whose they are.
+        # Keys and instances have no names: only their tags say whose they are (a key the
+        # project's administrator makes carries the env and project tags its key fence asks for).
         Target(
             scope,
             KEY,
@@ -161,7 +175,7 @@ def environment_targets(layout: Layout, naming: Naming, env: str, account: str, 
             f"arn:{p}:kms:{region}:{account}:key/00000000-0000-4000-8000-000000000000",
             account,
             env,
-            {f"aws:ResourceTag/{ENV_TAG}": tag or env},
+            {f"aws:ResourceTag/{ENV_TAG}": tag or env, f"aws:ResourceTag/{PROJECT_TAG}": naming.slug},
         ),
         Target(
             scope,
@@ -236,9 +250,11 @@ def devops_targets(layout: Layout, naming: Naming, scope: str) -> list[Target]:
             for persona in PERSONAS
         ),
     ]
+    # The artifact key has no name in its ARN, and its project tag only (infra/devops.yaml).
+    project = {f"aws:ResourceTag/{PROJECT_TAG}": naming.slug}
     if naming == layout.naming and layout.devops_key_arn:
-        # The artifact key has no name in its ARN: the rendered template's ARN, no tag.
-        targets.append(Target(scope, KEY, f"{who} artifact key", layout.devops_key_arn, devops))
+        # This project's: the rendered template's ARN.
+        targets.append(Target(scope, KEY, f"{who} artifact key", layout.devops_key_arn, devops, context=project))
     elif naming != layout.naming:
         targets.append(
             Target(
@@ -247,9 +263,24 @@ def devops_targets(layout: Layout, naming: Naming, scope: str) -> list[Target]:
                 f"{who} artifact key",
                 f"arn:{p}:kms:{region}:{devops}:key/11111111-1111-4111-8111-111111111111",
                 devops,
+                context=project,
             )
         )
     return targets
+
+
+def foreign_key(layout: Layout, env: str, account: str, scope: str) -> Target:
+    """A key in ``account`` tagged with ``env`` but no project: another team's, or one made by hand."""
+    n = layout.naming
+    return Target(
+        scope,
+        KEY,
+        f"another team's {env} key",
+        f"arn:{n.partition}:kms:{layout.settings.region}:{account}:key/22222222-2222-4222-8222-222222222222",
+        account,
+        env,
+        {f"aws:ResourceTag/{ENV_TAG}": env},
+    )
 
 
 def account_targets(layout: Layout, account: str) -> list[Target]:

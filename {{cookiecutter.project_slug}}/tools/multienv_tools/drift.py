@@ -13,7 +13,7 @@ The scheduled workflow ``.github/workflows/drift.yml`` runs it as the environmen
 Role narrowed by ``SESSION_POLICY``: that session can read and detect, and nothing else; the
 CI role it chains through is narrowed by ``CHAIN_SESSION_POLICY`` to chaining on.
 
-moto (the local AWS) has no drift detection, so ``tests/test_drift.py`` checks the calls and
+moto (the local AWS) has no drift detection, so ``tests/platform/test_drift.py`` checks the calls and
 the report against a stubbed CloudFormation client.
 """
 

@@ -40,7 +40,7 @@ class Capability(StrEnum):
     READ_SECRETS = "read-secrets"  # secret values of the environment
     EXECUTE = "execute"  # invoke functions, start executions and test builds
     CHANGE = "change"  # create, change and delete the environment's resources; roles only under the boundary
-    ADMINISTER = "administer"  # everything in the account except other environments' resources
+    ADMINISTER = "administer"  # everything under the environment's names and its keys, never the account
 
     @property
     def parameter(self) -> str:

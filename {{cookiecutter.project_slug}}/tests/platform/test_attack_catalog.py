@@ -9,7 +9,7 @@ from multienv_tools.access_policies import attack_layout, collect_policies, rend
 
 from multienv.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The techniques an attacker's matrix must try, at the least.
 REQUIRED_ACTIONS = {

@@ -14,7 +14,7 @@ from multienv_tools import ci, pipeline
 from multienv.model import Tier
 from multienv.settings import load_settings
 {% raw %}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 REUSABLE = "$/.github/workflows/deploy-environment.yml"
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
@@ -196,7 +196,7 @@ def test_only_deploy_jobs_can_mint_tokens(workflows):
     deploy_jobs = [
         ("deploy.yml", job) for job, spec in workflows["deploy.yml"]["jobs"].items() if spec.get("uses") == REUSABLE
     ]
-    # The build job's token signs the attestation; no AWS role trusts it (tests/test_release_workflows.py).
+    # The build job's token signs the attestation; no AWS role trusts it (tests/platform/test_release_workflows.py).
     others = [("deploy-environment.yml", "deploy"), ("deploy.yml", pipeline.BUILD_JOB), ("drift.yml", "drift")]
     assert sorted(minting) == sorted([*deploy_jobs, *others])
 

@@ -13,7 +13,7 @@ from test_config import SHARED
 from multienv.config import ConfigError
 from multienv.settings import load_settings, parse_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
 # The service's own keys, for the layout below whose package is not importable.
 KEYS = importlib.import_module(f"{REPO_SETTINGS.package}.schema").KEYS
@@ -28,12 +28,12 @@ LAYOUT = parse_settings(
             "github_repository": "owner/ct",
             "account_strategy": "single_account",
         },
-        "accounts": {"devops": "111111111111"},
-        "devops": {"account": "devops"},
+        "accounts": {"main": "111111111111"},
+        "devops": {"account": "main"},
         "environments": [
-            {"name": "dev", "tier": "development", "account": "devops"},
-            {"name": "tst", "tier": "testing", "account": "devops"},
-            {"name": "prd", "tier": "production", "account": "devops"},
+            {"name": "dev", "tier": "development", "account": "main"},
+            {"name": "tst", "tier": "testing", "account": "main"},
+            {"name": "prd", "tier": "production", "account": "main"},
         ],
     },
     Path("multienv.toml"),

@@ -26,7 +26,7 @@ from multienv.env import (
 from multienv.model import Tier
 from multienv.settings import load_settings, parse_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "{{ cookiecutter.package_name }}"
 
 # A layout of its own, so the table below reads with real names whatever this repository's
@@ -217,7 +217,7 @@ def environs(names):
 
 @pytest.mark.parametrize("layout", [LAYOUT, REPO_SETTINGS], ids=["test-layout", "this-repository"])
 def test_any_variables_give_an_allowed_environment_or_a_refusal(layout):
-    @settings(max_examples=300, deadline=None)
+    @settings(deadline=None)
     @given(environs(layout.names))
     def check(environ):
         try:

@@ -13,7 +13,7 @@ from multienv_tools import drift, pipeline
 
 from multienv.settings import load_settings
 {% raw %}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 ATTEST = "actions/attest-build-provenance@"
 CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@"

@@ -9,6 +9,7 @@ import pytest
 from multienv_tools import deploy, deploy_target, retire, stack_ops
 from test_deploy import credentials_in, with_placeholders
 
+from multienv.model import AccountStrategy, Tier
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
 from multienv.settings import load_settings, parse_settings
 
@@ -69,10 +70,17 @@ def test_both_refusals_at_once(settings):
 
 def test_an_environment_gone_from_multienv_toml_is_found_in_its_git_history(tmp_path):
     data = tomllib.loads(load_settings().path.read_text(encoding="utf-8"))
-    retired = {"name": "old", "tier": "testing", "account": data["environments"][0]["account"]}
+    # Where the strategy puts a testing environment called old: its own account under full_isolation.
+    strategy = AccountStrategy(data["project"]["account_strategy"])
+    retired = {"name": "old", "tier": "testing", "account": strategy.account_key("old", Tier.TESTING)}
     path = tmp_path / "multienv.toml"
     subprocess.run([*GIT, "init", "-q"], cwd=tmp_path, check=True)
-    with_old = {**data, "environments": [*data["environments"][:-1], retired, data["environments"][-1]]}
+    accounts = {**data["accounts"], retired["account"]: data["accounts"].get(retired["account"], "999999999999")}
+    with_old = {
+        **data,
+        "accounts": accounts,
+        "environments": [*data["environments"][:-1], retired, data["environments"][-1]],
+    }
     for version, message in ((with_old, "with old"), (data, "old retired")):
         path.write_text(toml_of(version), encoding="utf-8")
         subprocess.run([*GIT, "add", "-A"], cwd=tmp_path, check=True)

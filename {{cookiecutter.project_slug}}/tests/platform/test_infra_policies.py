@@ -305,7 +305,7 @@ def test_every_role_of_an_environment_carries_its_boundary(settings, rendered):
     naming = settings.naming
     for spec, doc in rendered.values():
         # The persona roles are people's: the guard and fence policies bound them, and the
-        # access matrix checks what they may do (tests/test_personas.py, make check-access).
+        # access matrix checks what they may do (tests/platform/test_personas.py, make check-access).
         if spec.kind in (DEVOPS, PERSONAS):
             continue
         boundary = naming.policy_arn(spec.account_id, naming.boundary_policy(spec.env))

@@ -12,7 +12,7 @@ from multienv.model import Tier
 from multienv.naming import PERSONAS
 from multienv.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

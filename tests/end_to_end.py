@@ -1,0 +1,66 @@
+"""What a bake's full ``make check`` and ``make local-deploy`` must print: each check ran and passed.
+
+Shared by the end-to-end runs (test_infra.py) and the newcomer's (test_install.py), so both read
+the output the same way: an exit code alone would pass a check that silently did not run.
+"""
+
+from __future__ import annotations
+
+import re
+
+import multienv_plan
+
+ACCESS_SUMMARY = re.compile(
+    r"access matrix: (\d+) designed cases \((\d+) allow, (\d+) deny\), (\d+) generated \([^)]*\), "
+    r"(\d+) org-perimeter cases \([^)]*\), all as expected"
+)
+
+
+def assert_every_check_ran(output: str, plan: multienv_plan.Plan, source: str) -> None:
+    """``make check``'s output says each check ran and passed, not only its exit code."""
+    assert re.search(r"Failed checks: 0, Skipped checks: \d+", output), output[-2000:]
+    access = ACCESS_SUMMARY.search(output)
+    assert access, output[-2000:]
+    # Every designed case is simulated, or named as skipped (a rule the simulator cannot decide).
+    assert int(access.group(1)) + output.count("\nskip ") >= len(plan.access_cases())
+    assert "No findings to report" in output  # zizmor
+    assert "ok -- validation done" in output  # the workflow schema
+    if source != "account":
+        # production's administrator MFA is the identity provider's: that one case is named, not simulated
+        assert output.count("\nskip ") == 1
+        assert "MFA is enforced by the identity provider" in output
+
+
+def assert_local_deploy_checked_everything(output: str, plan: multienv_plan.Plan, source: str) -> None:
+    """``make local-deploy`` deployed every stack and ran each of its checks, the release drill included."""
+    envs = plan.env_names
+    summary = re.search(r"local deploy OK: (\d+) stacks in (\d+) account\(s\), (\d+) checks passed", output)
+    assert summary, output[-2000:]
+    # The DevOps stack, and per environment its bootstrap, persona and app stacks.
+    assert int(summary.group(1)) == 1 + 3 * len(envs)
+    for env in envs:
+        assert f"{env}'s deployer reads" in output
+        assert f"{env}: the artifact's handler resolves {env} from ENV_NAME on aws-lambda" in output
+        assert f"{plan.naming.stack(env, 'personas')}: CREATE_COMPLETE" in output
+        admin = f"{env}: {plan.naming.persona_role(env, 'project-admin')}"
+        assert re.search(rf"ok: {admin} exists and trusts exactly \S+ \({source}\)", output)
+        assert f"ok: {admin} carries exactly the persona policies guard, " in output
+        assert f"ok: {env}: live -> version 1, the released artifact " in output
+    # The release drill, in production: good release live, bad release refused, rollback.
+    prd = plan.production.name
+    drill = output[output.index(f"== release drill in {prd}") :]
+    for line in (
+        f"ok: {prd}: the good release passes its smoke test",
+        f"ok: {prd}: live -> version 2, the released artifact ",
+        f"ok: {prd}: previous -> version 1, the first release",
+        "version 3 failed the smoke test; live stays on version 2",
+        f"ok: {prd}: the bad release fails its smoke test and says live stays on version 2",
+        "rolled back, live -> version 1 (was 2)",
+        f"ok: {prd}: a second rollback is refused",
+    ):
+        assert line in drill, line
+    production = f"ok: {prd}: {plan.naming.persona_role(prd, 'project-admin')} {{}}"
+    if source == "account":
+        assert production.format("requires MFA (aws:MultiFactorAuthPresent)") in output
+    else:
+        assert production.format(f"leaves MFA to the identity provider ({source})") in output

@@ -1,0 +1,92 @@
+"""What ships: the artifact holds the runtime, the service, its settings and config, and nothing else.
+
+These tests read the service's code (they zip it, import it, edit a copy of it), so a change to
+``src/{{ cookiecutter.package_name }}/`` reruns them; the platform's tests in ``platform/`` do not
+read it and stay as they were (see the Makefile's test rules).
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from multienv_tools import app_artifact
+
+from multienv.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "{{ cookiecutter.package_name }}"
+
+
+@pytest.fixture(scope="module")
+def settings():
+    return load_settings(ROOT / "multienv.toml")
+
+
+def test_build_is_reproducible_and_carries_package_settings_and_config(settings, tmp_path):
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+    digest = app_artifact.build(settings, first)
+    assert app_artifact.build(settings, second) == digest == hashlib.sha256(first.read_bytes()).hexdigest()
+    names = zipfile.ZipFile(first).namelist()
+    assert f"{settings.package}/handler.py" in names
+    assert "multienv.toml" in names
+    assert {f"config/{env}.toml" for env in settings.names} <= set(names)
+    assert not [n for n in names if "__pycache__" in n or n.startswith(("tests/", "infra/"))]
+
+
+def test_the_artifact_holds_the_runtime_the_service_settings_and_config_only(settings, tmp_path):
+    artifact = tmp_path / "app.zip"
+    app_artifact.build(settings, artifact)
+    names = zipfile.ZipFile(artifact).namelist()
+    assert {name.split("/")[0] for name in names} == {"multienv", settings.package, "multienv.toml", "config"}
+    assert not [n for n in names if n.startswith("multienv_tools") or "/tests/" in n]
+
+
+def test_an_edit_to_the_tooling_leaves_the_artifact_unchanged(settings, tmp_path):
+    """CI redeploys when the artifact's sha256 changes: only what runs in AWS may change it."""
+    copy = tmp_path / "repo"
+    for part in ("src", "tools", "config"):
+        shutil.copytree(settings.root / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(settings.path, copy / "multienv.toml")
+
+    def build() -> str:
+        return app_artifact.build(load_settings(copy / "multienv.toml"), tmp_path / "app.zip")
+
+    before = build()
+    for tool in (copy / "tools" / "multienv_tools").glob("*.py"):
+        tool.write_text(tool.read_text(encoding="utf-8") + "\n# changes nothing that runs in AWS\n", encoding="utf-8")
+    assert build() == before
+    handler = copy / "src" / settings.package / "handler.py"
+    handler.write_text(handler.read_text(encoding="utf-8") + "\n# the service changed\n", encoding="utf-8")
+    assert build() != before
+
+
+WORKSTATION_PATH = f"""
+import sys
+before = set(sys.modules)
+import tomllib
+floor = set(sys.modules) - before
+from {PACKAGE}.handler import handler
+handler(dict(), None)
+print("\\n".join(sorted(set(sys.modules) - before - floor)))
+"""
+
+
+def test_a_workstation_imports_nothing_beyond_what_tomllib_needs():
+    """No dataclasses, inspect or pathlib to check a few keys: past tomllib's own imports, only this package."""
+    done = subprocess.run(
+        [sys.executable, "-c", WORKSTATION_PATH],
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src")},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    assert "multienv.config_files" in loaded
+    assert [name for name in loaded if name.split(".")[0] not in (PACKAGE, "multienv")] == []
