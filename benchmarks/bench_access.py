@@ -96,9 +96,15 @@ def main() -> int:
         project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=f"{out}/ours", extra_context=answers))
         projects = {"this template": project}
         if args.baseline:
-            projects["baseline"] = Path(
-                cookiecutter(str(args.baseline), no_input=True, output_dir=f"{out}/baseline", extra_context=answers)
+            # In its own process: both templates' plan modules have the same names.
+            pairs = [f"{key}={value}" for key, value in answers.items()]
+            cli = VENV / "bin" / "cookiecutter"
+            subprocess.run(
+                [str(cli), str(args.baseline), "--no-input", "-o", f"{out}/baseline", *pairs],
+                check=True,
+                capture_output=True,
             )
+            projects["baseline"] = next(Path(out, "baseline").iterdir())
         wall: dict[str, list[float]] = {name: [] for name in projects}
         cpu: dict[str, list[float]] = {name: [] for name in projects}
 
