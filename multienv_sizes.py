@@ -9,6 +9,12 @@ environment, into a temporary folder outside the output, then the stack through 
 does). Every policy it renders over ``policy_sizes.HEADROOM`` of its AWS limit is a problem
 naming the field, its value, the policy, its size and the limit.
 
+Only past ``PROVEN_ENVIRONMENTS``: up to that many, ``tests/test_sizes.py`` renders the DevOps
+stack at the longest slug, environment names and region the answers allow, in every strategy,
+and holds that it keeps its headroom; the policies only lengthen with each name and grow with
+each environment, so no smaller answer renders larger. A bake renders it (some 60 ms, more than
+a third of a bake) only where that proof does not reach.
+
 Only the DevOps stack: every other stack's policies keep their size whatever the number of
 environments (``tests/test_sizes.py`` holds that, and fails the day one grows), and the
 template's tests render all of them at the longest names the naming rules allow
@@ -30,6 +36,8 @@ from multienv_answers import Problem
 from multienv_vocabulary import PROJECT_TEMPLATE, TEMPLATE_ROOT, generated_module
 
 SETTINGS_FILE = "multienv.toml"
+# Up to this many environments the DevOps stack fits in any answers (tests/test_sizes.py renders the worst).
+PROVEN_ENVIRONMENTS = 12
 # What the DevOps stack is rendered from (both are Jinja in the template).
 SOURCES = (SETTINGS_FILE, "infra/devops.yaml")
 
@@ -69,8 +77,10 @@ def size_problems(answers: Mapping[str, str]) -> list[Problem]:
 
     The DevOps stack's policies name every environment: the ``environments`` answer makes them large.
     """
-    policy_sizes = generated_module("multienv_tools.policy_sizes")
     count = len([e for e in answers["environments"].split(",") if e.strip()])
+    if count <= PROVEN_ENVIRONMENTS:
+        return []
+    policy_sizes = generated_module("multienv_tools.policy_sizes")
     problems = []
     for measure in devops_measures(answers):
         if measure.share <= policy_sizes.HEADROOM:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEFAULT_ANSWERS
-from matrix import STRATEGIES
+from matrix import LONGEST_SLUG, STRATEGIES, TWELVE_ENVIRONMENTS
 
 import multienv_plan
 import multienv_sizes
@@ -57,6 +57,31 @@ def test_the_size_rule_measures_the_rendered_devops_stack(strategy):
         {**DEFAULT_ANSWERS, "environments": environments(4), "account_strategy": strategy}
     )
     assert multienv_sizes.size_problems(fitting) == []
+
+
+# The longest region name the answers accept: its partition's ARNs are the longest too.
+LONGEST_REGION = "us-gov-northwest-1"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_up_to_the_proven_count_the_longest_answers_fit(strategy):
+    """Below ``PROVEN_ENVIRONMENTS`` a bake skips the rendering: the worst answers there must fit."""
+    names = TWELVE_ENVIRONMENTS.split(",")
+    assert len(names) == multienv_sizes.PROVEN_ENVIRONMENTS
+    answers = multienv_plan.answers_of(
+        {
+            **DEFAULT_ANSWERS,
+            "project_slug": LONGEST_SLUG,
+            "package_name": "app",
+            "environments": TWELVE_ENVIRONMENTS,
+            "account_strategy": strategy,
+            "aws_region": LONGEST_REGION,
+        }
+    )
+    multienv_plan.build_plan(answers)  # answers the bake accepts
+    assert multienv_plan.REGION_PATTERN.match(LONGEST_REGION)
+    worst = max(multienv_sizes.devops_measures(answers), key=lambda m: m.share)
+    assert worst.share <= policy_sizes.HEADROOM, worst
 
 
 def measures_by_policy(answers: dict[str, str]) -> dict[tuple[str, str, str], int]:
