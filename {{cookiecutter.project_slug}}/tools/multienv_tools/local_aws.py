@@ -116,7 +116,8 @@ class Run:
 
 
 def drop_novalue_list_items() -> None:
-    """Make moto's CloudFormation drop a list item that ``Fn::If`` resolves to ``AWS::NoValue``.
+    """Make moto's CloudFormation drop a list item that ``Fn::If`` resolves to ``AWS::NoValue``
+    (and, below, read a KMS key's tags as CloudFormation writes them).
 
     AWS removes such an item (a policy statement that only some strategies need); moto 5.2
     keeps it as ``null`` and then refuses the policy as malformed. The local AWS runs in this
@@ -138,6 +139,32 @@ def drop_novalue_list_items() -> None:
 
     clean_json.drops_novalue = True  # type: ignore[attr-defined]
     parsing.clean_json = clean_json
+    kms_key_tags_from_cloudformation()
+
+
+def kms_key_tags_from_cloudformation() -> None:
+    """Make moto's CloudFormation accept an ``AWS::KMS::Key``'s ``Tags`` as CloudFormation writes them.
+
+    CloudFormation's tags are ``{Key, Value}``; moto 5.2 passes them on to the KMS API's
+    ``create_key``, which expects ``{TagKey, TagValue}``, and fails with ``KeyError: 'TagKey'``.
+    Applied with the patch above, by whatever starts the local AWS in this process."""
+    from moto.kms.models import Key
+
+    original = Key.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    if getattr(original, "api_tags", False):
+        return
+
+    def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any, *args, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        tags = [
+            {"TagKey": tag["Key"], "TagValue": tag["Value"]} if "Key" in tag else tag
+            for tag in properties.get("Tags", [])
+        ]
+        converted = {**cloudformation_json, "Properties": {**properties, "Tags": tags}}
+        return original(cls, resource_name, converted, *args, **kwargs)
+
+    create_from_cloudformation_json.api_tags = True  # type: ignore[attr-defined]
+    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign]
 
 
 def physical_ids(client: Any, spec: stacks.StackSpec) -> dict[str, dict[str, str]]:
