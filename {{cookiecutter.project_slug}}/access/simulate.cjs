@@ -90,6 +90,9 @@ function mayMatchResource(statement, resource) {
   );
 }
 
+// Policies of which no statement can apply to the request (the placeholder kept below).
+const inapplicable = new WeakSet();
+
 function loader(documents) {
   const concerning = new Map(); // kind, ref, action -> the statements that concern the action
   const validated = new Map(); // kind, ref, action, the statements kept -> the validated policy
@@ -115,6 +118,7 @@ function loader(documents) {
       // A policy with no statement is invalid: keep one that does not apply to the request.
       const body = { ...document, Statement: kept.length ? kept.map((i) => all[i]) : all.slice(0, 1) };
       policy = iamPolicy.createValidatedPolicy(body, VALIDATORS[kind]);
+      if (!kept.length) inapplicable.add(policy);
       validated.set(keptKey, policy);
     }
     chosen.set(key, policy);
@@ -153,7 +157,12 @@ function resolve(simulation, load) {
   const resource = simulation.request.resource.resource;
   const named = (kind) => (p) => ({ name: p.name, policy: load(kind, p.ref, action, resource) });
   const orgs = (kind) => (o) => ({ orgIdentifier: o.orgIdentifier, policies: o.policies.map(named(kind)) });
-  const out = { ...simulation, identityPolicies: simulation.identityPolicies.map(named('identity')) };
+  // An identity policy none of whose statements applies neither allows nor denies: leaving it
+  // out gives the same decision (one is kept, the engine wants at least one). Not so for a
+  // boundary or an organization policy, where a policy that allows nothing denies.
+  const identity = simulation.identityPolicies.map(named('identity'));
+  const applicable = identity.filter((p) => !inapplicable.has(p.policy));
+  const out = { ...simulation, identityPolicies: applicable.length ? applicable : identity.slice(0, 1) };
   if (simulation.permissionBoundaryPolicies) {
     out.permissionBoundaryPolicies = simulation.permissionBoundaryPolicies.map(named('identity'));
   }

@@ -395,8 +395,19 @@ def run_simulations(requests: list[dict], node_modules: Path, root: Path, worker
     driver = root / DRIVER
     workers = max(1, min(workers or os.cpu_count() or 1, len(requests) // 500 or 1))
     documents, packed = pack(requests)
+    # A request asked twice (a designed case that a generated one repeats) is simulated once.
+    first: dict[str, int] = {}
+    same_as: dict[int, int] = {}
+    distinct = []
+    for item in packed:
+        key = json.dumps(item["simulation"])
+        if key in first:
+            same_as[item["id"]] = first[key]
+        else:
+            first[key] = item["id"]
+            distinct.append(item)
     # Interleaved, so each process gets its share of every kind of case.
-    shares = [packed[index::workers] for index in range(workers)]
+    shares = [distinct[index::workers] for index in range(workers)]
     processes = []
     try:
         for share in shares:
@@ -426,5 +437,7 @@ def run_simulations(requests: list[dict], node_modules: Path, root: Path, worker
         answers.update((answer["id"], answer) for answer in json.loads(stdout))
     if errors:
         raise AccessError(f"{driver} failed (run make install?):\n" + "\n".join(errors))
+    for duplicate, original in same_as.items():
+        answers[duplicate] = {**answers[original], "id": duplicate}
     ordered = [answers[request["id"]] for request in requests]
     return (ordered, extra) if meanwhile is not None else ordered

@@ -7,10 +7,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import multiprocessing
+import re
 import sys
 import tomllib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,20 +44,48 @@ def read_skips(path: Path) -> list[Skip]:
     return skips
 
 
-def parliament_findings(policies: Policies, skips: list[Skip], minimum: str = "MEDIUM") -> tuple[list[str], int]:
-    """Findings at ``minimum`` severity or above, and how many a documented skip excused."""
+def shape(text: str, environments: Iterable[str]) -> str:
+    """The policy text with every environment name, as a whole word, made the first one.
+
+    Environments' policies differ by their names alone: one analysis serves each shape. A name
+    stands where another valid name stands, so parliament's checks (actions, ARN forms,
+    conditions) see the same policy."""
+    names = sorted(environments, key=len, reverse=True)
+    if not names:
+        return text
+    word = re.compile(r"(?<![a-z0-9])(?:" + "|".join(map(re.escape, names)) + r")(?![a-z0-9])")
+    return word.sub(names[-1], text)
+
+
+def parliament_findings(
+    policies: Policies, skips: list[Skip], minimum: str = "MEDIUM", environments: Iterable[str] = ()
+) -> tuple[list[str], int]:
+    """Findings at ``minimum`` severity or above, and how many a documented skip excused.
+
+    Each shape of policy (``shape``) is analysed once; a policy whose shape has findings is then
+    analysed itself, so every finding reported is its own."""
     with warnings.catch_warnings():
         # parliament imports pkg_resources, which warns on import (setuptools is pinned below 81, which drops it).
         warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
         from parliament import analyze_policy_string, enhance_finding
         from parliament.cli import is_finding_filtered
 
+    environments = list(environments)
+    by_shape: dict[str, list] = {}
+
+    def findings_of(text: str) -> list:
+        key = shape(text, environments)
+        if key not in by_shape:
+            by_shape[key] = analyze_policy_string(key, ignore_private_auditors=True).findings
+        if not by_shape[key]:
+            return []
+        return analyze_policy_string(text, ignore_private_auditors=True).findings
+
     problems = []
     skipped = 0
     used: set[Skip] = set()
     for name, document in policies.identity_documents():
-        result = analyze_policy_string(json.dumps(document), ignore_private_auditors=True)
-        for finding in map(enhance_finding, result.findings):
+        for finding in map(enhance_finding, findings_of(json.dumps(document))):
             if is_finding_filtered(finding, minimum):
                 continue
             if finding.issue in policies.skips.get(name, {}):

@@ -65,7 +65,8 @@ def check(settings: Settings, cases_path: Path, node_modules: Path, out=sys.stdo
     started = time.perf_counter()
     policies = collect_policies(render_all(settings))
     # parliament works on its own core while the requests are built and simulated.
-    lint = in_background(parliament_findings, policies, read_skips(settings.root / SKIPS_FILE))
+    skips = read_skips(settings.root / SKIPS_FILE)
+    lint = in_background(parliament_findings, policies, skips, "MEDIUM", settings.names)
     world = World(settings, load_trust(settings))
     cases = read_cases(cases_path)
     skipped_cases = [(n, c, world.skip_reason(c, f"{cases_path}:{n}")) for n, c in cases]
