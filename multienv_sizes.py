@@ -9,16 +9,15 @@ environment, into a temporary folder outside the output, then the stack through 
 does). Every policy it renders over ``policy_sizes.HEADROOM`` of its AWS limit is a problem
 naming the field, its value, the policy, its size and the limit.
 
-Only past ``PROVEN_ENVIRONMENTS``: up to that many, ``tests/test_sizes.py`` renders the DevOps
-stack at the longest slug, environment names and region the answers allow, in every strategy,
-and holds that it keeps its headroom; the policies only lengthen with each name and grow with
-each environment, so no smaller answer renders larger. A bake renders it (some 60 ms, more than
-a third of a bake) only where that proof does not reach.
-
-Only the DevOps stack: every other stack's policies keep their size whatever the number of
-environments (``tests/test_sizes.py`` holds that, and fails the day one grows), and the
-template's tests render all of them at the longest names the naming rules allow
-(``tests/matrix.py`` LARGEST). Rendering the rest at every bake would cost more than the bake.
+Only where the tests' proof does not reach. Up to ``PROVEN_ENVIRONMENTS`` environments in the
+``aws`` partition, ``tests/test_sizes.py`` renders every stack at the longest slug, environment
+names and region the answers allow, in every strategy, and holds that each policy keeps its
+headroom; the policies only lengthen with each name and grow with each environment, so no
+smaller answer renders larger. Past that count the DevOps stack is rendered (some 60 ms, more
+than a third of a bake): the other stacks' policies keep their size whatever the number of
+environments (``tests/test_sizes.py`` holds that, and fails the day one grows). In the
+``aws-cn`` and ``aws-us-gov`` partitions every ARN is longer, and the permissions boundary of the
+longest names passes its headroom there: those bakes render every stack.
 
 The rule is the headroom, not AWS's hard limit: the generated repository's ``make policy-sizes``
 and policy contract tests fail past it, so a bake accepted between the two would be a repository
@@ -40,6 +39,8 @@ SETTINGS_FILE = "multienv.toml"
 PROVEN_ENVIRONMENTS = 12
 # What the DevOps stack is rendered from (both are Jinja in the template).
 SOURCES = (SETTINGS_FILE, "infra/devops.yaml")
+# Every stack's template, for a bake that renders them all.
+TEMPLATES = sorted((PROJECT_TEMPLATE / "infra").rglob("*.yaml"))
 
 
 def render_sources(answers: Mapping[str, str], into: Path, sources=SOURCES) -> Path:
@@ -72,27 +73,64 @@ def devops_measures(answers: Mapping[str, str]) -> list:
         return policy_sizes.measures([(spec.name, cfn.render(spec))])
 
 
+def all_measures(answers: Mapping[str, str]) -> list:
+    """``policy_sizes.Measure`` of every policy of every stack these answers render."""
+    settings_module = generated_module("multienv.settings")
+    policy_sizes = generated_module("multienv_tools.policy_sizes")
+    sources = [SETTINGS_FILE, *(p.relative_to(PROJECT_TEMPLATE).as_posix() for p in TEMPLATES)]
+    with tempfile.TemporaryDirectory(prefix="multienv-sizes-") as folder:
+        return policy_sizes.measure_settings(
+            settings_module.load_settings(render_sources(answers, Path(folder), sources))
+        )
+
+
 def size_problems(answers: Mapping[str, str]) -> list[Problem]:
     """One problem per policy over its headroom, for answers that are otherwise a valid plan.
 
-    The DevOps stack's policies name every environment: the ``environments`` answer makes them large.
+    The DevOps stack's policies name every environment: the ``environments`` answer makes them
+    large. Every other policy is as long as the slug and the environment names make its ARNs.
     """
     count = len([e for e in answers["environments"].split(",") if e.strip()])
-    if count <= PROVEN_ENVIRONMENTS:
+    naming = generated_module("multienv.naming")
+    partition = naming.partition(answers["aws_region"])
+    if partition != "aws":
+        measured = all_measures(answers)
+    elif count > PROVEN_ENVIRONMENTS:
+        measured = devops_measures(answers)
+    else:
         return []
     policy_sizes = generated_module("multienv_tools.policy_sizes")
+    devops = naming.Naming(answers["project_slug"], answers["aws_region"]).stack(naming.DEVOPS, naming.DEVOPS_STACK)
+    headroom = (
+        f"every policy must stay under {policy_sizes.HEADROOM:.0%} of its limit (room for the team's own"
+        " statements, and `make policy-sizes` fails past it)"
+    )
+    over = [m for m in measured if m.share > policy_sizes.HEADROOM]
+    # Outside the DevOps stack each environment has its own copy of a policy: the largest of a kind says it.
+    largest: dict[str, list] = {}
+    for measure in over:
+        if measure.where != devops:
+            largest.setdefault(measure.kind, []).append(measure)
+    same_kind = {kind: sorted(found, key=lambda m: -m.size) for kind, found in largest.items()}
     problems = []
-    for measure in devops_measures(answers):
-        if measure.share <= policy_sizes.HEADROOM:
+    for measure in over:
+        others = same_kind.get(measure.kind, [measure]) if measure.where != devops else [measure]
+        if measure is not others[0]:
             continue
-        problems.append(
-            Problem(
-                "environments",
-                answers["environments"],
+        rendered = f"{measure.size} characters, {measure.share:.0%} of AWS's limit of {measure.limit}"
+        if measure.where == devops:
+            field, value = "environments", answers["environments"]
+            text = (
                 f"renders the {measure.kind} policy {measure.name} (stack {measure.where}, {count} environments) at "
-                f"{measure.size} characters, {measure.share:.0%} of AWS's limit of {measure.limit}; every policy "
-                f"must stay under {policy_sizes.HEADROOM:.0%} of its limit (room for the team's own statements, "
-                "and `make policy-sizes` fails past it): use fewer environments, or shorter names and slug",
+                f"{rendered}; {headroom}: use fewer environments, or shorter names and slug"
             )
-        )
+        else:
+            field, value = "project_slug", answers["project_slug"]
+            text = (
+                f"with these environment names, in {answers['aws_region']} (partition {partition}), renders the"
+                f" {measure.kind} policy {measure.name} (stack {measure.where}) at {rendered}"
+                + (f", and {len(others) - 1} more of its kind past it" if len(others) > 1 else "")
+                + f"; {headroom}: shorten the slug or the longest environment names"
+            )
+        problems.append(Problem(field, value, text))
     return problems

@@ -1,5 +1,6 @@
 """The bake's size rule: a bake whose rendered DevOps policies pass their headroom is refused, and
-the DevOps stack is the only one whose policies grow with the number of environments."""
+the DevOps stack is the only one whose policies grow with the number of environments; in the
+longer partitions every stack is rendered, and the permissions boundary can refuse the slug."""
 
 from __future__ import annotations
 
@@ -59,13 +60,14 @@ def test_the_size_rule_measures_the_rendered_devops_stack(strategy):
     assert multienv_sizes.size_problems(fitting) == []
 
 
-# The longest region name the answers accept: its partition's ARNs are the longest too.
-LONGEST_REGION = "us-gov-northwest-1"
+# The longest region name of the aws partition the answers accept (every region name of the
+# pattern has at most this many characters); the other partitions' ARNs are longer, and there a
+# bake renders every stack (below).
+LONGEST_REGION = "ap-southeast-4"
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_up_to_the_proven_count_the_longest_answers_fit(strategy):
-    """Below ``PROVEN_ENVIRONMENTS`` a bake skips the rendering: the worst answers there must fit."""
+def worst(strategy: str, region: str = LONGEST_REGION) -> dict[str, str]:
+    """The longest answers the rules allow at the proven count: 32-character slug, twelve-character names."""
     names = TWELVE_ENVIRONMENTS.split(",")
     assert len(names) == multienv_sizes.PROVEN_ENVIRONMENTS
     answers = multienv_plan.answers_of(
@@ -75,13 +77,39 @@ def test_up_to_the_proven_count_the_longest_answers_fit(strategy):
             "package_name": "app",
             "environments": TWELVE_ENVIRONMENTS,
             "account_strategy": strategy,
-            "aws_region": LONGEST_REGION,
+            "aws_region": region,
         }
     )
     multienv_plan.build_plan(answers)  # answers the bake accepts
-    assert multienv_plan.REGION_PATTERN.match(LONGEST_REGION)
-    worst = max(multienv_sizes.devops_measures(answers), key=lambda m: m.share)
-    assert worst.share <= policy_sizes.HEADROOM, worst
+    assert multienv_plan.REGION_PATTERN.match(region)
+    return answers
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_up_to_the_proven_count_the_longest_answers_fit(strategy):
+    """Below ``PROVEN_ENVIRONMENTS`` an aws-partition bake skips the rendering: the worst answers there must fit."""
+    measured = multienv_sizes.all_measures(worst(strategy))
+    assert {m.kind for m in measured} >= {"managed", "bucket", "key", "repository", "trust", "inline"}
+    largest = max(measured, key=lambda m: m.share)
+    assert largest.share <= policy_sizes.HEADROOM, largest
+
+
+@pytest.mark.parametrize("region", ["us-gov-northwest-1", "cn-northwest-1"])
+def test_in_a_longer_partition_the_rendered_boundary_refuses_the_longest_names(region, bake, capfd):
+    """aws-us-gov and aws-cn ARNs are longer: there every stack is rendered, and the boundary decides."""
+    answers = worst("single_account", region)
+    over = [m for m in multienv_sizes.all_measures(answers) if m.share > policy_sizes.HEADROOM]
+    assert over and {m.kind for m in over} == {"managed"}, over
+    [problem] = multienv_sizes.size_problems(answers)
+    assert (problem.field, problem.value) == ("project_slug", LONGEST_SLUG)
+    assert f"in {region} (partition " in problem.message and "-boundary (stack " in problem.message
+    assert f"and {len(over) - 1} more of its kind past it" in problem.message
+    result = bake(**{key: answers[key] for key in ("project_slug", "package_name", "environments", "aws_region")})
+    assert result.exit_code != 0
+    assert list(result.output_dir.iterdir()) == [], "a refused bake left files behind"
+    assert f"ERROR: project_slug: {LONGEST_SLUG!r} with these environment names, in {region}" in capfd.readouterr().err
+    # The same partition with the default slug and names renders and fits.
+    assert multienv_sizes.size_problems(multienv_plan.answers_of({**DEFAULT_ANSWERS, "aws_region": region})) == []
 
 
 def measures_by_policy(answers: dict[str, str]) -> dict[tuple[str, str, str], int]:
