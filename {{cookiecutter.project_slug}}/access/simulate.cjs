@@ -49,6 +49,22 @@ policyUtils.caseInsensitiveEndsWith = (value, suffix) =>
     ? value.toLowerCase().endsWith(suffix.toLowerCase())
     : slowEndsWith(value, suffix);
 
+// The engine wraps every policy of every request in a new Policy object (its statements, actions
+// and resources parsed again); the wrapper depends on the document and its metadata only, and
+// the loader below hands the engine the same document objects request after request.
+const parser = require(path.join(policyDir, 'parser.js'));
+const freshPolicy = parser.loadPolicy;
+const loadedPolicies = new WeakMap();
+parser.loadPolicy = (document, metadata) => {
+  if (document === null || typeof document !== 'object') return freshPolicy(document, metadata);
+  const key = metadata === undefined ? '' : JSON.stringify(metadata);
+  let byMetadata = loadedPolicies.get(document);
+  if (!byMetadata) loadedPolicies.set(document, (byMetadata = new Map()));
+  let policy = byMetadata.get(key);
+  if (!policy) byMetadata.set(key, (policy = freshPolicy(document, metadata)));
+  return policy;
+};
+
 const VALIDATORS = {
   identity: iamPolicy.validateIdentityPolicy,
   resource: iamPolicy.validateResourcePolicy,
