@@ -72,15 +72,20 @@ const VALIDATORS = {
   rcp: iamPolicy.validateResourceControlPolicy,
 };
 
-const patterns = new Map();
-function actionMatches(pattern, action) {
-  let regex = patterns.get(pattern);
+// An IAM pattern (`*` any run, `?` one character, without case) as a regular expression, made once.
+const globs = new Map();
+function glob(pattern) {
+  let regex = globs.get(pattern);
   if (!regex) {
     const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
     regex = new RegExp(`^${body}$`, 'i');
-    patterns.set(pattern, regex);
+    globs.set(pattern, regex);
   }
-  return regex.test(action);
+  return regex;
+}
+
+function actionMatches(pattern, action) {
+  return glob(pattern).test(action);
 }
 
 // A statement whose Action (or NotAction) leaves out the request's action cannot allow or
@@ -97,47 +102,50 @@ function concerns(statement, action) {
 // whatever the engine matches segment by segment and more: a statement is left out only when
 // the engine could not match it either. Kept whenever that reading is not certain: a
 // NotResource, a policy variable (`${...}`), a short ARN (the engine pads it with `*`), or a
-// request resource that is itself a pattern.
-function mayMatchResource(statement, resource) {
-  if (statement.Resource === undefined || /[*?]/.test(resource)) return true;
+// request resource that is itself a pattern (the caller's test). Worked out once per statement.
+function resourceTest(statement) {
+  if (statement.Resource === undefined) return () => true;
   const list = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-  return list.some(
-    (p) => typeof p !== 'string' || p.includes('$') || p.split(':').length < 6 || actionMatches(p, resource)
-  );
+  if (list.some((p) => typeof p !== 'string' || p.includes('$') || p.split(':').length < 6)) return () => true;
+  const regexes = list.map(glob);
+  return (resource) => regexes.some((regex) => regex.test(resource));
 }
 
 // Policies of which no statement can apply to the request (the placeholder kept below).
 const inapplicable = new WeakSet();
 
 function loader(documents) {
-  const concerning = new Map(); // kind, ref, action -> the statements that concern the action
-  const validated = new Map(); // kind, ref, action, the statements kept -> the validated policy
-  const chosen = new Map(); // kind, ref, action, resource -> the validated policy
+  // kind, ref, action -> the statements that concern the action, and what was chosen for each resource
+  const byAction = new Map();
   return (kind, ref, action, resource) => {
-    const key = `${kind} ${ref} ${action} ${resource}`;
-    let policy = chosen.get(key);
-    if (policy) return policy;
-    const byAction = `${kind} ${ref} ${action}`;
-    let candidates = concerning.get(byAction);
-    if (!candidates) {
+    const actionKey = `${kind} ${ref} ${action}`;
+    let entry = byAction.get(actionKey);
+    if (!entry) {
       const document = documents[ref];
       if (document === undefined) throw new Error(`policy reference ${ref} is not in the batch`);
       const all = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
-      candidates = { document, all, indices: all.map((_, i) => i).filter((i) => concerns(all[i], action)) };
-      concerning.set(byAction, candidates);
+      const candidates = all
+        .map((statement, index) => ({ statement, index }))
+        .filter(({ statement }) => concerns(statement, action))
+        .map(({ statement, index }) => ({ index, keep: resourceTest(statement) }));
+      entry = { document, all, candidates, chosen: new Map(), validated: new Map() };
+      byAction.set(actionKey, entry);
     }
-    const { document, all } = candidates;
-    const kept = candidates.indices.filter((i) => mayMatchResource(all[i], resource));
-    const keptKey = `${byAction} ${kept.join(',')}`;
-    policy = validated.get(keptKey);
+    let policy = entry.chosen.get(resource);
+    if (policy) return policy;
+    const anyResource = /[*?]/.test(resource);
+    const kept = entry.candidates.filter((c) => anyResource || c.keep(resource)).map((c) => c.index);
+    const keptKey = kept.join(',');
+    policy = entry.validated.get(keptKey);
     if (!policy) {
+      const { document, all } = entry;
       // A policy with no statement is invalid: keep one that does not apply to the request.
       const body = { ...document, Statement: kept.length ? kept.map((i) => all[i]) : all.slice(0, 1) };
       policy = iamPolicy.createValidatedPolicy(body, VALIDATORS[kind]);
       if (!kept.length) inapplicable.add(policy);
-      validated.set(keptKey, policy);
+      entry.validated.set(keptKey, policy);
     }
-    chosen.set(key, policy);
+    entry.chosen.set(resource, policy);
     return policy;
   };
 }
