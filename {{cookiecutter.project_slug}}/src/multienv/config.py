@@ -22,7 +22,7 @@ from .config_schema import CONFIG_DIR as CONFIG_DIR
 from .config_schema import SECRETS_MANAGER as SECRETS_MANAGER
 from .config_schema import SHARED as SHARED
 from .config_schema import SSM as SSM
-from .config_schema import ConfigError
+from .config_schema import ConfigError, environment_of
 from .config_schema import Key as Key
 from .config_schema import TableOf as TableOf
 from .config_schema import merge as merge
@@ -115,22 +115,12 @@ def load_config(
     ``keys``: the team's schema (``schema.KEYS`` of the package named in multienv.toml when None).
     With neither ``settings`` nor ``config_dir`` given, a deployed artifact's snapshot answers.
     """
-    from .env import ResolutionError, check_name, resolve
-
     if settings is None and config_dir is None:
         from . import snapshot
 
         checked = snapshot.configs()
         if checked is not None:
-            layout = snapshot.layout()
-            if env is None:
-                env = resolve(environ, layout).env
-            else:
-                try:
-                    check_name(env, "environment", layout)
-                except ResolutionError as error:
-                    raise ConfigError(str(error)) from None
-            return Config(checked[env])
+            return Config(checked[environment_of(env, environ, snapshot.layout())])
     from . import config_files
 
     return Config(config_files.load(env, keys=keys, settings=settings, config_dir=config_dir, environ=environ))

@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 
-from .config_schema import CONFIG_DIR, SECRETS_MANAGER, SHARED, SSM, ConfigError, Key, TableOf, merge
-from .env import ResolutionError, check_name, resolve
+from .config_schema import CONFIG_DIR, SECRETS_MANAGER, SHARED, SSM, ConfigError, Key, TableOf, environment_of, merge
 from .model import LOG_LEVELS, closest
 from .settings import settings as load_settings
 
@@ -195,13 +194,7 @@ def load(
 ) -> dict:
     """The checked configuration of ``env`` (the resolved one when None) as plain data."""
     settings = load_settings() if settings is None else settings
-    if env is None:
-        env = resolve(environ, settings).env
-    else:
-        try:
-            check_name(env, "environment", settings)
-        except ResolutionError as error:
-            raise ConfigError(str(error)) from None
+    env = environment_of(env, environ, settings)
     keys = team_keys(settings) if keys is None else keys
     folder = config_folder(settings, config_dir)
     files = (os.path.join(folder, f"{SHARED}.toml"), os.path.join(folder, f"{env}.toml"))  # noqa: PTH118
