@@ -78,3 +78,13 @@ def test_the_readme_tree_names_what_is_there():
     paths = tree_paths()
     assert "tools/multienv_tools/" in paths
     assert [path for path in paths if not (ROOT / path).exists()] == []
+
+
+def test_the_property_test_counts_the_development_page_quotes_are_the_profiles():
+    from hypothesis import settings
+
+    text = " ".join((ROOT / "docs" / "development.md").read_text(encoding="utf-8").split())
+    quoted = re.search(r"try (\d+) cases each on a workstation and (\d+) where `CI` is set", text)
+    assert quoted, "docs/development.md no longer says how many cases the property tests try"
+    profiles = (settings.get_profile("workstation").max_examples, settings.get_profile("ci").max_examples)
+    assert tuple(map(int, quoted.groups())) == profiles
