@@ -67,7 +67,7 @@ bench: install  ## bake-time benchmark against a one-file template, with its tar
 	$(BIN)/python benchmarks/bench_bake.py $(BENCH_ARGS)
 
 bench-coldstart: install  ## cold start of a baked project's artifact and workstation vs bare python, dynaconf, pydantic-settings
-	$(BIN)/python benchmarks/bench_coldstart.py
+	$(BIN)/python benchmarks/bench_coldstart.py $(BENCH_ARGS)
 
 # The default bake as a git repository (as a team's would be), its checks on this repository's environments.
 bench-check: install  ## a baked project's make check, cold, unchanged and after one edit (BENCH_ARGS=--check fails on a miss)

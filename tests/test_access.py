@@ -467,6 +467,8 @@ DENIES_AND_WHAT_THEY_STOP = {
         ("DenyTaggingAsAnotherEnvironment",),
         ["(tag a resource as another environment's)"],
     ),
+    # The Delete request names the boundary in place: only an unconditional Deny stops it.
+    "DenyDroppingTheBoundary": ("single_account", ("DenyDroppingTheBoundary",), ["(drop a role's boundary)"]),
     "DenyIamWritesOutsideTheEnvironment": (
         "full_isolation",
         ("DenyIamWritesOutsideTheEnvironment",),
@@ -491,6 +493,24 @@ def test_sabotage_account_guard_statement_dropped(bake, node_modules, name):
     assert edit_statements(personas_yaml, widen_the_administrator) == 1
     assert edit_statements(personas_yaml, drop) == len(sids)
     assert_caught(result.project, *needles)
+
+
+@pytest.mark.slow
+def test_sabotage_a_role_under_the_boundary_sheds_it(bake, node_modules):
+    # The Delete request carries iam:PermissionsBoundary (the boundary in place), so the
+    # conditional Deny on Create and Put lets it through: only the unconditional one stops it.
+    result = bake(account_strategy="single_account")
+    bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
+
+    def drop(statement):
+        if statement.get("Sid") == "Stays":
+            statement["_drop"] = True
+            return True
+        return False
+
+    assert edit_statements(bootstrap, drop) == 1
+    # A role under the boundary with any identity policy: the boundary alone must hold it.
+    assert_caught(result.project, "-bounded iam:DeleteRolePermissionsBoundary")
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ REJECTED = {
     "env-duplicate": ({"environments": "dev,dev,prd"}, [("environments", "dev")]),
     "env-reserved-devops": ({"environments": "devops,dev,prd"}, [("environments", "devops")]),
     "env-reserved-identity": ({"environments": "dev,identity:staging,prd"}, [("environments", "identity")]),
+    "env-reserved-shared": ({"environments": "shared:sandbox,dev,prd"}, [("environments", "shared")]),
     "env-unknown-without-tier": ({"environments": "dev,uat,prd"}, [("environments", "uat")]),
     "env-unknown-tier": ({"environments": "dev,uat:preprod,prd"}, [("environments", "uat:preprod")]),
     "env-empty": ({"environments": ""}, [("environments", "")]),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from .config_schema import SHARED
+
 # AWS hard limits on the names this project creates (characters).
 LIMITS = {
     "iam_role": 64,
@@ -28,15 +30,17 @@ IDENTITY = "identity"
 # Names whose prefix the scheme already uses for something that is no environment: an environment
 # so named would own (and be fenced into) those resources.
 RESERVED_ENV_NAMES = {
-    DEVOPS: "the DevOps account's resources and CI roles (<slug>-devops-*)",
-    IDENTITY: "the people-facing roles of the identity account (<slug>-identity-*)",
+    DEVOPS: "<slug>-devops-* names the DevOps account's resources and CI roles",
+    IDENTITY: "<slug>-identity-* names the people-facing roles of the identity account",
+    SHARED: f"config/{SHARED}.toml is the configuration every environment shares",
 }
 
 
 def reserved_name_problem(env: str) -> str:
     """Why ``env`` cannot name an environment ("" when it can)."""
     if env in RESERVED_ENV_NAMES:
-        return f"is reserved: <slug>-{env}-* names {RESERVED_ENV_NAMES[env]}; choose another name"
+        reserved = ", ".join(sorted(RESERVED_ENV_NAMES))
+        return f"is reserved ({reserved} are): {RESERVED_ENV_NAMES[env]}; choose another name"
     return ""
 
 

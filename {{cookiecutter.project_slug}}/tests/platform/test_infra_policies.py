@@ -95,10 +95,13 @@ def test_no_arn_pattern_has_a_wildcard_in_its_service_segment(rendered):
                     )
 
 
-def test_every_policy_fits_its_aws_limit(settings):
-    """Measured on the rendered policies (policy_sizes.py), for every kind AWS limits."""
+def test_every_policy_keeps_its_headroom(settings):
+    """Measured on the rendered policies (policy_sizes.py), for every kind AWS limits: each stays
+    under HEADROOM of its limit, the bar the bake refuses answers by, leaving room for the team's own."""
     for measure in policy_sizes.measure_settings(settings):
-        assert measure.size <= measure.limit, f"{measure.where} {measure.name}: {measure.size} > {measure.limit}"
+        assert measure.share <= policy_sizes.HEADROOM, (
+            f"{measure.where} {measure.name}: {measure.size} of {measure.limit} ({measure.share:.1%})"
+        )
 
 
 # --------------------------------------------------------------------------- DevOps resource policies
@@ -214,15 +217,15 @@ def test_the_boundary_allows_only_the_environments_own_names_in_its_own_account(
                     or resource.endswith(naming.ecr_repository())
                     or (
                         ":kms:" in resource
-                        and statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+                        and statement.get("Condition", {}).get("StringLike", {}).get("kms:ViaService")
                     )
-                ), f"{spec.name}: {statement['Sid']} allows {resource}"
+                ), f"{spec.name}: {statement.get('Sid', '(no Sid)')} allows {resource}"
             pinned = statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceAccount")
             for resource in as_list(statement["Resource"]):
                 # IAM acts in the caller's own account only: its ARNs need no account pin.
                 if naming.prefix(spec.env) in resource and ":iam::" not in resource:
                     assert f":{spec.account_id}:" in resource or pinned == spec.account_id, (
-                        f"{spec.name}: {statement['Sid']} reaches {resource} in other accounts"
+                        f"{spec.name}: {statement.get('Sid', '(no Sid)')} reaches {resource} in other accounts"
                     )
 
 
@@ -316,7 +319,16 @@ def test_every_role_of_an_environment_carries_its_boundary(settings, rendered):
             denies = statements(props(doc, "PermissionsBoundary")["PolicyDocument"])
             carry = next(s for s in denies if s.get("Sid") == "Bounded")
             assert carry["Effect"] == "Deny"
-            assert carry["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": boundary}}
+            partition = boundary.split(":")[1]
+            pattern = f"arn:{partition}:iam::*:policy/{naming.boundary_policy(spec.env)}"
+            assert carry["Condition"] == {"StringNotLike": {"iam:PermissionsBoundary": pattern}}
+            # Shedding it is denied with no condition: the Delete request names the boundary in place.
+            stays = next(s for s in denies if s.get("Sid") == "Stays")
+            assert (stays["Effect"], stays["Action"], stays.get("Condition")) == (
+                "Deny",
+                "iam:Delete*Boundary",
+                None,
+            )
 
 
 def test_workload_roles_touch_only_their_own_environment(settings, rendered):

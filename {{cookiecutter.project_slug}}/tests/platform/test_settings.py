@@ -210,7 +210,7 @@ def test_a_production_environment_that_is_not_last_is_rejected(raw):
         parse_settings(raw, SETTINGS_PATH)
 
 
-@pytest.mark.parametrize("name", ["devops", "identity"])
+@pytest.mark.parametrize("name", ["devops", "identity", "shared"])
 def test_a_name_the_scheme_uses_is_refused_as_an_environment(raw, name):
     raw["environments"][0]["name"] = name
     with pytest.raises(SettingsError, match=rf"environments\[0\]\.name: '{name}' is reserved"):

@@ -81,7 +81,8 @@ GUARD_PROBES = (
     Probe("change its own role's trust", "iam:UpdateAssumeRolePolicy", SELF, C.ADMINISTER),
     Probe("rewrite a persona policy", "iam:CreatePolicyVersion", "persona-policy", C.ADMINISTER),
     Probe("create a role without the boundary", "iam:CreateRole", "new-role", C.ADMINISTER),
-    Probe("drop a role's boundary", "iam:DeleteRolePermissionsBoundary", "new-role", C.ADMINISTER),
+    # The request carries the boundary in place (iam:PermissionsBoundary), its own environment's.
+    Probe("drop a role's boundary", "iam:DeleteRolePermissionsBoundary", "new-role", C.ADMINISTER, context="boundary"),
     Probe("grant a role outside the environment", "iam:AttachRolePolicy", "foreign-role", C.ADMINISTER),
     Probe("create a role outside the environment", "iam:CreateRole", "foreign-role", C.ADMINISTER, context="boundary"),
     Probe("change the artifact bucket's policy", "s3:PutBucketPolicy", "artifact-bucket", C.ADMINISTER),
@@ -251,6 +252,11 @@ def pipeline_cases(env: str) -> list[Case]:
         Case("bounded-role", env, "iam:PutRolePolicy", "new-role", env, "allow", "", "change an environment role"),
         Case("deployer", env, "cloudformation:UpdateStack", "app-stack", env, "allow", "cfn-role", "deploy the app"),
     ]
+    # None of them sheds the boundary, its own role's or another's, the request naming the boundary in place.
+    for principal in ("cfn-exec", "bounded-role", "deployer"):
+        for target in ("new-role", "deployer-role"):
+            action = "iam:DeleteRolePermissionsBoundary"
+            cases.append(Case(principal, env, action, target, env, "deny", "boundary", "drop a role's boundary"))
     for principal in ("cfn-exec", "bounded-role"):
         cases += [
             Case(principal, env, "lambda:CreateFunctionUrlConfig", "function", env, "allow", "", "a signed-only URL"),
