@@ -24,12 +24,6 @@ def raw():
     return tomllib.loads(SETTINGS_PATH.read_text(encoding="utf-8"))
 
 
-def test_production_is_last_and_unique(settings):
-    tiers = [env.tier for env in settings.environments]
-    assert tiers[-1] is Tier.PRODUCTION
-    assert tiers.count(Tier.PRODUCTION) == 1
-
-
 def test_local_default_is_the_first_development_environment(raw):
     strategy = AccountStrategy(raw["project"]["account_strategy"])
     envs = [("sbx", Tier.SANDBOX), ("feature", Tier.DEVELOPMENT), ("dev", Tier.DEVELOPMENT), ("prd", Tier.PRODUCTION)]
