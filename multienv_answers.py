@@ -73,9 +73,14 @@ class PlanError(ValueError):
 
 
 def _did_you_mean(value: str, options, otherwise: str) -> tuple[str | None, str]:
-    """The closest option and the message tail: ``did you mean x?`` or ``otherwise``."""
+    """The closest option and the message tail: ``did you mean x?`` and what is allowed (``otherwise``)."""
     suggestion = model.closest(value, options)
-    return suggestion, (f"did you mean {suggestion}?" if suggestion else otherwise)
+    if not suggestion:
+        return suggestion, otherwise
+    return (
+        suggestion,
+        f"did you mean {suggestion}? Otherwise {otherwise}" if otherwise else f"did you mean {suggestion}?",
+    )
 
 
 def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Problem], list[tuple[str, model.Tier]]]:
@@ -143,8 +148,6 @@ def parse_environments(raw: str) -> tuple[list[tuple[str, model.Tier]], list[Pro
             tier = model.KNOWN_TIERS[name]
         else:
             known, tail = _did_you_mean(name, model.KNOWN_TIERS, f"write it as {name}:<tier> ({tiers})")
-            if known:
-                tail += f" Or write {name}:<tier>."
             reject(name, f"has no known tier: {tail}", (known, model.KNOWN_TIERS[known]) if known else None)
             continue
         parsed.append((name, tier))

@@ -253,6 +253,8 @@ def test_a_mistyped_value_gets_the_closest_valid_one(field_name, value, suggesti
     with pytest.raises(PlanError) as error:
         plan(**{field_name: value})
     assert f"did you mean {suggestion}?" in str(error.value)
+    # What is allowed still follows the suggestion, which may not be what was meant.
+    assert f"did you mean {suggestion}? Otherwise " in str(error.value)
 
 
 def test_a_value_far_from_every_option_lists_the_options_instead():
