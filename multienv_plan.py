@@ -238,15 +238,8 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
         scheme = naming.Naming(slug=slug, region=region)
         devops_id = accounts[assumed_strategy.devops_account_key()].id
         env_ids = {name: accounts[assumed_strategy.account_key(name, tier)].id for name, tier in assumed}
-        for kind, name, limit in scheme.too_long([n for n, _ in assumed], devops_id, env_ids):
-            problems.append(
-                Problem(
-                    "project_slug",
-                    slug,
-                    f"makes the {kind.replace('_', ' ')} name {name!r} {len(name)} characters long; "
-                    f"AWS allows {limit}: shorten the slug or the environment names",
-                )
-            )
+        for message in scheme.too_long_problems([n for n, _ in assumed], devops_id, env_ids):
+            problems.append(Problem("project_slug", slug, message))
 
     if problems:
         raise PlanError(problems)

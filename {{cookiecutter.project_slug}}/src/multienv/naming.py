@@ -236,3 +236,11 @@ class Naming(namedtuple("Naming", "slug region")):
             if len(name) > len(longest.get(kind, "")):
                 longest[kind] = name
         return [(kind, name, LIMITS[kind]) for kind, name in longest.items() if len(name) > LIMITS[kind]]
+
+    def too_long_problems(self, envs: list[str], devops_account_id: str, env_accounts: dict[str, str]) -> list[str]:
+        """What the slug makes too long, one message for each kind of name (``too_long``)."""
+        return [
+            f"makes the {kind.replace('_', ' ')} name {name!r} {len(name)} characters long; "
+            f"AWS allows {limit}: shorten the slug or the environment names"
+            for kind, name, limit in self.too_long(envs, devops_account_id, env_accounts)
+        ]

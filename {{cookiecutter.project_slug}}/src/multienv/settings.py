@@ -195,6 +195,12 @@ def parse_settings(data: Mapping, path: str | Path) -> Settings:
         fail(key, message)
     if problems:
         raise refuse()
+    naming = Naming(slug=project["slug"], region=project["region"])
+    env_accounts = {e.name: e.account.id for e in environments}
+    for message in naming.too_long_problems([e.name for e in environments], accounts[devops_key].id, env_accounts):
+        fail("project.slug", f"{project['slug']!r} {message}")
+    if problems:
+        raise refuse()
 
     return Settings(
         file=os.fspath(path),

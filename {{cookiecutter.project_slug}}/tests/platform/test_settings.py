@@ -184,9 +184,17 @@ def test_every_environment_has_its_config_file(settings):
 
 def test_every_name_fits_aws_limits(settings):
     env_accounts = {env.name: env.account.id for env in settings.environments}
-    names = settings.naming.all_names(list(settings.names), settings.devops.id, env_accounts)
-    too_long = [(kind, name) for kind, name in names if len(name) > LIMITS[kind]]
-    assert not too_long
+    assert settings.naming.too_long(list(settings.names), settings.devops.id, env_accounts) == []
+
+
+def test_a_slug_that_makes_a_name_too_long_for_aws_is_refused(raw):
+    """The bake refuses such a slug; a multienv.toml edited by hand is refused the same way."""
+    raw["project"]["slug"] = "a" * 50
+    with pytest.raises(SettingsError) as refused:
+        parse_settings(raw, SETTINGS_PATH)
+    role = f"role name '{'a' * 50}-"
+    assert f"project.slug: '{'a' * 50}' makes the iam " in str(refused.value) and role in str(refused.value)
+    assert f"AWS allows {LIMITS['iam_role']}" in str(refused.value)
 
 
 def test_placeholder_ids_are_recognised(raw):
