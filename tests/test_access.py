@@ -467,6 +467,11 @@ DENIES_AND_WHAT_THEY_STOP = {
         ("DenyTaggingAsAnotherEnvironment",),
         ["(tag a resource as another environment's)"],
     ),
+    "DenyTaggingAsAnotherProject": (
+        "single_account",
+        ("DenyTaggingAsAnotherProject",),
+        ["(tag a resource as another project's)"],
+    ),
     # The Delete request names the boundary in place: only an unconditional Deny stops it.
     "DenyDroppingTheBoundary": ("single_account", ("DenyDroppingTheBoundary",), ["(drop a role's boundary)"]),
     "DenyIamWritesOutsideTheEnvironment": (

@@ -29,7 +29,7 @@ from .personas import PERSONAS, PROJECT_ADMIN, grant
 DRIVER = Path("access") / "simulate.cjs"
 
 
-FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec", "retag")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec", "retag", "reproject")
 
 
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
@@ -295,6 +295,9 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     if "retag" in flags:
         context["aws:RequestTag/env"] = f"not-{case.resource_env}"
         context["aws:TagKeys"] = ["env"]
+    if "reproject" in flags:
+        context["aws:RequestTag/project"] = f"not-{world.settings.slug}"
+        context["aws:TagKeys"] = ["project"]
     if "buildspec" in flags:
         context["codebuild:source.buildspec"] = "version: 0.2"
     if "cfn-role" in flags:

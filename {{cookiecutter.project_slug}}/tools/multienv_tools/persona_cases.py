@@ -95,6 +95,7 @@ GUARD_PROBES = (
     Probe("make a function URL public", "lambda:CreateFunctionUrlConfig", "function", C.ADMINISTER, context="public"),
     Probe("run any code as a build's role", "codebuild:StartBuild", "build-project", C.ADMINISTER, context="buildspec"),
     Probe("tag a resource as another environment's", "lambda:TagResource", "function", C.ADMINISTER, context="retag"),
+    Probe("tag a resource as another project's", "lambda:TagResource", "function", C.ADMINISTER, context="reproject"),
     Probe("read from a same-named bucket elsewhere", "s3:GetObject", "squatted-object", C.ADMINISTER),
     Probe("write to a same-named bucket elsewhere", "s3:PutObject", "squatted-object", C.ADMINISTER),
     Probe("change the administrator's bootstrap", "cloudformation:UpdateStack", "bootstrap-stack", C.ADMINISTER),
@@ -343,7 +344,8 @@ CASES_HEADER = """\
 #   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
 #   cfn-role (the stack operation hands CloudFormation the environment's execution role),
 #   public (a function URL without auth, a permission for principal *), buildspec (a build
-#   started with its own buildspec), retag (the request sets the env tag to another environment).
+#   started with its own buildspec), retag (the request sets the env tag to another environment),
+#   reproject (the request sets the project tag to another project's).
 # The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
 """
 
