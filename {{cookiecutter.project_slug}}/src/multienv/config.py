@@ -22,7 +22,7 @@ from .config_schema import CONFIG_DIR as CONFIG_DIR
 from .config_schema import SECRETS_MANAGER as SECRETS_MANAGER
 from .config_schema import SHARED as SHARED
 from .config_schema import SSM as SSM
-from .config_schema import ConfigError, environment_of
+from .config_schema import ConfigError
 from .config_schema import Key as Key
 from .config_schema import TableOf as TableOf
 from .config_schema import merge as merge
@@ -117,6 +117,7 @@ def load_config(
     """
     if settings is None and config_dir is None:
         from . import snapshot
+        from .env import environment_of
 
         checked = snapshot.configs()
         if checked is not None:

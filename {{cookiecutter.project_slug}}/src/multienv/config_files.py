@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import tomllib
 
-from .config_schema import CONFIG_DIR, SECRETS_MANAGER, SHARED, SSM, ConfigError, Key, TableOf, environment_of, merge
+from .config_schema import CONFIG_DIR, SECRETS_MANAGER, SHARED, SSM, ConfigError, Key, TableOf, merge
+from .env import environment_of
 from .model import LOG_LEVELS, closest
 from .settings import settings as load_settings
 

@@ -19,21 +19,6 @@ class ConfigError(ValueError):
     """A configuration file is missing, unreadable or says something the schema does not allow."""
 
 
-def environment_of(env, environ, layout) -> str:
-    """``env`` checked against ``layout``'s names, or the environment ``environ`` resolves to when None.
-
-    A wrong name is a ``ConfigError`` that lists the allowed ones."""
-    from .env import ResolutionError, check_name, resolve
-
-    if env is None:
-        return resolve(environ, layout).env
-    try:
-        check_name(env, "environment", layout)
-    except ResolutionError as error:
-        raise ConfigError(str(error)) from None
-    return env
-
-
 class Key:
     """One key of a schema: its type (bool, int, float or str) and what is allowed.
 

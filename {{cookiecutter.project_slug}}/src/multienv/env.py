@@ -214,6 +214,21 @@ def resolve(environ: "Mapping[str, str] | None" = None, settings: "Settings | La
     return Resolution(name, source, runtime, layout.tiers[name])
 
 
+def environment_of(env, environ, layout) -> str:
+    """``env`` checked against ``layout``'s names, or the environment ``environ`` resolves to when None.
+
+    A wrong name is a ``ConfigError`` that lists the allowed ones."""
+    from .config_schema import ConfigError  # imports nothing
+
+    if env is None:
+        return resolve(environ, layout).env
+    try:
+        check_name(env, "environment", layout)
+    except ResolutionError as error:
+        raise ConfigError(str(error)) from None
+    return env
+
+
 def main(argv: "list[str] | None" = None) -> int:
     if __name__ == "__main__":
         # Run as `python -m multienv.env`: hand over to the package's own copy of this module, whose
