@@ -44,7 +44,7 @@ def test_sabotage_shared_account_administrator_gets_the_account(bake, node_modul
 
     assert edit_statements(personas_yaml, widen) == 1
     assert edit_statements(personas_yaml, drop("DenyAccountSettings")) == 1
-    run = check_access(result.project)
+    run = check_access(result.project, "project-admin")
     assert run.returncode != 0, run.stdout
     generated = [line for line in failures(run) if line.startswith("FAIL generated")]
     for scope in ("(account-settings))", "(other-environment))"):
@@ -65,7 +65,7 @@ def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake, no
 
     assert edit_statements(bootstrap, every_role) == 1
     assert edit_statements(bootstrap, drop("ReadOnly")) == 1
-    run = check_access(result.project)
+    run = check_access(result.project, "bounded-role")
     assert run.returncode != 0, run.stdout
     plan = multienv_plan.build_plan(dict(DEFAULT_ANSWERS))
     deployer = plan.naming.deployer_role("sbx")
@@ -91,7 +91,7 @@ def test_sabotage_key_fence_forgets_the_project(bake, node_modules):
     personas_yaml = result.project / "infra" / "personas.yaml"
     assert edit_statements(personas_yaml, _sid("AdministerTheEnvironmentsKeys", _env_tag_only)) == 1
     assert edit_statements(personas_yaml, drop("DenyKeysOfOtherProjects")) == 1
-    run = check_access(result.project)
+    run = check_access(result.project, "project-admin")
     assert run.returncode != 0, run.stdout
     generated = [line for line in failures(run) if line.startswith("FAIL generated")]
     peer = f"{multienv_plan.build_plan(dict(DEFAULT_ANSWERS)).naming.slug}-peer sbx key (peer-project))"
@@ -114,7 +114,7 @@ def test_sabotage_administrator_alone_in_its_account_gets_the_account(bake, node
         statement.update({"Sid": "Administer", "Effect": "Allow", "Action": "*", "Resource": "*"})
 
     assert edit_statements(personas_yaml, _sid("AdministerTheEnvironmentsNames", everything)) == 1
-    run = check_access(result.project)
+    run = check_access(result.project, "project-admin")
     assert run.returncode != 0, run.stdout
     generated = [line for line in failures(run) if line.startswith("FAIL generated")]
     assert any("project-admin of prd:" in line and line.endswith("(peer-project))") for line in generated), "\n".join(
@@ -129,7 +129,7 @@ def test_sabotage_every_bounded_role_passes_the_execution_role(bake, node_module
     result = bake()
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
     assert edit_statements(bootstrap, _sid("PassExec", lambda statement: statement.pop("Condition"))) == 1
-    run = check_access(result.project)
+    run = check_access(result.project, "bounded-role")
     assert run.returncode != 0, run.stdout
     execution = multienv_plan.build_plan(dict(DEFAULT_ANSWERS)).naming.cfn_execution_role("sbx")
     generated = [line for line in failures(run) if line.startswith("FAIL generated")]
@@ -144,7 +144,7 @@ def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake, node_modul
     result = bake()
     perimeter = result.project / "org" / "perimeter.yaml"
     assert edit_statements(perimeter, drop("EnforceOrgIdentities", "EnforceTrustedOidcTenantRepository")) == 2
-    run = check_access(result.project)
+    run = check_access(result.project, "org-perimeter")
     assert run.returncode != 0, run.stdout
     lines = [line for line in failures(run) if line.startswith("FAIL org perimeter")]
     assert any("trusting an account outside the organization" in line for line in lines), run.stdout

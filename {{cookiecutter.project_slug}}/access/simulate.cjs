@@ -1,13 +1,18 @@
-// Evaluates a batch of IAM requests with @cloud-copilot/iam-simulate, in one process.
-// stdin: {policies: {ref: document}, requests: [{id, simulation}]}, where each policy of a
-// simulation is given by reference ({name, ref}, resourcePolicyRef), so a document shared by
-// thousands of requests crosses the pipe once; a plain array of requests with inline policies
-// is read too. stdout: a JSON array of
-// {id, decision, errors, deciding: [{policy, sid, effect}]}.
-// Called by `make check-access`; the decisions are compared with the expected ones there.
+// Evaluates IAM requests with @cloud-copilot/iam-simulate, in one process, as they arrive.
+// stdin: one JSON value a line, each one of
+//   {policies: {ref: document}}: documents that the requests after it name by reference;
+//   {id, simulation}: one request, whose policies are given by reference ({name, ref},
+//     resourcePolicyRef), so a document shared by thousands of requests crosses the pipe once;
+//   {policies, requests: [{id, simulation}]}: both at once;
+//   [{id, simulation}]: requests with every policy inline.
+// Each request is decided when its line is read, while the writer is still building the next
+// ones. stdout, at the end: a JSON array of {id, decision, errors, deciding: [{policy, sid, effect}]}.
+// Called by `make check-access` (tools/multienv_tools/simulator.py); the decisions are compared
+// with the expected ones there.
 'use strict';
 
 const path = require('path');
+const readline = require('readline');
 const { runSimulation } = require('@cloud-copilot/iam-simulate');
 const iamPolicy = require('@cloud-copilot/iam-policy');
 
@@ -200,10 +205,11 @@ function resolve(simulation, load) {
 }
 
 // The older form, a plain array of requests with every policy inline: given references here.
+let inlined = 0; // across lines: a reference names one document for the whole run
 function byReference(requests) {
   const policies = {};
   const ref = (document) => {
-    const key = `inline-${Object.keys(policies).length}`;
+    const key = `inline-${inlined++}`;
     policies[key] = document;
     return key;
   };
@@ -229,13 +235,10 @@ function byReference(requests) {
 }
 
 async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  const batch = Array.isArray(parsed) ? byReference(parsed) : parsed;
-  const load = loader(batch.policies);
+  const documents = {};
+  const load = loader(documents);
   const answers = [];
-  for (const { id, simulation } of batch.requests) {
+  const decide = async ({ id, simulation }) => {
     const response = await runSimulation(resolve(simulation, load), {});
     if (response.resultType === 'error') {
       answers.push({ id, decision: 'error', errors: response.errors, deciding: [] });
@@ -243,6 +246,18 @@ async function main() {
       answers.push({ id, decision: response.overallResult, errors: null, deciding: deciding(response.result) });
     } else {
       answers.push({ id, decision: response.overallResult, errors: null, deciding: [] });
+    }
+  };
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const parsed = JSON.parse(line);
+    const batch = Array.isArray(parsed) ? byReference(parsed) : parsed;
+    Object.assign(documents, batch.policies || {});
+    if (batch.requests) {
+      for (const request of batch.requests) await decide(request);
+    } else if (batch.simulation) {
+      await decide(batch);
     }
   }
   process.stdout.write(JSON.stringify(answers));

@@ -75,3 +75,34 @@ def test_a_bad_case_row_names_its_line(tmp_path, row, message):
     path.write_text(",".join(persona_cases.CASE_FIELDS) + "\n" + row + "\n")
     with pytest.raises(AccessError, match=f"cases.csv:2: .*{message}"):
         read_cases(path)
+
+
+@pytest.mark.parametrize("count", [2, 4, 12, 20])
+def test_reach_into_the_other_environments_tries_every_probe_and_every_environment(count):
+    names = [f"e{i}" for i in range(count)]
+    probes = persona_cases.CROSS_ENVIRONMENT_PROBES
+    for index, env in enumerate(names):
+        pairs = persona_cases.reaching(env, names, probes, index)
+        others = {other for _, other in pairs}
+        assert others == set(names) - {env}
+        assert {probe for probe, _ in pairs} == set(probes)
+        # The larger of the two, not their product.
+        assert len(pairs) == max(len(probes), count - 1)
+
+
+def test_a_persona_lands_its_probes_in_more_than_one_environment_across_principals():
+    names = ["a", "b", "c", "d"]
+    probes = persona_cases.CROSS_ENVIRONMENT_PROBES
+    first = persona_cases.reaching("a", names, probes, 0)
+    shifted = persona_cases.reaching("a", names, probes, 1)
+    assert first[0][0] == shifted[0][0] and first[0][1] != shifted[0][1]
+
+
+def test_a_partial_access_check_refuses_an_unknown_principal_with_the_allowed_ones(capsys):
+    from multienv_tools import access_matrix
+
+    assert access_matrix.main(["--only", "project-admin,nobody"]) == 2
+    error = capsys.readouterr().err
+    assert "--only: 'nobody' is not a kind" in error
+    for kind in (*PERSONAS, "deployer", "bounded-role", "org-perimeter"):
+        assert kind in error

@@ -1,15 +1,11 @@
 """The access matrix's cases: read from ``access/cases.csv``, each turned into a simulation of the
 collected policies in the world around them, and all simulated by ``@cloud-copilot/iam-simulate``
-(``access/simulate.cjs``, one node process for all cases).
+(``simulator.py``).
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import os
-import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +21,6 @@ from .attack_catalog import default_key_policy
 from .persona_cases import CASE_FIELDS, Case
 from .persona_trust import IDENTITY, SAML_AUDIENCE, Trust, trusted_principal
 from .personas import PERSONAS, PROJECT_ADMIN, grant
-
-DRIVER = Path("access") / "simulate.cjs"
-
 
 FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec", "retag", "reproject")
 
@@ -353,94 +346,3 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
     if boundary is not None:
         request["permissionBoundaryPolicies"] = [{"name": boundary[0], "policy": boundary[1]}]
     return request
-
-
-def pack(requests: list[dict]) -> tuple[dict[str, dict], list[dict]]:
-    """The policies of a batch by reference: each document crosses the pipe once, however many cases use it."""
-    documents: dict[str, dict] = {}
-    refs: dict[int, str] = {}
-    # Kept alive until the batch is written, so an ``id`` is never reused for another document.
-    held: list[dict] = []
-
-    def ref(document: dict) -> str:
-        key = refs.get(id(document))
-        if key is None:
-            key = refs[id(document)] = str(len(documents))
-            documents[key] = document
-            held.append(document)
-        return key
-
-    def named(policies: list[dict]) -> list[dict]:
-        return [{"name": p["name"], "ref": ref(p["policy"])} for p in policies]
-
-    packed = []
-    for request in requests:
-        simulation = dict(request["simulation"])
-        simulation["identityPolicies"] = named(simulation["identityPolicies"])
-        if "permissionBoundaryPolicies" in simulation:
-            simulation["permissionBoundaryPolicies"] = named(simulation["permissionBoundaryPolicies"])
-        for key in ("serviceControlPolicies", "resourceControlPolicies"):
-            simulation[key] = [
-                {"orgIdentifier": o["orgIdentifier"], "policies": named(o["policies"])} for o in simulation.get(key, [])
-            ]
-        if "resourcePolicy" in simulation:
-            simulation["resourcePolicyRef"] = ref(simulation.pop("resourcePolicy"))
-        packed.append({"id": request["id"], "simulation": simulation})
-    return documents, packed
-
-
-def run_simulations(requests: list[dict], node_modules: Path, root: Path, workers: int | None = None, meanwhile=None):
-    """Every request's answer, in order; the batch is split over one node process per core.
-
-    With ``meanwhile`` (a function), returns ``(answers, meanwhile())``, called while the processes run.
-    """
-    env = {**os.environ, "NODE_PATH": str(Path(node_modules).resolve())}
-    driver = root / DRIVER
-    workers = max(1, min(workers or os.cpu_count() or 1, len(requests) // 500 or 1))
-    documents, packed = pack(requests)
-    # A request asked twice (a designed case that a generated one repeats) is simulated once.
-    first: dict[str, int] = {}
-    same_as: dict[int, int] = {}
-    distinct = []
-    for item in packed:
-        key = json.dumps(item["simulation"])
-        if key in first:
-            same_as[item["id"]] = first[key]
-        else:
-            first[key] = item["id"]
-            distinct.append(item)
-    # Interleaved, so each process gets its share of every kind of case.
-    shares = [distinct[index::workers] for index in range(workers)]
-    processes = []
-    try:
-        for share in shares:
-            process = subprocess.Popen(
-                # A larger young generation: the engine allocates briefly-lived objects by the million.
-                ["node", "--max-semi-space-size=32", str(driver)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-            processes.append((process, json.dumps({"policies": documents, "requests": share})))
-    except FileNotFoundError:
-        raise AccessError("node is not on PATH: install Node.js 20 or newer, then run make install") from None
-    answers: dict[int, dict] = {}
-    errors = []
-    # One thread per process feeds its stdin and drains its stdout, so all of them run at once.
-    with ThreadPoolExecutor(max_workers=len(processes)) as pool:
-        running = pool.map(lambda item: item[0].communicate(item[1]), processes)
-        extra = meanwhile() if meanwhile is not None else None
-        outputs = list(running)
-    for (process, _), (stdout, stderr) in zip(processes, outputs, strict=True):
-        if process.returncode != 0:
-            errors.append(stderr.strip())
-            continue
-        answers.update((answer["id"], answer) for answer in json.loads(stdout))
-    if errors:
-        raise AccessError(f"{driver} failed (run make install?):\n" + "\n".join(errors))
-    for duplicate, original in same_as.items():
-        answers[duplicate] = {**answers[original], "id": duplicate}
-    ordered = [answers[request["id"]] for request in requests]
-    return (ordered, extra) if meanwhile is not None else ordered

@@ -158,12 +158,24 @@ def _expect(allowed: bool) -> str:
     return "allow" if allowed else "deny"
 
 
+def reaching(env: str, names: list[str], probes: tuple, offset: int) -> list[tuple]:
+    """``(probe, other)`` pairs from ``env`` into the other environments: every probe once, and every
+    other environment at least once. The probes rotate over the others (from ``offset``, so that
+    each principal lands a probe in a different environment): ``max(probes, others)`` cases, not
+    ``probes x others``. The generated attacker's matrix does the same."""
+    others = [name for name in names if name != env]
+    if not others:
+        return []
+    return [(probes[i % len(probes)], others[(i + offset) % len(others)]) for i in range(max(len(probes), len(others)))]
+
+
 def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
-    """Every persona x environment x probe, its assumption, and writes into every other environment."""
+    """Every persona x environment x probe, its assumption, and writes into the other environments."""
     envs = [(str(name), str(tier)) for name, tier in environments]
+    names = [name for name, _ in envs]
     cases: list[Case] = []
-    for env, tier in envs:
-        for persona in PERSONAS:
+    for env_index, (env, tier) in enumerate(envs):
+        for persona_index, persona in enumerate(PERSONAS):
             g = grant(tier, persona)
             caps = g.access.capabilities
             mfa = "mfa" if g.mfa else ""
@@ -190,17 +202,18 @@ def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
                 context = ",".join(filter(None, [mfa, probe.context]))
                 resource = persona if probe.resource == SELF else probe.resource
                 cases.append(Case(persona, env, probe.action, resource, env, "deny", context, probe.why))
-            for other, _ in envs:
-                if other == env:
-                    continue
-                for probe in CROSS_ENVIRONMENT_PROBES:
-                    context = ",".join(filter(None, [mfa, probe.context]))
-                    cases.append(Case(persona, env, probe.action, probe.resource, other, "deny", context, probe.why))
+            for probe, other in reaching(env, names, CROSS_ENVIRONMENT_PROBES, env_index + persona_index):
+                context = ",".join(filter(None, [mfa, probe.context]))
+                cases.append(Case(persona, env, probe.action, probe.resource, other, "deny", context, probe.why))
     return cases
 
 
 def platform_cases(env_names: Iterable[str]) -> list[Case]:
-    """Every deployer x every environment's artifacts and secrets, every CI role x every Deployer Role."""
+    """Every deployer x every environment's artifacts and secrets, every CI role x every Deployer Role.
+
+    Every pair, not a rotation (``reaching``): the DevOps account's bucket and secret policies and
+    the Deployer Roles' trusts map each environment to its principals one by one, so a mistake in
+    one pair is seen only by that pair's case."""
     names = [str(n) for n in env_names]
     cases: list[Case] = []
     for env in names:
@@ -308,9 +321,10 @@ RELEASE_NEVER = (
 def release_cases(env_names: Iterable[str]) -> list[Case]:
     names = [str(n) for n in env_names]
     cases = []
-    for env in names:
-        for action, resource, why in RELEASE_OWN_ENVIRONMENT_ONLY:
-            cases += [Case("deployer", env, action, resource, t, _expect(t == env), "", why) for t in names]
+    for index, env in enumerate(names):
+        cases += [Case("deployer", env, a, r, env, "allow", "", why) for a, r, why in RELEASE_OWN_ENVIRONMENT_ONLY]
+        for (action, resource, why), other in reaching(env, names, RELEASE_OWN_ENVIRONMENT_ONLY, index):
+            cases.append(Case("deployer", env, action, resource, other, "deny", "", why))
         cases += [
             Case("deployer", env, action, resource, env, "deny", "", why) for action, resource, why in RELEASE_NEVER
         ]
