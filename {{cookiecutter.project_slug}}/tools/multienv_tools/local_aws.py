@@ -81,13 +81,14 @@ class Run:
 
     def client(self, service: str, credentials: Mapping[str, str] | None = None) -> Any:
         env = self.environ(credentials)
-        return deploy_target.boto_session().client(
+        return deploy_target.client(
+            None,
             service,
-            region_name=self.settings.region,
-            endpoint_url=self.endpoint,
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=env.get("AWS_SESSION_TOKEN"),
+            self.settings.region,
+            self.endpoint,
+            env["AWS_ACCESS_KEY_ID"],
+            env["AWS_SECRET_ACCESS_KEY"],
+            env.get("AWS_SESSION_TOKEN"),
         )
 
     def assume(self, role_arn: str, via: Mapping[str, str] | None = None) -> dict[str, str]:
