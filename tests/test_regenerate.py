@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -66,9 +67,20 @@ def make_linked_project(tmp_path: Path, **answers: str) -> Path:
     return project
 
 
+@pytest.fixture(scope="session")
+def pristine_linked_project(tmp_path_factory):
+    """One linked project per test process, never changed: each test works on a copy of it."""
+    return make_linked_project(tmp_path_factory.mktemp("pristine"))
+
+
 @pytest.fixture
-def linked_project(tmp_path):
-    return make_linked_project(tmp_path)
+def linked_project(tmp_path, pristine_linked_project):
+    """A copy of the linked project (its git history with it); its template is the pristine one's
+    clone, which no test changes (one that does makes its own, make_linked_project)."""
+    copy = tmp_path / "out" / pristine_linked_project.name
+    shutil.copytree(pristine_linked_project, copy, symlinks=True)
+    git(copy, "update-index", "-q", "--refresh")  # the copies' file times are new: as after a checkout
+    return copy
 
 
 def assert_team_edits_survived(project: Path) -> None:
@@ -154,8 +166,9 @@ def test_a_dirty_tree_is_refused(linked_project):
     assert environments(linked_project) == ["sbx", "dev", "tst", "prd"]
 
 
-def test_a_template_change_committed_after_the_bake_arrives(linked_project):
-    template = linked_project.parents[1] / "multienv-template"  # where the fixture cloned it
+def test_a_template_change_committed_after_the_bake_arrives(tmp_path):
+    linked_project = make_linked_project(tmp_path)
+    template = tmp_path / "multienv-template"  # where make_linked_project cloned it
     project_template = template / "{{cookiecutter.project_slug}}"
     (project_template / "CONTRIBUTING.md").write_text("# Contributing to {{ cookiecutter.project_name }}\n")
     gitignore = project_template / ".gitignore"
