@@ -44,12 +44,18 @@ def read_skips(path: Path) -> list[Skip]:
     return skips
 
 
-def shape(text: str, environments: Iterable[str]) -> str:
-    """The policy text with every environment name, as a whole word, made the first one.
+# An AWS account ID, as a whole number.
+ACCOUNT_ID = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 
-    Environments' policies differ by their names alone: one analysis serves each shape. A name
-    stands where another valid name stands, so parliament's checks (actions, ARN forms,
-    conditions) see the same policy."""
+
+def shape(text: str, environments: Iterable[str]) -> str:
+    """The policy text with every environment name, as a whole word, made the first one, and every
+    account ID made one ID.
+
+    Environments' policies differ by their names and accounts alone: one analysis serves each
+    shape. A name stands where another valid name stands, and an account ID where another
+    stands, so parliament's checks (actions, ARN forms, conditions) see the same policy."""
+    text = ACCOUNT_ID.sub("123456789012", text)
     names = sorted(environments, key=len, reverse=True)
     if not names:
         return text
@@ -62,8 +68,9 @@ def parliament_findings(
 ) -> tuple[list[str], int]:
     """Findings at ``minimum`` severity or above, and how many a documented skip excused.
 
-    Each shape of policy (``shape``) is analysed once; a policy whose shape has findings is then
-    analysed itself, so every finding reported is its own."""
+    Each shape of policy (``shape``) is analysed once. A policy whose shape has no finding, or
+    only findings a skip excuses for that policy, is settled by it; any other is analysed
+    itself, so every finding reported is its own."""
     with warnings.catch_warnings():
         # parliament imports pkg_resources, which warns on import (setuptools is pinned below 81, which drops it).
         warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
@@ -74,26 +81,33 @@ def parliament_findings(
     by_shape: dict[str, list] = {}
 
     def findings_of(text: str) -> list:
-        key = shape(text, environments)
-        if key not in by_shape:
-            by_shape[key] = analyze_policy_string(key, ignore_private_auditors=True).findings
-        if not by_shape[key]:
+        found = analyze_policy_string(text, ignore_private_auditors=True).findings
+        return [f for f in map(enhance_finding, found) if not is_finding_filtered(f, minimum)]
+
+    def excused(name: str, issue: str) -> list[Skip] | None:
+        """The skips that excuse ``issue`` in policy ``name`` (the template's own first), or None."""
+        if issue in policies.skips.get(name, {}):
             return []
-        return analyze_policy_string(text, ignore_private_auditors=True).findings
+        matching = [s for s in skips if s.issue == issue and fnmatch.fnmatchcase(name, s.policy)]
+        return matching or None
 
     problems = []
     skipped = 0
     used: set[Skip] = set()
     for name, document in policies.identity_documents():
-        for finding in map(enhance_finding, findings_of(json.dumps(document))):
-            if is_finding_filtered(finding, minimum):
-                continue
-            if finding.issue in policies.skips.get(name, {}):
-                skipped += 1
-                continue
-            matching = [s for s in skips if s.issue == finding.issue and fnmatch.fnmatchcase(name, s.policy)]
-            if matching:
-                used.update(matching)
+        text = json.dumps(document)
+        key = shape(text, environments)
+        if key not in by_shape:
+            by_shape[key] = findings_of(key)
+        reasons = [excused(name, finding.issue) for finding in by_shape[key]]
+        if all(reason is not None for reason in reasons):
+            skipped += len(reasons)
+            used.update(skip for reason in reasons for skip in reason)
+            continue
+        for finding in findings_of(text):
+            reason = excused(name, finding.issue)
+            if reason is not None:
+                used.update(reason)
                 skipped += 1
                 continue
             detail = finding.detail

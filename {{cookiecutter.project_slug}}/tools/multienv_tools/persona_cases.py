@@ -297,7 +297,7 @@ def pipeline_cases(env: str) -> list[Case]:
 
 
 # Releases and drift (release.py, drift.py): what the Deployer Role does to its own
-# environment's function and stacks, and is refused on every other environment's.
+# environment's function and stacks, and is refused on the other environments' (``reaching``).
 # (action, resource, why): allowed on the own environment, denied on the others.
 RELEASE_OWN_ENVIRONMENT_ONLY = (
     ("lambda:PublishVersion", "function", "publish a version"),
