@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -114,6 +115,36 @@ def bake(cookies, tmp_path):
         return Bake(cookies.bake(extra_context=answers), output_dir)
 
     return _bake
+
+
+@pytest.fixture(scope="session")
+def _baked_once(cookies_session):
+    """One bake per set of answers and test process, never changed (bake_copy hands out copies)."""
+    baked: dict[tuple, Path] = {}
+
+    def _get(answers: dict[str, str]) -> Path:
+        key = tuple(sorted(answers.items()))
+        if key not in baked:
+            result = cookies_session.bake(extra_context=answers)
+            assert result.exit_code == 0, result.exception
+            baked[key] = result.project_path
+        return baked[key]
+
+    return _get
+
+
+@pytest.fixture
+def bake_copy(_baked_once, tmp_path):
+    """A project baked with the given answers, the first time they are asked for only: each test
+    edits its own copy (a sabotage, then the project's own check)."""
+
+    def _copy(**answers) -> SimpleNamespace:
+        source = _baked_once(answers)
+        target = tmp_path / "copy" / source.name
+        shutil.copytree(source, target, symlinks=True)
+        return SimpleNamespace(project=target)
+
+    return _copy
 
 
 @pytest.fixture(scope="session")

@@ -170,8 +170,8 @@ def check_access(project: Path, only: str = "") -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_team_case_that_is_wrong_fails_with_its_line(bake, node_modules):
-    result = bake()
+def test_team_case_that_is_wrong_fails_with_its_line(bake_copy, node_modules):
+    result = bake_copy()
     cases = result.project / "access" / "cases.csv"
     line = "qa-engineer,prd,s3:GetObject,data-object,prd,allow,,production data for QA\n"
     cases.write_text(cases.read_text() + line)
@@ -183,8 +183,8 @@ def test_team_case_that_is_wrong_fails_with_its_line(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake):
-    result = bake(environments="dev,qa,prd")
+def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake_copy):
+    result = bake_copy(environments="dev,qa,prd")
     cases = result.project / "access" / "cases.csv"
     baked = cases.read_text()
     team_row = "software-developer,qa,logs:FilterLogEvents,log-group,qa,allow,,developers read qa logs\n"
@@ -243,8 +243,8 @@ def assert_caught(project: Path, *needles: str, only: str = ""):
 
 
 @pytest.mark.slow
-def test_sabotage_dev_deployer_reads_production_artifacts(bake, node_modules):
-    result = bake()
+def test_sabotage_dev_deployer_reads_production_artifacts(bake_copy, node_modules):
+    result = bake_copy()
     infra = result.project / "infra"
     plan = multienv_plan.build_plan(answers())
     dev_deployer = plan.naming.role_arn(plan.environment("dev").account.id, plan.naming.deployer_role("dev"))
@@ -288,10 +288,10 @@ def widen_the_administrator(statement):
 
 
 @pytest.mark.slow
-def test_sabotage_dropped_cross_environment_deny(bake, node_modules):
+def test_sabotage_dropped_cross_environment_deny(bake_copy, node_modules):
     # In a shared account, whatever allows too much, the name Deny keeps one environment's
     # administrator off another's data, secrets, parameters, logs and functions.
-    result = bake(account_strategy="consolidated_nonprod")
+    result = bake_copy(account_strategy="consolidated_nonprod")
 
     def drop_names_guard(statement):
         if statement.get("Sid") == "DenyDataOutsideTheEnvironmentsNames":
@@ -314,9 +314,9 @@ def test_sabotage_dropped_cross_environment_deny(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_sabotage_dropped_tag_deny(bake, node_modules):
+def test_sabotage_dropped_tag_deny(bake_copy, node_modules):
     # A resource outside the naming scheme is another environment's only by its env tag.
-    result = bake(account_strategy="single_account")
+    result = bake_copy(account_strategy="single_account")
 
     def drop_tag_guard(statement):  # and the name fence of shared accounts, which also covers functions
         if statement.get("Sid") in ("DenyOtherEnvironmentsByTag", "DenyDataOutsideTheEnvironmentsNames"):
@@ -333,8 +333,8 @@ def test_sabotage_dropped_tag_deny(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_sabotage_trust_widened_to_account_root(bake, node_modules):
-    result = bake()
+def test_sabotage_trust_widened_to_account_root(bake_copy, node_modules):
+    result = bake_copy()
     plan = multienv_plan.build_plan(answers())
 
     def root_trust(statement):
@@ -350,9 +350,9 @@ def test_sabotage_trust_widened_to_account_root(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_sabotage_production_data_readable(bake, node_modules):
+def test_sabotage_production_data_readable(bake_copy, node_modules):
     # The explicit no-data Deny is what keeps production data from view-only personas.
-    result = bake()
+    result = bake_copy()
 
     def drop_no_data(statement):
         if statement.get("Sid") == "DenyDataReads":
@@ -373,8 +373,8 @@ def test_sabotage_production_data_readable(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_parliament_finding_fails_the_check(bake, node_modules):
-    result = bake()
+def test_parliament_finding_fails_the_check(bake_copy, node_modules):
+    result = bake_copy()
 
     def copied_wrong_arn(statement):  # the table statement pasted with the objects' ARN
         if statement.get("Sid") == "ReadItems":
@@ -389,11 +389,11 @@ def test_parliament_finding_fails_the_check(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_sabotage_pipeline_reaches_the_persona_roles(bake, node_modules):
+def test_sabotage_pipeline_reaches_the_persona_roles(bake_copy, node_modules):
     # Persona roles share the environment's prefix: only the function-role name pattern of the
     # boundary and the execution role, and their Denies, keep the pipeline (and roles created
     # under the boundary) off them and off the administrator's stacks.
-    result = bake()
+    result = bake_copy()
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
 
     def whole_prefix(statement):  # every role of the environment, as the boundary once allowed
@@ -426,10 +426,10 @@ def test_sabotage_pipeline_reaches_the_persona_roles(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
+def test_sabotage_administrator_takes_over_a_shared_account(bake_copy, node_modules):
     # In one account, once something allows everything, only the guard's Denies keep a sandbox
     # administrator's "full" in the sandbox.
-    result = bake(account_strategy="single_account")
+    result = bake_copy(account_strategy="single_account")
     takeover = {"DenyPersonaSetupChanges", "DenyIamWritesOutsideTheEnvironment", "DenyProjectPlatform"}
 
     def drop_takeover_denies(statement):
@@ -455,9 +455,9 @@ def test_sabotage_administrator_takes_over_a_shared_account(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_sabotage_no_data_deny_misses_a_read(bake, node_modules):
+def test_sabotage_no_data_deny_misses_a_read(bake_copy, node_modules):
     # With an Allow on every one of these reads, only the no-data Deny keeps production's data out.
-    result = bake()
+    result = bake_copy()
     personas_yaml = result.project / "infra" / "personas.yaml"
     reads = [probe.action for probe in persona_cases.NO_DATA_PROBES]
 
@@ -481,9 +481,9 @@ def test_sabotage_no_data_deny_misses_a_read(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_sabotage_ci_roles_back_inside_the_environments_prefix(bake, node_modules):
+def test_sabotage_ci_roles_back_inside_the_environments_prefix(bake_copy, node_modules):
     # <slug>-<env>-ci in a shared account: the environment's administrator makes itself the deployer.
-    result = bake(account_strategy="single_account")
+    result = bake_copy(account_strategy="single_account")
     naming_py = result.project / "src" / "multienv" / "naming.py"
     text = naming_py.read_text(encoding="utf-8")
     assert 'return self.name(DEVOPS, f"{env}-{CI}")' in text
@@ -536,9 +536,9 @@ DENIES_AND_WHAT_THEY_STOP = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", DENIES_AND_WHAT_THEY_STOP)
-def test_sabotage_account_guard_statement_dropped(bake, node_modules, name):
+def test_sabotage_account_guard_statement_dropped(bake_copy, node_modules, name):
     strategy, sids, needles = DENIES_AND_WHAT_THEY_STOP[name]
-    result = bake(account_strategy=strategy)
+    result = bake_copy(account_strategy=strategy)
     personas_yaml = result.project / "infra" / "personas.yaml"
 
     def drop(statement):
@@ -553,10 +553,10 @@ def test_sabotage_account_guard_statement_dropped(bake, node_modules, name):
 
 
 @pytest.mark.slow
-def test_sabotage_a_role_under_the_boundary_sheds_it(bake, node_modules):
+def test_sabotage_a_role_under_the_boundary_sheds_it(bake_copy, node_modules):
     # The Delete request carries iam:PermissionsBoundary (the boundary in place), so the
     # conditional Deny on Create and Put lets it through: only the unconditional one stops it.
-    result = bake(account_strategy="single_account")
+    result = bake_copy(account_strategy="single_account")
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
 
     def drop(statement):
@@ -571,10 +571,10 @@ def test_sabotage_a_role_under_the_boundary_sheds_it(bake, node_modules):
 
 
 @pytest.mark.slow
-def test_sabotage_boundary_forgets_the_account(bake, node_modules):
+def test_sabotage_boundary_forgets_the_account(bake_copy, node_modules):
     # Bucket names are global: without aws:ResourceAccount a pipeline role writes to a same-named
     # bucket that someone else owns and opens.
-    result = bake()
+    result = bake_copy()
 
     def unpinned(statement):
         if statement.get("Sid") == "Own":

@@ -29,10 +29,10 @@ def drop(*sids: str):
 
 
 @pytest.mark.slow
-def test_sabotage_shared_account_administrator_gets_the_account(bake, node_modules):
+def test_sabotage_shared_account_administrator_gets_the_account(bake_copy, node_modules):
     # In one account, the administrator's Allow is its environment's names and the account
     # guard denies account-wide settings; with both undone, "full on sbx" is "full on the account".
-    result = bake(account_strategy="single_account")
+    result = bake_copy(account_strategy="single_account")
     personas_yaml = result.project / "infra" / "personas.yaml"
 
     def widen(statement):
@@ -53,8 +53,8 @@ def test_sabotage_shared_account_administrator_gets_the_account(bake, node_modul
 
 
 @pytest.mark.slow
-def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake, node_modules):
-    result = bake()
+def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake_copy, node_modules):
+    result = bake_copy()
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
 
     def every_role(statement):  # the boundary's IAM allow reaches past the function roles
@@ -84,10 +84,10 @@ def _sid(sid: str, edit):
 
 
 @pytest.mark.slow
-def test_sabotage_key_fence_forgets_the_project(bake, node_modules):
+def test_sabotage_key_fence_forgets_the_project(bake_copy, node_modules):
     # Keys have no names: fenced by the env tag alone, a second project's key of the same
     # environment (same env tag) is the Project Administrator's to administer.
-    result = bake()
+    result = bake_copy()
     personas_yaml = result.project / "infra" / "personas.yaml"
     assert edit_statements(personas_yaml, _sid("AdministerTheEnvironmentsKeys", _env_tag_only)) == 1
     assert edit_statements(personas_yaml, drop("DenyKeysOfOtherProjects")) == 1
@@ -103,10 +103,10 @@ def _env_tag_only(statement):
 
 
 @pytest.mark.slow
-def test_sabotage_administrator_alone_in_its_account_gets_the_account(bake, node_modules):
+def test_sabotage_administrator_alone_in_its_account_gets_the_account(bake_copy, node_modules):
     # "full" as the whole account where an environment has one to itself: a second project
     # deployed into that account is then within the Project Administrator's reach.
-    result = bake(account_strategy="full_isolation")
+    result = bake_copy(account_strategy="full_isolation")
     personas_yaml = result.project / "infra" / "personas.yaml"
 
     def everything(statement):
@@ -123,10 +123,10 @@ def test_sabotage_administrator_alone_in_its_account_gets_the_account(bake, node
 
 
 @pytest.mark.slow
-def test_sabotage_every_bounded_role_passes_the_execution_role(bake, node_modules):
+def test_sabotage_every_bounded_role_passes_the_execution_role(bake_copy, node_modules):
     # The boundary lets only the Deployer Role pass the execution role; unconditioned, a role
     # the pipeline creates deploys any stack as the execution role.
-    result = bake()
+    result = bake_copy()
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
     assert edit_statements(bootstrap, _sid("PassExec", lambda statement: statement.pop("Condition"))) == 1
     run = check_access(result.project, "bounded-role")
@@ -140,8 +140,8 @@ def test_sabotage_every_bounded_role_passes_the_execution_role(bake, node_module
 
 
 @pytest.mark.slow
-def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake, node_modules):
-    result = bake()
+def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake_copy, node_modules):
+    result = bake_copy()
     perimeter = result.project / "org" / "perimeter.yaml"
     assert edit_statements(perimeter, drop("EnforceOrgIdentities", "EnforceTrustedOidcTenantRepository")) == 2
     run = check_access(result.project, "org-perimeter")
@@ -153,9 +153,9 @@ def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake, node_modul
 
 
 @pytest.mark.slow
-def test_a_closed_known_open_entry_must_be_removed(bake, node_modules):
+def test_a_closed_known_open_entry_must_be_removed(bake_copy, node_modules):
     # An entry that matches no allowed case is itself a failure, so the list cannot go stale.
-    result = bake(account_strategy="single_account")
+    result = bake_copy(account_strategy="single_account")
     catalog = result.project / "tools" / "multienv_tools" / "attack_catalog.py"
     text = catalog.read_text()
     marker = "KNOWN_OPEN: tuple[KnownOpen, ...] = ("
