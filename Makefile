@@ -60,7 +60,7 @@ bake: $(BIN)/cookiecutter  ## generate a project into out/ (emptied first): make
 test: install  ## lint the template, then bake the option matrix and run each bake's own checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto
+	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto --dist loadgroup
 
 # BENCH_ARGS=--check makes a benchmark exit 1 when it misses its target.
 bench: install  ## bake-time benchmark against a one-file template, with its target and verdict

@@ -120,17 +120,29 @@ def bake(cookies, tmp_path):
 @pytest.fixture(scope="session")
 def _baked_once(cookies_session):
     """One bake per set of answers and test process, never changed (bake_copy hands out copies)."""
-    baked: dict[tuple, Path] = {}
+    baked: dict[tuple, object] = {}
 
-    def _get(answers: dict[str, str]) -> Path:
+    def _get(answers: dict[str, str]):
         key = tuple(sorted(answers.items()))
         if key not in baked:
             result = cookies_session.bake(extra_context=answers)
             assert result.exit_code == 0, result.exception
-            baked[key] = result.project_path
+            baked[key] = result
         return baked[key]
 
     return _get
+
+
+@pytest.fixture
+def bake_once(_baked_once):
+    """A project baked with the given answers, shared by every test that asks for the same ones and
+    only reads it (``make test`` sends the tests of one combination to one process: xdist_group)."""
+
+    def _shared(**answers) -> Bake:
+        result = _baked_once(answers)
+        return Bake(result, result.project_path.parent)
+
+    return _shared
 
 
 @pytest.fixture
@@ -139,7 +151,7 @@ def bake_copy(_baked_once, tmp_path):
     edits its own copy (a sabotage, then the project's own check)."""
 
     def _copy(**answers) -> SimpleNamespace:
-        source = _baked_once(answers)
+        source = _baked_once(answers).project_path
         target = tmp_path / "copy" / source.name
         shutil.copytree(source, target, symlinks=True)
         return SimpleNamespace(project=target)

@@ -17,16 +17,21 @@ import multienv_plan
 import multienv_vocabulary
 
 
-@pytest.mark.parametrize("combination", SUPPORTED, ids=str)
-def test_combination_bakes_without_leftover_template_syntax(bake, combination):
-    result = bake(**combination.answers)
+def grouped(combinations):
+    """One xdist group per combination: its tests run in one process and share one bake (bake_once)."""
+    return [pytest.param(c, id=str(c), marks=pytest.mark.xdist_group(str(c))) for c in combinations]
+
+
+@pytest.mark.parametrize("combination", grouped(SUPPORTED))
+def test_combination_bakes_without_leftover_template_syntax(bake_once, combination):
+    result = bake_once(**combination.answers)
     assert result.exit_code == 0, result.exception
     assert leftover_template_syntax(result.project) == []
 
 
-@pytest.mark.parametrize("combination", SUPPORTED, ids=str)
-def test_settings_file_records_the_plan(bake, combination):
-    result = bake(**combination.answers)
+@pytest.mark.parametrize("combination", grouped(SUPPORTED))
+def test_settings_file_records_the_plan(bake_once, combination):
+    result = bake_once(**combination.answers)
     plan = multienv_plan.build_plan({**multienv_plan.answers_of(result.result.context), **combination.answers})
     # The generated repository's own loader reads back the plan's Settings, every field of it.
     loaded = multienv_vocabulary.settings.load_settings(result.project / "multienv.toml")
@@ -124,10 +129,10 @@ def test_files_copied_without_rendering_are_exactly_those_without_jinja():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("combination", LARGEST, ids=str)
-def test_every_rendered_policy_keeps_its_headroom(bake, combination):
+@pytest.mark.parametrize("combination", grouped(LARGEST))
+def test_every_rendered_policy_keeps_its_headroom(bake_once, combination):
     """policy_sizes renders every stack of the bake and fails when a policy passes its share of AWS's limit."""
-    result = bake(**combination.answers)
+    result = bake_once(**combination.answers)
     assert result.exit_code == 0, result.exception
     run = subprocess.run(
         [sys.executable, "-m", "multienv_tools.policy_sizes"],

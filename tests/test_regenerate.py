@@ -68,19 +68,37 @@ def make_linked_project(tmp_path: Path, **answers: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pristine_linked_project(tmp_path_factory):
-    """One linked project per test process, never changed: each test works on a copy of it."""
-    return make_linked_project(tmp_path_factory.mktemp("pristine"))
+def _linked_once(tmp_path_factory):
+    """One linked project per set of answers and test process, never changed (linked_copy hands out copies)."""
+    made: dict[tuple, Path] = {}
+
+    def _get(answers: dict[str, str]) -> Path:
+        key = tuple(sorted(answers.items()))
+        if key not in made:
+            made[key] = make_linked_project(tmp_path_factory.mktemp("pristine"), **answers)
+        return made[key]
+
+    return _get
 
 
 @pytest.fixture
-def linked_project(tmp_path, pristine_linked_project):
-    """A copy of the linked project (its git history with it); its template is the pristine one's
-    clone, which no test changes (one that does makes its own, make_linked_project)."""
-    copy = tmp_path / "out" / pristine_linked_project.name
-    shutil.copytree(pristine_linked_project, copy, symlinks=True)
-    git(copy, "update-index", "-q", "--refresh")  # the copies' file times are new: as after a checkout
-    return copy
+def linked_copy(tmp_path, _linked_once):
+    """A copy of a linked project made with these answers (its git history with it); its template is
+    the pristine one's clone, which no test changes (one that does makes its own, make_linked_project)."""
+
+    def _copy(**answers: str) -> Path:
+        pristine = _linked_once(answers)
+        copy = tmp_path / "out" / pristine.name
+        shutil.copytree(pristine, copy, symlinks=True)
+        git(copy, "update-index", "-q", "--refresh")  # the copies' file times are new: as after a checkout
+        return copy
+
+    return _copy
+
+
+@pytest.fixture
+def linked_project(linked_copy):
+    return linked_copy()
 
 
 def assert_team_edits_survived(project: Path) -> None:
@@ -364,9 +382,9 @@ PREVIEW_CASES = {
 
 
 @pytest.mark.parametrize("case", PREVIEW_CASES)
-def test_preview_writes_nothing_and_says_what_the_real_run_then_does(tmp_path, case):
+def test_preview_writes_nothing_and_says_what_the_real_run_then_does(linked_copy, case):
     answers, edit, variables, exit_code, expected = PREVIEW_CASES[case]
-    project = make_linked_project(tmp_path, **answers)
+    project = linked_copy(**answers)
     if edit:
         edit(project)
     stash_work_in_progress(project)
