@@ -140,7 +140,7 @@ class Plan:
         ]
 
     def access_cases(self) -> list:
-        return persona_cases.default_cases((e.name, e.tier) for e in self.environments)
+        return persona_cases.default_cases((e.name, e.tier, e.account.id) for e in self.environments)
 
     def access_cases_csv(self) -> str:
         return persona_cases.render_cases(self.access_cases())

@@ -65,6 +65,15 @@ def pytest_configure(config):
         sys.meta_path.insert(0, ServiceCodeRefused(package, platform_test_reads()))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_aws_clients():
+    """Each test makes its own boto3 clients: the tools keep one per service and credentials
+    (deploy_target.client), which must not carry a test's stubs or endpoint into the next."""
+    from multienv_tools import deploy_target
+
+    deploy_target.client.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def local_aws_server():
     """One moto server on a free loopback port for the whole run: starting and stopping one costs a second."""

@@ -90,6 +90,19 @@ def test_reach_into_the_other_environments_tries_every_probe_and_every_environme
         assert len(pairs) == max(len(probes), count - 1)
 
 
+def test_with_accounts_every_probe_lands_in_its_own_account_and_in_another():
+    names = ["sbx", "dev", "tst", "prd"]
+    accounts = {"sbx": "nonprod", "dev": "nonprod", "tst": "nonprod", "prd": "prod"}
+    probes = persona_cases.CROSS_ENVIRONMENT_PROBES
+    for index, env in enumerate(names):
+        pairs = persona_cases.reaching(env, names, probes, index, accounts)
+        home = [probe for probe, other in pairs if accounts[other] == accounts[env]]
+        away = [probe for probe, other in pairs if accounts[other] != accounts[env]]
+        assert set(away) == set(probes)
+        assert set(home) == (set(probes) if env != "prd" else set())
+        assert {other for _, other in pairs} == set(names) - {env}
+
+
 def test_a_persona_lands_its_probes_in_more_than_one_environment_across_principals():
     names = ["a", "b", "c", "d"]
     probes = persona_cases.CROSS_ENVIRONMENT_PROBES
@@ -106,3 +119,15 @@ def test_a_partial_access_check_refuses_an_unknown_principal_with_the_allowed_on
     assert "--only: 'nobody' is not a kind" in error
     for kind in (*PERSONAS, "deployer", "bounded-role", "org-perimeter"):
         assert kind in error
+
+
+def test_every_principal_kind_but_the_perimeter_selects_cases_of_this_project(settings):
+    from multienv_tools import access_matrix
+    from multienv_tools.access_policies import attack_layout, collect_policies, render_all
+    from multienv_tools.attack_expansion import attack_cases
+
+    designed = {case.principal for _, case in read_cases(ROOT / "access" / "cases.csv")}
+    layout = attack_layout(settings, collect_policies(render_all(settings)))
+    generated = {attack.principal.kind for attack in attack_cases(layout)}
+    # A kind --only offers must select something, or a partial run would pass on nothing.
+    assert set(access_matrix.KINDS) - {access_matrix.ORG_PERIMETER} <= designed | generated

@@ -111,13 +111,15 @@ def check(
             simulator.submit(simulation(policies, world, case, f"{cases_path}:{number}"))
         layout = attack_layout(settings, policies)
         add_peer_trusts(settings, policies, layout.peer.slug)
-        attacks = [a for a in attack_cases(layout, exhaustive) if not only or a.principal.symbol in only]
+        attacks = [a for a in attack_cases(layout, exhaustive) if not only or a.principal.kind in only]
         for request in attack_requests(attacks, lambda case, where: simulation(policies, world, case, where), 0):
             simulator.submit(request["simulation"])
         perimeter = render_perimeter(settings) if (settings.root / ORG_TEMPLATE).is_file() else None
         org_cases = perimeter_cases(settings) if perimeter and (not only or ORG_PERIMETER in only) else []
         for request in org_requests(org_cases, perimeter, 0):
             simulator.submit(request["simulation"])
+        if only and not (cases or attacks or org_cases):
+            raise ValueError(f"--only {','.join(sorted(only))}: no case of this project has these principals")
         if lint is None:
             answers, (findings, skipped) = simulator.answers(), ([], 0)
         else:
@@ -189,7 +191,7 @@ def write_cases(settings: Settings, cases_path: Path) -> int:
         marker = f"{TEAM_MARKER}\n"
         if marker in text:
             team = text.split(marker, 1)[1]
-    cases = default_cases((e.name, e.tier) for e in settings.environments)
+    cases = default_cases((e.name, e.tier, e.account.id) for e in settings.environments)
     cases_path.write_text(render_cases(cases, team), encoding="utf-8")
     print(f"{cases_path}: {len(cases)} generated cases written, team cases kept")
     return 0

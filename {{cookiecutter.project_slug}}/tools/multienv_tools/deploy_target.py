@@ -42,9 +42,11 @@ class Context:
     def client(self, service: str) -> Any:
         place = (service, self.settings.region, self.endpoint_url)
         keys = tuple(self.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
-        if self._session is None:
+        if self._session is None and keys[0]:
             return client(self.environ.get("AWS_PROFILE") or None, *place, *keys)
-        return self._session.client(
+        # Credentials boto3 finds for itself (a profile, single sign-on) are its to refresh: no cache.
+        session = self._session or boto_session(self.environ.get("AWS_PROFILE") or None)
+        return session.client(
             service,
             region_name=place[1],
             endpoint_url=place[2],

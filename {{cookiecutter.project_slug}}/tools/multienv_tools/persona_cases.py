@@ -158,20 +158,41 @@ def _expect(allowed: bool) -> str:
     return "allow" if allowed else "deny"
 
 
-def reaching(env: str, names: list[str], probes: tuple, offset: int) -> list[tuple]:
+def reaching(env: str, names: list[str], probes: tuple, offset: int, accounts: dict[str, str] | None = None) -> list:
     """``(probe, other)`` pairs from ``env`` into the other environments: every probe once, and every
     other environment at least once. The probes rotate over the others (from ``offset``, so that
     each principal lands a probe in a different environment): ``max(probes, others)`` cases, not
-    ``probes x others``. The generated attacker's matrix does the same."""
+    ``probes x others``. The generated attacker's matrix does the same.
+
+    With ``accounts`` (environment -> account), the others in ``env``'s own account and those in
+    other accounts are two rotations: every probe lands in each group there is, because within
+    one account only the policies deny, while across accounts the account boundary denies too."""
+    accounts = accounts or {}
+    home = accounts.get(env)
     others = [name for name in names if name != env]
-    if not others:
-        return []
-    return [(probes[i % len(probes)], others[(i + offset) % len(others)]) for i in range(max(len(probes), len(others)))]
+    groups = ([n for n in others if accounts.get(n) == home], [n for n in others if accounts.get(n) != home])
+    return [
+        (probes[i % len(probes)], group[(i + offset) % len(group)])
+        for group in groups
+        if group
+        for i in range(max(len(probes), len(group)))
+    ]
 
 
-def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
-    """Every persona x environment x probe, its assumption, and writes into the other environments."""
-    envs = [(str(name), str(tier)) for name, tier in environments]
+def _environments(environments: Iterable[tuple[str, ...]]) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """``(name, tier)`` pairs and the account of each name, from ``(name, tier[, account])``."""
+    envs, accounts = [], {}
+    for name, tier, *account in environments:
+        envs.append((str(name), str(tier)))
+        if account:
+            accounts[str(name)] = str(account[0])
+    return envs, accounts
+
+
+def persona_cases(environments: Iterable[tuple[str, ...]]) -> list[Case]:
+    """Every persona x environment x probe, its assumption, and writes into the other environments
+    (``(name, tier[, account])`` each: with accounts, into those of its own account and the others)."""
+    envs, accounts = _environments(environments)
     names = [name for name, _ in envs]
     cases: list[Case] = []
     for env_index, (env, tier) in enumerate(envs):
@@ -202,7 +223,7 @@ def persona_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
                 context = ",".join(filter(None, [mfa, probe.context]))
                 resource = persona if probe.resource == SELF else probe.resource
                 cases.append(Case(persona, env, probe.action, resource, env, "deny", context, probe.why))
-            for probe, other in reaching(env, names, CROSS_ENVIRONMENT_PROBES, env_index + persona_index):
+            for probe, other in reaching(env, names, CROSS_ENVIRONMENT_PROBES, env_index + persona_index, accounts):
                 context = ",".join(filter(None, [mfa, probe.context]))
                 cases.append(Case(persona, env, probe.action, probe.resource, other, "deny", context, probe.why))
     return cases
@@ -318,12 +339,12 @@ RELEASE_NEVER = (
 )
 
 
-def release_cases(env_names: Iterable[str]) -> list[Case]:
+def release_cases(env_names: Iterable[str], accounts: dict[str, str] | None = None) -> list[Case]:
     names = [str(n) for n in env_names]
     cases = []
     for index, env in enumerate(names):
         cases += [Case("deployer", env, a, r, env, "allow", "", why) for a, r, why in RELEASE_OWN_ENVIRONMENT_ONLY]
-        for (action, resource, why), other in reaching(env, names, RELEASE_OWN_ENVIRONMENT_ONLY, index):
+        for (action, resource, why), other in reaching(env, names, RELEASE_OWN_ENVIRONMENT_ONLY, index, accounts):
             cases.append(Case("deployer", env, action, resource, other, "deny", "", why))
         cases += [
             Case("deployer", env, action, resource, env, "deny", "", why) for action, resource, why in RELEASE_NEVER
@@ -331,10 +352,12 @@ def release_cases(env_names: Iterable[str]) -> list[Case]:
     return cases
 
 
-def default_cases(environments: Iterable[tuple[str, str]]) -> list[Case]:
-    envs = [(str(name), str(tier)) for name, tier in environments]
+def default_cases(environments: Iterable[tuple[str, ...]]) -> list[Case]:
+    """The generated rows, from each environment's ``(name, tier, account)``."""
+    given = list(environments)
+    envs, accounts = _environments(given)
     names = [name for name, _ in envs]
-    return persona_cases(envs) + platform_cases(names) + release_cases(names)
+    return persona_cases(given) + platform_cases(names) + release_cases(names, accounts)
 
 
 CASES_HEADER = """\
