@@ -8,13 +8,14 @@ root) makes it fail on the case that guards it.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULT_ANSWERS, TEMPLATE, run_project
+from conftest import DEFAULT_ANSWERS, SHARED_VENV, TEMPLATE, run_project
 
 import multienv_plan
 import multienv_vocabulary
@@ -182,6 +183,25 @@ def test_team_case_that_is_wrong_fails_with_its_line(bake_copy, node_modules):
     assert "expected allow" in run.stdout
 
 
+def _dry_run(project: Path, *arguments: str, **environment: str) -> str:
+    """What make would run (-n: nothing runs; -B: as if every stamp were stale)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "ONLY")}
+    command = ["make", "-n", *arguments, f"VENV={SHARED_VENV}"]
+    run = subprocess.run(command, cwd=project, env={**env, **environment}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_only_a_command_line_only_makes_check_access_partial_and_make_check_never_is(bake_once):
+    project = bake_once().project
+    assert "--only 'project-admin'" in _dry_run(project, "check-access", "ONLY=project-admin")
+    for dry in (
+        _dry_run(project, "-B", "check", "ONLY=project-admin"),  # make check runs the whole check
+        _dry_run(project, "-B", "check-access", ONLY="project-admin"),  # one left in the shell counts for nothing
+    ):
+        assert "multienv_tools.access_matrix" in dry and "--only" not in dry, dry
+
+
 @pytest.mark.slow
 def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake_copy):
     result = bake_copy(environments="dev,qa,prd")
@@ -221,6 +241,18 @@ def edit_statements(path: Path, edit) -> int:
     visit(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return changed
+
+
+def drop(*sids: str):
+    """An edit for edit_statements: removes the statements with these Sids."""
+
+    def edit(statement):
+        if statement.get("Sid") in sids:
+            statement["_drop"] = True
+            return True
+        return False
+
+    return edit
 
 
 def _strings(value) -> list[str]:
@@ -292,15 +324,8 @@ def test_sabotage_dropped_cross_environment_deny(bake_copy, node_modules):
     # In a shared account, whatever allows too much, the name Deny keeps one environment's
     # administrator off another's data, secrets, parameters, logs and functions.
     result = bake_copy(account_strategy="consolidated_nonprod")
-
-    def drop_names_guard(statement):
-        if statement.get("Sid") == "DenyDataOutsideTheEnvironmentsNames":
-            statement["_drop"] = True
-            return True
-        return False
-
     personas_yaml = result.project / "infra" / "personas.yaml"
-    assert edit_statements(personas_yaml, drop_names_guard) == 1
+    assert edit_statements(personas_yaml, drop("DenyDataOutsideTheEnvironmentsNames")) == 1
     assert edit_statements(personas_yaml, widen_the_administrator) == 1
     assert_caught(
         result.project,
@@ -317,15 +342,11 @@ def test_sabotage_dropped_cross_environment_deny(bake_copy, node_modules):
 def test_sabotage_dropped_tag_deny(bake_copy, node_modules):
     # A resource outside the naming scheme is another environment's only by its env tag.
     result = bake_copy(account_strategy="single_account")
-
-    def drop_tag_guard(statement):  # and the name fence of shared accounts, which also covers functions
-        if statement.get("Sid") in ("DenyOtherEnvironmentsByTag", "DenyDataOutsideTheEnvironmentsNames"):
-            statement["_drop"] = True
-            return True
-        return False
-
     personas_yaml = result.project / "infra" / "personas.yaml"
-    assert edit_statements(personas_yaml, drop_tag_guard) == 2
+    # the tag Deny, and the name fence of shared accounts, which also covers functions
+    assert (
+        edit_statements(personas_yaml, drop("DenyOtherEnvironmentsByTag", "DenyDataOutsideTheEnvironmentsNames")) == 2
+    )
     # The shared-account administrator is allowed its own names only; with a careless Allow on
     # everything, the tag Deny is what keeps it off another environment's resource outside them.
     assert edit_statements(personas_yaml, widen_the_administrator) == 1
@@ -354,12 +375,6 @@ def test_sabotage_production_data_readable(bake_copy, node_modules):
     # The explicit no-data Deny is what keeps production data from view-only personas.
     result = bake_copy()
 
-    def drop_no_data(statement):
-        if statement.get("Sid") == "DenyDataReads":
-            statement["_drop"] = True
-            return True
-        return False
-
     def read_everything(statement):
         if statement.get("Sid") == "DescribeBuckets":
             statement["Action"] = [*statement["Action"], "s3:GetObject"]
@@ -367,7 +382,7 @@ def test_sabotage_production_data_readable(bake_copy, node_modules):
             return True
         return False
 
-    assert edit_statements(result.project / "infra" / "personas.yaml", drop_no_data) == 1
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop("DenyDataReads")) == 1
     assert edit_statements(result.project / "infra" / "personas.yaml", read_everything) == 1
     assert_caught(result.project, "prd-devops-engineer s3:GetObject", "read data", only="devops-engineer")
 
@@ -432,14 +447,8 @@ def test_sabotage_administrator_takes_over_a_shared_account(bake_copy, node_modu
     result = bake_copy(account_strategy="single_account")
     takeover = {"DenyPersonaSetupChanges", "DenyIamWritesOutsideTheEnvironment", "DenyProjectPlatform"}
 
-    def drop_takeover_denies(statement):
-        if statement.get("Sid") in takeover:
-            statement["_drop"] = True
-            return True
-        return False
-
     personas_yaml = result.project / "infra" / "personas.yaml"
-    assert edit_statements(personas_yaml, drop_takeover_denies) == len(takeover)
+    assert edit_statements(personas_yaml, drop(*takeover)) == len(takeover)
     assert edit_statements(personas_yaml, widen_the_administrator) == 1
     plan = multienv_plan.build_plan(answers(account_strategy="single_account"))
     n = plan.naming
@@ -540,15 +549,8 @@ def test_sabotage_account_guard_statement_dropped(bake_copy, node_modules, name)
     strategy, sids, needles = DENIES_AND_WHAT_THEY_STOP[name]
     result = bake_copy(account_strategy=strategy)
     personas_yaml = result.project / "infra" / "personas.yaml"
-
-    def drop(statement):
-        if statement.get("Sid") in sids:
-            statement["_drop"] = True
-            return True
-        return False
-
     assert edit_statements(personas_yaml, widen_the_administrator) == 1
-    assert edit_statements(personas_yaml, drop) == len(sids)
+    assert edit_statements(personas_yaml, drop(*sids)) == len(sids)
     assert_caught(result.project, *needles, only="project-admin")
 
 
@@ -558,14 +560,7 @@ def test_sabotage_a_role_under_the_boundary_sheds_it(bake_copy, node_modules):
     # conditional Deny on Create and Put lets it through: only the unconditional one stops it.
     result = bake_copy(account_strategy="single_account")
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
-
-    def drop(statement):
-        if statement.get("Sid") == "Stays":
-            statement["_drop"] = True
-            return True
-        return False
-
-    assert edit_statements(bootstrap, drop) == 1
+    assert edit_statements(bootstrap, drop("Stays")) == 1
     # A role under the boundary with any identity policy: the boundary alone must hold it.
     assert_caught(result.project, "-bounded iam:DeleteRolePermissionsBoundary", only="bounded-role")
 

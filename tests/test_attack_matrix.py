@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import pytest
 from conftest import DEFAULT_ANSWERS
-from test_access import check_access, edit_statements
+from test_access import check_access, drop, edit_statements
 
 import multienv_plan
 
 
 def failures(run) -> list[str]:
     return [line for line in run.stdout.splitlines() if line.startswith("FAIL")]
-
-
-def drop(*sids: str):
-    def edit(statement):
-        if statement.get("Sid") in sids:
-            statement["_drop"] = True
-            return True
-        return False
-
-    return edit
 
 
 @pytest.mark.slow
