@@ -120,10 +120,7 @@ def check(
             simulator.submit(request["simulation"])
         if only and not (cases or attacks or org_cases):
             raise ValueError(f"--only {','.join(sorted(only))}: no case of this project has these principals")
-        if lint is None:
-            answers, (findings, skipped) = simulator.answers(), ([], 0)
-        else:
-            answers, (findings, skipped) = simulator.answers(meanwhile=lint)
+        answers, (findings, skipped) = simulator.answers(meanwhile=lint or (lambda: ([], 0)))
     attack_answers = answers[len(cases) : len(cases) + len(attacks)]
     # A selection can leave out the case a known-open entry matches: staleness is the full run's.
     attack_verdict = judge(attacks, attack_answers, settings.strategy.value)
