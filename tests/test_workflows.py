@@ -49,10 +49,10 @@ def load(project: Path, name: str) -> dict:
     return workflow
 
 
-def run_baked_workflow_test(project: Path) -> subprocess.CompletedProcess:
+def run_baked_workflow_test(project: Path, test_file: str = "test_workflows.py") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/platform/test_workflows.py"],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"tests/platform/{test_file}"],
         cwd=project,
         env=env,
         capture_output=True,
@@ -125,6 +125,38 @@ def test_roles_refuse_placeholder_accounts(bake):
     assert run.stdout == ""
     assert "accounts.devops: 000000000001 is a placeholder" in run.stderr
     assert "accounts.prod: 000000000003 is a placeholder" in run.stderr
+
+
+def steps_of(project: Path) -> tuple[list[dict], list[dict]]:
+    """The build job's steps and the environment deploy job's steps."""
+    (deploy_job,) = load(project, "deploy-environment.yml")["jobs"].values()
+    return load(project, "deploy.yml")["jobs"]["build"]["steps"], deploy_job["steps"]
+
+
+def test_attestation_is_conditional_on_the_plan_and_the_sha256_check_is_not(bake):
+    """Artifact attestations exist for public repositories on every plan and for private or internal
+    ones on GitHub Enterprise Cloud only: attest and verify share one condition, the checksum has none."""
+    build, deploy = steps_of(bake().project)
+    (attest,) = [s for s in build if s.get("uses", "").startswith("actions/attest-build-provenance@")]
+    (verify,) = [s for s in deploy if "gh attestation verify" in s.get("run", "")]
+    (checksum,) = [s for s in deploy if "sha256sum --check" in s.get("run", "")]
+    assert attest["if"] == verify["if"]
+    assert attest["if"] == "github.event.repository.visibility == 'public' || vars.ARTIFACT_ATTESTATIONS == 'true'"
+    assert "if" not in checksum
+    assert deploy.index(checksum) < deploy.index(verify)
+
+
+@pytest.mark.slow
+def test_baked_attestation_test_fails_when_a_private_repository_would_attest(bake):
+    project = bake().project
+    path = project / WORKFLOWS / "deploy.yml"
+    text = path.read_text(encoding="utf-8")
+    condition = "        if: github.event.repository.visibility == 'public' || vars.ARTIFACT_ATTESTATIONS == 'true'\n"
+    assert text.count(condition) == 1
+    path.write_text(text.replace(condition, ""), encoding="utf-8")
+    run = run_baked_workflow_test(project, "test_release_workflows.py")
+    assert run.returncode == 1, run.stdout[-4000:]
+    assert "FAILED tests/platform/test_release_workflows.py::test_attest_and_verify_run_only_where_" in run.stdout
 
 
 @pytest.mark.slow

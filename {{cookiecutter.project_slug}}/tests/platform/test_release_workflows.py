@@ -1,11 +1,13 @@
 """The workflows carry the release: attestation at build, its verification and the release
 after each deploy, and the scheduled drift detection with read-only sessions.
 
-Drop the attestation, verify after publishing, release before deploying, give another job
-the right to write attestations or forget an environment in the drift matrix, and a test
+Drop the attestation, let it run where the plan has none, verify after publishing or where the
+build did not attest, make the SHA-256 check conditional, release before deploying, give another
+job the right to write attestations or forget an environment in the drift matrix, and a test
 here fails.
 """
 
+import re
 from pathlib import Path
 
 import yaml
@@ -39,12 +41,141 @@ def runs(text: str):
     return lambda step: text in " ".join(step.get("run", "").split())
 
 
+# ---------------------------------------------------------------- GitHub expressions, as the runner evaluates them
+TOKEN = re.compile(r"\s*(\|\||&&|==|!=|!|\(|\)|'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_.-]*)")
+
+
+def evaluate(condition: str, contexts: dict) -> bool:
+    """A step's ``if:`` under ``contexts`` (``{"github": {...}, "vars": {...}}``), with GitHub's rules for
+    what these workflows use: ``! == != && ||``, parentheses, string literals, context paths. A missing
+    property is null, which equals no string; strings compare ignoring case; a bare ``if:`` is wrapped
+    in ``${{ }}``."""
+    text = condition.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    tokens, position = [], 0
+    while text[position:].strip():
+        match = TOKEN.match(text, position)
+        assert match, f"cannot read {text[position:]!r} in {condition!r}"
+        tokens.append(match.group(1))
+        position = match.end()
+
+    def value(token: str):
+        if token.startswith("'"):
+            return token[1:-1].replace("''", "'")
+        found = contexts
+        for part in token.split("."):
+            found = found.get(part) if isinstance(found, dict) else None
+        return found
+
+    def equal(left, right) -> bool:
+        if isinstance(left, str) and isinstance(right, str):
+            return left.lower() == right.lower()
+        return left == right
+
+    def parse_or(i):
+        result, i = parse_and(i)
+        while i < len(tokens) and tokens[i] == "||":
+            right, i = parse_and(i + 1)
+            result = result or right
+        return result, i
+
+    def parse_and(i):
+        result, i = parse_not(i)
+        while i < len(tokens) and tokens[i] == "&&":
+            right, i = parse_not(i + 1)
+            result = result and right
+        return result, i
+
+    def parse_not(i):
+        if tokens[i] == "!":
+            result, i = parse_not(i + 1)
+            return not result, i
+        return parse_compare(i)
+
+    def parse_compare(i):
+        if tokens[i] == "(":
+            result, i = parse_or(i + 1)
+            assert tokens[i] == ")", condition
+            return result, i + 1
+        left, i = value(tokens[i]), i + 1
+        if i < len(tokens) and tokens[i] in ("==", "!="):
+            operator, right = tokens[i], value(tokens[i + 1])
+            return equal(left, right) == (operator == "=="), i + 2
+        return bool(left), i
+
+    result, end = parse_or(0)
+    assert end == len(tokens), f"left over in {condition!r}: {tokens[end:]}"
+    return bool(result)
+
+
+def test_the_evaluator_reads_github_expressions_as_github_does():
+    contexts = {"github": {"event": {"repository": {"visibility": "public"}}}, "vars": {}}
+    assert evaluate("github.event.repository.visibility == 'PUBLIC'", contexts)
+    assert not evaluate("vars.X == 'true'", contexts)  # an unset variable is null
+    assert evaluate("${{ !(vars.X == 'true') && (github.event.repository.visibility != 'private') }}", contexts)
+    assert not evaluate("github.event.nothing.here == ''", contexts)
+
+
+# Where GitHub offers artifact attestations, by the repository's visibility and the variable a
+# team sets (pipeline.ATTESTATIONS_VARIABLE): public repositories on every plan; private and
+# internal ones only on GitHub Enterprise Cloud, which says so by setting the variable to "true".
+ATTESTED_WHERE = [
+    ("public", None, True),
+    ("public", "false", True),  # free on every plan: no reason to go without
+    ("private", None, False),  # GitHub Free, Pro, Team: the attest step would fail the build
+    ("internal", None, False),
+    ("private", "false", False),
+    ("private", "yes", False),
+    ("private", "true", True),  # GitHub Enterprise Cloud
+    ("internal", "TRUE", True),
+]
+
+
+def run_contexts(visibility: str, variable: str | None) -> dict:
+    variables = {} if variable is None else {pipeline.ATTESTATIONS_VARIABLE: variable}
+    return {"github": {"event": {"repository": {"visibility": visibility}}}, "vars": variables}
+
+
+def runs_under(step: dict, contexts: dict) -> bool:
+    return evaluate(step["if"], contexts) if "if" in step else True
+
+
+def test_attest_and_verify_run_only_where_the_repository_has_attestations():
+    (build_steps,) = [load("deploy.yml")["jobs"][pipeline.BUILD_JOB]["steps"]]
+    (deploy,) = load("deploy-environment.yml")["jobs"].values()
+    attest = build_steps[index_of(build_steps, lambda s: s.get("uses", "").startswith(ATTEST))]
+    verify = deploy["steps"][index_of(deploy["steps"], runs("gh attestation verify"))]
+    notice = deploy["steps"][index_of(deploy["steps"], runs("::notice::No artifact attestation"))]
+    for visibility, variable, expected in ATTESTED_WHERE:
+        contexts = run_contexts(visibility, variable)
+        case = (visibility, variable)
+        assert runs_under(attest, contexts) is expected, case
+        assert runs_under(verify, contexts) is expected, case
+        assert runs_under(notice, contexts) is not expected, case
+
+
+def test_the_sha256_check_and_every_other_step_run_on_every_plan():
+    """Only the attestation's steps depend on the plan: the artifact is checked, published and deployed alike."""
+    (deploy,) = load("deploy-environment.yml")["jobs"].values()
+    build_steps = load("deploy.yml")["jobs"][pipeline.BUILD_JOB]["steps"]
+    conditional = {"gh attestation verify", "::notice::No artifact attestation", ATTEST}
+    for step in [*build_steps, *deploy["steps"]]:
+        text = " ".join(step.get("run", "").split()) + step.get("uses", "")
+        if not any(marker in text for marker in conditional):
+            assert "if" not in step, step.get("name")
+    checksum = deploy["steps"][index_of(deploy["steps"], runs("sha256sum --check --strict"))]
+    for visibility, variable, _ in ATTESTED_WHERE:
+        assert runs_under(checksum, run_contexts(visibility, variable))
+
+
 def test_the_build_job_attests_the_artifact_it_uploads():
     build = load("deploy.yml")["jobs"][pipeline.BUILD_JOB]
     steps = build["steps"]
     attest = index_of(steps, lambda s: s.get("uses", "").startswith(ATTEST))
     upload = index_of(steps, lambda s: s.get("uses", "").startswith("actions/upload-artifact@"))
     assert steps[attest]["with"] == {"subject-path": pipeline.ARTIFACT_PATH}
+    assert steps[attest]["if"] == pipeline.ATTESTING
     assert index_of(steps, runs("deploy build")) < attest < upload
     assert build["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
 

@@ -41,6 +41,14 @@ PROMOTING = f"(github.event_name == 'push' || inputs.target == '{PROMOTE}')"
 # The same branch the push trigger names: one definition, so production is never unreachable.
 ON_DEFAULT_BRANCH = f"github.ref == 'refs/heads/{DEFAULT_BRANCH}'"
 
+# Artifact attestations: GitHub offers them to public repositories on every plan, and to private
+# and internal ones only on GitHub Enterprise Cloud; elsewhere the attest step fails. So the build
+# attests, and each deploy verifies, where the repository is public (the event payload says so) or
+# where the repository variable below is "true" (Enterprise Cloud sets it); the SHA-256 check of
+# the artifact runs in every case. One expression for both steps: a build that attests is verified.
+ATTESTATIONS_VARIABLE = "ARTIFACT_ATTESTATIONS"
+ATTESTING = f"github.event.repository.visibility == 'public' || vars.{ATTESTATIONS_VARIABLE} == 'true'"
+
 
 @dataclass(frozen=True)
 class Stage:
