@@ -1,7 +1,8 @@
 """Cold start of a generated repository: bake, then run the baked project's own benchmark on it.
 
 The baked ``benchmarks/bench_coldstart.py`` builds and unzips the artifact and prints, in one
-interleaved run, its cold start under ``python -S`` and with site, a workstation's (the TOML
+interleaved run, its cold start over what the AWS Lambda Python runtime has imported before it
+imports a handler (the deployed budget: 5 ms), under ``python -S`` and with site, a workstation's (the TOML
 files read and checked), and dynaconf and pydantic-settings doing the same job, with targets
 and a verdict. This interpreter runs it, so the template's environment provides the two
 libraries compared against.
