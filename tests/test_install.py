@@ -30,6 +30,7 @@ LOCKS = {
     "project-dev": PROJECT_TEMPLATE / "requirements-dev",
     "project-checkov": PROJECT_TEMPLATE / "requirements-checkov",
     "project-uv": PROJECT_TEMPLATE / "requirements-uv",
+    "project-template-update": PROJECT_TEMPLATE / "requirements-template-update",
     "template-dev": TEMPLATE / "requirements-dev",
 }
 # A locked requirement: `name==version ; marker \` on its own line, its hashes on the next ones.

@@ -73,3 +73,4 @@ lock: | $(UV)  ## recompile requirements-*.txt from requirements-*.in (needs the
 	$(LOCK) --python-version 3.11 requirements-dev.in tools/pyproject.toml -o requirements-dev.txt
 	$(LOCK) --python-version 3.11.5 requirements-checkov.in -o requirements-checkov.txt
 	$(LOCK) --python-version 3.11 requirements-uv.in -o requirements-uv.txt
+	$(LOCK) --python-version 3.11 requirements-template-update.in -c requirements-dev.txt -o requirements-template-update.txt
