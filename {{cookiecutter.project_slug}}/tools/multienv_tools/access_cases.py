@@ -184,13 +184,9 @@ class World:
     def references(self) -> dict[str, dict[str, tuple[str, str]]]:
         """Each environment's ``[secrets]``: key -> (store, name), from its checked configuration."""
         if self._references is None:
-            from multienv.config_files import load
+            from .secret_store import references
 
-            configs = {env: load(env, settings=self.settings) for env in self.settings.names}
-            self._references = {
-                env: {key: (ref["store"], ref["name"]) for key, ref in config["secrets"].items()}
-                for env, config in configs.items()
-            }
+            self._references = references(self.settings)
         return self._references
 
     def configured(self, case: Case, where: str) -> tuple[str, str]:
