@@ -96,7 +96,9 @@ from multienv.config import load_config
 from multienv.secrets import Secrets, region_of
 config = load_config()
 secrets = Secrets.for_config(config)
-read = {k: {"name": r.name, "sha256": hashlib.sha256(secrets.get(k).encode()).hexdigest()} for k, r in config.secrets.items()}
+read = {}
+for key, ref in config.secrets.items():
+    read[key] = {"name": ref.name, "sha256": hashlib.sha256(secrets.get(key).encode()).hexdigest()}
 print(json.dumps({"env": config.env, "region": region_of(), "read": read}))
 """
 
@@ -138,7 +140,8 @@ def set_secrets_as_administrator(run: Run, env_name: str) -> dict[str, secret_st
         f" ({', '.join(missing) or 'none'}): no deploy creates them",
     )
     for key, ref in sorted(refs.items()):
-        run.say(f"   {env.name}: {secret_store.put(clients, settings, env.name, ref, local_secret_value(env.name, key))}")
+        said = secret_store.put(clients, settings, env.name, ref, local_secret_value(env.name, key))
+        run.say(f"   {env.name}: {said}")
     for line in secret_store.listing(settings, clients, env.account.id):
         if line.startswith(f"{env.name} ") or (line.startswith("  ") and f"/{env.name}/" in line):
             run.say(f"   make secrets: {line.strip()}")

@@ -36,12 +36,11 @@ class SecretStoreError(ValueError):
     """A wrong environment, key, value or account: the message names what is allowed."""
 
 
-def references(settings: Settings) -> dict[str, dict[str, Reference]]:
-    """environment -> key -> (store, name) of every ``[secrets]`` entry of its checked configuration."""
-    return {
-        env: {key: (ref["store"], ref["name"]) for key, ref in load(env, settings=settings)["secrets"].items()}
-        for env in settings.names
-    }
+def references(settings: Settings, keys: Mapping | None = None) -> dict[str, dict[str, Reference]]:
+    """environment -> key -> (store, name) of every ``[secrets]`` entry of its checked configuration
+    (``keys``: the team's schema, ``schema.KEYS`` of the service package when None)."""
+    configs = {env: load(env, keys=keys, settings=settings) for env in settings.names}
+    return {env: {key: (ref["store"], ref["name"]) for key, ref in c["secrets"].items()} for env, c in configs.items()}
 
 
 def exists(clients: Clients, reference: Reference) -> bool:
@@ -60,32 +59,36 @@ def exists(clients: Clients, reference: Reference) -> bool:
     return True
 
 
-def listing(settings: Settings, clients: Clients | None = None, account: str = "") -> list[str]:
+def listing(
+    settings: Settings, clients: Clients | None = None, account: str = "", keys: Mapping | None = None
+) -> list[str]:
     """One line per environment, then one per reference; with ``clients`` (acting in ``account``),
     whether each reference of the environments in that account exists."""
     lines = []
-    for env, refs in references(settings).items():
+    for env, refs in references(settings, keys).items():
         home = settings.environment(env).account.id
         lines.append(f"{env} (account {home}): {len(refs)} reference(s) in config/{env}.toml")
         for key, reference in sorted(refs.items()):
             state = ""
             if clients is not None:
-                if home == account:
-                    state = "  exists" if exists(clients, reference) else f"  MISSING: make secret-set ENV={env} KEY={key}"
-                else:
+                if home != account:
                     state = f"  (not checked: the credentials are for account {account})"
+                elif exists(clients, reference):
+                    state = "  exists"
+                else:
+                    state = f"  MISSING: make secret-set ENV={env} KEY={key}"
             lines.append(f"  {key}: {reference[0]} {reference[1]}{state}")
     return lines
 
 
-def reference_of(settings: Settings, env: str, key: str) -> Reference:
+def reference_of(settings: Settings, env: str, key: str, keys: Mapping | None = None) -> Reference:
     """The reference ``[secrets.<key>]`` of ``env``, or an error listing the allowed ones."""
     if env not in settings.names:
         raise SecretStoreError(f"ENV={env!r} is not an environment: the environments are {', '.join(settings.names)}")
-    refs = references(settings)[env]
+    refs = references(settings, keys)[env]
     if key not in refs:
-        keys = ", ".join(sorted(refs)) or f"none: add [secrets.<key>] to config/{env}.toml first"
-        raise SecretStoreError(f"KEY={key!r} is not a secret of {env}: its keys are {keys}")
+        allowed = ", ".join(sorted(refs)) or f"none: add [secrets.<key>] to config/{env}.toml first"
+        raise SecretStoreError(f"KEY={key!r} is not a secret of {env}: its keys are {allowed}")
     return refs[key]
 
 
@@ -132,9 +135,11 @@ def put(clients: Clients, settings: Settings, env: str, reference: Reference, va
     return f"created secret {name}"
 
 
-def set_secret(settings: Settings, env: str, key: str, stdin: TextIO, clients: Clients, account: str) -> str:
+def set_secret(
+    settings: Settings, env: str, key: str, stdin: TextIO, clients: Clients, account: str, keys: Mapping | None = None
+) -> str:
     """``make secret-set``: check the environment, key and account, read the value, store it."""
-    reference = reference_of(settings, env, key)
+    reference = reference_of(settings, env, key, keys)
     home = settings.environment(env).account
     if home.placeholder:
         raise SecretStoreError(
@@ -156,7 +161,9 @@ def _boto3() -> tuple[Clients, str]:
     return session.client, session.client("sts").get_caller_identity()["Account"]
 
 
-def main(argv: list[str] | None = None, stdin: TextIO = sys.stdin, aws: Callable[[], tuple[Clients, str]] = _boto3) -> int:
+def main(
+    argv: list[str] | None = None, stdin: TextIO = sys.stdin, aws: Callable[[], tuple[Clients, str]] = _boto3
+) -> int:
     parser = argparse.ArgumentParser(prog="python -m multienv_tools.secret_store", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     listed = commands.add_parser("list", help="each environment's secret references")
