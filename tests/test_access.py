@@ -608,7 +608,7 @@ def test_sabotage_function_role_reads_every_secret_of_a_shared_account(bake_copy
         return changed
 
     assert edit_statements(infra / "app.yaml", whole_account) == 2
-    assert edit_statements(infra / "workload-bootstrap.yaml", whole_account) == 1
+    assert edit_statements(infra / "workload-bootstrap.yaml", whole_account) == 2
     plan = multienv_plan.build_plan(answers(account_strategy="single_account"))
     dev_role = plan.naming.function_role("dev")
     assert_caught(

@@ -210,20 +210,27 @@ def test_the_arn_patterns_are_written_as_aws_writes_the_arns(rendered):
     assert naming.ssm_prefix("dev") == "/st/dev/"
 
 
-def test_the_boundary_lets_the_environments_roles_read_its_secrets_in_its_own_account(rendered):
+def test_the_boundary_lets_the_environments_roles_read_its_secrets_and_parameters_by_their_path(rendered):
     settings, docs = rendered
     naming = settings.naming
     for spec, doc in docs:
         if spec.kind != BOOTSTRAP:
             continue
         boundary = doc["Resources"]["PermissionsBoundary"]["Properties"]["PolicyDocument"]
-        own = next(s for s in statements(boundary) if s.get("Sid") == "Own")
-        assert {"secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters"} <= set(own["Action"])
-        resources = as_list(own["Resource"])
         p = naming.partition
-        assert f"arn:{p}:secretsmanager:*:*:secret:{naming.secret_prefix(spec.env)}*" in resources
-        assert f"arn:{p}:ssm:*:*:parameter{naming.ssm_prefix(spec.env)}*" in resources
+        own = next(s for s in statements(boundary) if s.get("Sid") == "Own")
+        assert "ssm:GetParameter*" in own["Action"]
+        assert f"arn:{p}:ssm:*:*:parameter{naming.ssm_prefix(spec.env)}*" in as_list(own["Resource"])
         assert own["Condition"]["StringEquals"]["aws:ResourceAccount"] == spec.account_id
+        # Secrets by their path in any account: this one's (the application's) and the DevOps account's
+        # (the Deployer Role's); reads only.
+        readers = [s for s in statements(boundary) if "secretsmanager:GetSecretValue" in as_list(s.get("Action"))]
+        assert [s["Effect"] for s in readers] == ["Allow"]
+        assert f"arn:{p}:secretsmanager:*:*:secret:{naming.secret_prefix(spec.env)}*" in as_list(readers[0]["Resource"])
+        assert {a for a in as_list(readers[0]["Action"]) if a.startswith("secretsmanager:")} == {
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:DescribeSecret",
+        }
 
 
 # --------------------------------------------------------------------------- make secrets, make secret-set
