@@ -140,7 +140,11 @@ class Plan:
         ]
 
     def access_cases(self) -> list:
-        return persona_cases.default_cases((e.name, e.tier, e.account.id) for e in self.environments)
+        references = {
+            e.name: [(key, ref["store"]) for key, ref in self.environment_config(e)["secrets"].items()]
+            for e in self.environments
+        }
+        return persona_cases.default_cases(((e.name, e.tier, e.account.id) for e in self.environments), references)
 
     def access_cases_csv(self) -> str:
         return persona_cases.render_cases(self.access_cases())

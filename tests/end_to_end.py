@@ -41,6 +41,9 @@ def assert_local_deploy_checked_everything(output: str, plan: multienv_plan.Plan
     for env in envs:
         assert f"{env}'s deployer reads" in output
         assert f"{env}: the artifact's handler resolves {env} from ENV_NAME on aws-lambda" in output
+        # The function role reads each secret its configuration references, through the artifact's runtime.
+        for reference in plan.environment_config(plan.environment(env))["secrets"].values():
+            assert f"{env}: {plan.naming.function_role(env)} read {reference['store']} {reference['name']}" in output
         assert f"{plan.naming.stack(env, 'personas')}: CREATE_COMPLETE" in output
         admin = f"{env}: {plan.naming.persona_role(env, 'project-admin')}"
         assert re.search(rf"ok: {admin} exists and trusts exactly \S+ \({source}\)", output)

@@ -579,3 +579,43 @@ def test_sabotage_boundary_forgets_the_account(bake_copy, node_modules):
 
     assert edit_statements(result.project / "infra" / "workload-bootstrap.yaml", unpinned) == 1
     assert_caught(result.project, "(write to a same-named bucket)", only="cfn-exec,bounded-role")
+
+
+@pytest.mark.slow
+def test_sabotage_function_role_reads_every_secret_of_a_shared_account(bake_copy, node_modules):
+    # Where environments share an account, two layers keep one function off another's secrets: its
+    # role's grant (the environment's path) and the boundary. With both widened to the account's
+    # every secret and parameter, the generated rows from config/*.toml catch it.
+    result = bake_copy(account_strategy="single_account")
+    infra = result.project / "infra"
+
+    def whole_account(statement):
+        """The function role's and the boundary's secret and parameter patterns, widened to the account."""
+        parameters = {
+            "SecretArnPattern": "arn:${AWS::Partition}:secretsmanager:*:${AWS::AccountId}:secret:*",
+            "ParameterArnPattern": "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:parameter/*",
+        }
+        resources = statement.get("Resource")
+        if isinstance(resources, dict) and resources.get("Ref") in parameters:  # infra/app.yaml
+            statement["Resource"] = {"Fn::Sub": parameters[resources["Ref"]]}
+            return True
+        changed = False
+        for index, resource in enumerate(resources if isinstance(resources, list) else []):
+            text = resource.get("Fn::Sub", "") if isinstance(resource, dict) else ""
+            if "${SecretPrefix}" in text and ":*:*:" in text:  # the boundary's own-account patterns
+                resources[index] = {"Fn::Sub": text.replace("${SecretPrefix}", "")}
+                changed = True
+        return changed
+
+    assert edit_statements(infra / "app.yaml", whole_account) == 2
+    assert edit_statements(infra / "workload-bootstrap.yaml", whole_account) == 2
+    plan = multienv_plan.build_plan(answers(account_strategy="single_account"))
+    dev_role = plan.naming.function_role("dev")
+    assert_caught(
+        result.project,
+        f"{dev_role} secretsmanager:GetSecretValue",
+        "(read another environment's secret)",
+        "(read another environment's parameter)",
+        "(read another project's secret)",
+        only="app-role",
+    )

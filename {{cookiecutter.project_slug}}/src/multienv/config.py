@@ -6,7 +6,7 @@ is checked key by key: the platform's own keys (``config_files.PLATFORM_KEYS``: 
 beside the handler). An unknown key, a missing key or a wrong type is an error that names the
 file, the key path and what is allowed. Secrets are never values here, only references (a
 table with ``store`` and ``name``) to names in this environment's own namespace of the naming
-scheme; ``secrets.py`` fetches them when first used.
+scheme, in its own account; ``secrets.py`` fetches them when first used.
 
 Two ways in, one result. A deployed artifact carries the build's snapshot (``snapshot.py``):
 the files already checked, as Python literals, so a cold start reads no TOML and imports

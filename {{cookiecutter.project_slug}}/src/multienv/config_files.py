@@ -159,6 +159,8 @@ def _check_rules(config: Mapping, checker: _Checker, settings: Settings) -> None
             raise checker.fail(("service", "debug"), f"must be false in {env}, the production environment")
         if config["log"]["level"] == "DEBUG":
             raise checker.fail(("log", "level"), f"DEBUG logs are not allowed in {env}, the production environment")
+    # The application's secrets live in the environment's own account, under its own path
+    # (naming.py): the names its function role and permissions boundary allow, and no other.
     naming = settings.naming
     account = settings.environment(env).account.id
     for key, ref in config["secrets"].items():
@@ -170,7 +172,13 @@ def _check_rules(config: Mapping, checker: _Checker, settings: Settings) -> None
             raise checker.fail(
                 ("secrets", key, "name"),
                 f"{ref['name']!r} is outside the {ref['store']} names of {env}: it must start with "
-                f"{' or '.join(repr(a) for a in allowed)}",
+                f"{' or '.join(repr(a) for a in allowed)} (a secret of {env}'s own account, {account})",
+            )
+        if ref["store"] == SECRETS_MANAGER and ref["name"] == naming.deploy_secret(env):
+            raise checker.fail(
+                ("secrets", key, "name"),
+                f"{ref['name']!r} is the name of {env}'s Deployer Role secret in the DevOps account; "
+                f"the function's own secrets take any other name under {naming.secret_prefix(env)!r}",
             )
 
 

@@ -61,6 +61,10 @@ CI = "ci"
 BOUNDARY = "boundary"
 PERSONAS = ("project-admin", "devops-engineer", "software-developer", "qa-engineer")
 
+# The DevOps account's secret of each environment, ``<slug>/<env>/deploy``: its Deployer Role's, never
+# the application's (``Naming.deploy_secret``).
+DEPLOY_SECRET = "deploy"  # noqa: S105 - a name, not a value
+
 
 def partition(region: str) -> str:
     """The ARN partition a region belongs to."""
@@ -141,12 +145,27 @@ class Naming(namedtuple("Naming", "slug region")):
         """Key prefix in the artifact bucket that ``env``'s deployer may read."""
         return f"{env}/"
 
+    # --- secrets and parameters ----------------------------------------------
+    # An environment's application secrets live in its own account, under a path of its own:
+    # ``<slug>/<env>/`` (Secrets Manager) and ``/<slug>/<env>/`` (SSM). The ``/`` fences by path:
+    # slugs hold no ``/``, so no other project's names fall inside (a ``<slug>-<env>-`` prefix
+    # would take in a project slugged ``<slug>-<env>-x``), and no other environment's do.
     def secret_name(self, env: str, name: str) -> str:
         """Secrets Manager name, ``<slug>/<env>/<name>``; the path form keeps ARNs prefix-matchable."""
         return f"{self.slug}/{env}/{name}"
 
     def ssm_parameter(self, env: str, name: str) -> str:
+        """SSM parameter name, ``/<slug>/<env>/<name>``."""
         return f"/{self.slug}/{env}/{name}"
+
+    def deploy_secret(self, env: str) -> str:
+        """The Deployer Role's own secret of ``env`` in the DevOps account, for deploy-time use only.
+
+        Inside the environment's path, so the DevOps side's fences (key policy, deployer grants)
+        keep one pattern per environment; named apart from every application secret, so the
+        two never meet where the DevOps side shares the environment's account.
+        """
+        return self.secret_name(env, DEPLOY_SECRET)
 
     def secret_prefix(self, env: str) -> str:
         """What every Secrets Manager name of ``env`` starts with."""
@@ -164,8 +183,16 @@ class Naming(namedtuple("Naming", "slug region")):
         return f"{self.secret_arn_prefix(account_id, env)}*"
 
     def ssm_parameter_arn_pattern(self, account_id: str, env: str) -> str:
-        """SSM parameter ARNs drop the leading slash of the name."""
+        """SSM parameter ARNs drop the leading slash of the name: ``parameter/<slug>/<env>/*``."""
         return f"arn:{self.partition}:ssm:{self.region}:{account_id}:parameter{self.ssm_prefix(env)}*"
+
+    def secret_arn(self, account_id: str, name: str, suffix: str) -> str:
+        """The ARN AWS gives secret ``name``: the name, ``-`` and six random characters (``suffix``)."""
+        return f"arn:{self.partition}:secretsmanager:{self.region}:{account_id}:secret:{name}-{suffix}"
+
+    def ssm_parameter_arn(self, account_id: str, name: str) -> str:
+        """The ARN of parameter ``name`` (``/a/b`` is ``parameter/a/b``; a name without ``/`` gets one)."""
+        return f"arn:{self.partition}:ssm:{self.region}:{account_id}:parameter/{name.lstrip('/')}"
 
     # --- workload resources --------------------------------------------------
     def stack(self, env: str, thing: str) -> str:
@@ -223,6 +250,7 @@ class Naming(namedtuple("Naming", "slug region")):
                 ("cloudformation_stack", self.stack(env, PERSONAS_STACK)),
                 ("cloudformation_stack", self.stack(env, APP_STACK)),
                 ("secret", self.secret_name(env, "app")),
+                ("secret", self.deploy_secret(env)),
             ]
             names += [("iam_role", self.persona_role(env, p)) for p in PERSONAS]
         return names

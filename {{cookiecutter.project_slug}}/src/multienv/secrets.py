@@ -1,8 +1,12 @@
 """Secret values, fetched from AWS only when first asked for, and once.
 
 The configuration holds references (``config.SecretRef``); this module turns a reference
-into its value through SSM Parameter Store or Secrets Manager. boto3 is imported on the
+into its value through SSM Parameter Store or Secrets Manager, in the environment's own
+account (the credentials are the function role's there) and region. boto3 is imported on the
 first fetch, never at import, so the cold-start path stays standard library only.
+
+The region: ``AWS_REGION``, which Lambda sets in every function; elsewhere (a workstation, a
+test) the project's region from ``multienv.toml`` (``region_of``, the one place that decides).
 
 Tests inject values instead of AWS: ``Secrets.from_values(config, {"app": "..."})``, or a
 ``fetch`` function, or a ``client_factory`` that returns stubbed boto3 clients.
@@ -16,6 +20,23 @@ from .config import SECRETS_MANAGER, SSM, Config, SecretRef
 
 Fetch = Callable[[SecretRef], str]
 ClientFactory = Callable[[str], object]
+
+# Set by Lambda in every function's environment (a reserved variable); boto3 reads it too.
+REGION_VARIABLE = "AWS_REGION"
+
+
+def region_of(environ: Mapping[str, str] | None = None) -> str:
+    """The region the secrets are read in: ``AWS_REGION`` when set (always, on Lambda), else
+    ``multienv.toml``'s region (read only then, so a cold start on Lambda reads no file)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    region = environ.get(REGION_VARIABLE, "").strip()
+    if region:
+        return region
+    from .settings import settings
+
+    return settings().region
 
 
 class SecretError(LookupError):
@@ -31,9 +52,12 @@ class Secrets:
         self._values: dict[str, str] = {}
 
     @classmethod
-    def for_config(cls, config: Config, region: str, client_factory: ClientFactory | None = None) -> Secrets:
-        """Secrets read from AWS in ``region`` (clients from ``client_factory``, else boto3)."""
-        return cls(config.secrets, AwsFetch(region, client_factory))
+    def for_config(
+        cls, config: Config, region: str | None = None, client_factory: ClientFactory | None = None
+    ) -> Secrets:
+        """Secrets read from AWS in ``region`` (``region_of()`` when None; clients from ``client_factory``,
+        else boto3). Nothing is read until ``get``."""
+        return cls(config.secrets, AwsFetch(region or region_of(), client_factory))
 
     @classmethod
     def from_values(cls, config: Config, values: Mapping[str, str]) -> Secrets:

@@ -143,12 +143,12 @@ def test_key_policy_lets_each_environment_decrypt_its_own_artifacts_and_secrets_
             )
 
 
-def test_each_secret_is_readable_by_its_own_deployer_only(settings, rendered):
+def test_each_deploy_secret_is_readable_by_its_own_deployer_only(settings, rendered):
     naming = settings.naming
     doc = devops(rendered)
     for env in settings.environments:
-        secret_id = f"{env.name.capitalize()}AppSecret"
-        assert props(doc, secret_id)["Name"] == naming.secret_name(env.name, "app")
+        secret_id = f"{env.name.capitalize()}DeploySecret"
+        assert props(doc, secret_id)["Name"] == naming.deploy_secret(env.name)
         policy = props(doc, f"{secret_id}Policy")
         allows = [s for s in statements(policy["ResourcePolicy"]) if s["Effect"] == "Allow"]
         assert [principals(s) for s in allows] == [[deployer(settings, env.name)]]
@@ -194,7 +194,7 @@ def test_explicit_denies_keep_every_environment_to_itself(settings, rendered):
             and own_roles in as_list(s.get("Condition", {}).get("ArnNotLike", {}).get("aws:PrincipalArn"))
         ]
         assert keyed, f"no Deny keyed on aws:PrincipalArn guards {env.name}'s artifacts"
-        secret_policy = props(devops(rendered), f"{env.name.capitalize()}AppSecretPolicy")["ResourcePolicy"]
+        secret_policy = props(devops(rendered), f"{env.name.capitalize()}DeploySecretPolicy")["ResourcePolicy"]
         assert any(
             s["Effect"] == "Deny" and s["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == own_roles
             for s in statements(secret_policy)

@@ -9,7 +9,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, LIVE_ALIAS, PERSONAS_STACK
+from multienv.config_schema import SSM
+from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, LIVE_ALIAS, PERSONAS_STACK, Naming
 from multienv.settings import Settings
 
 from .access_policies import (
@@ -18,7 +19,7 @@ from .access_policies import (
     merge_documents,
 )
 from .attack_catalog import default_key_policy
-from .persona_cases import CASE_FIELDS, Case
+from .persona_cases import APP_ROLE, CASE_FIELDS, CONFIGURED, PEER_CONFIGURED, Case
 from .persona_trust import IDENTITY, SAML_AUDIENCE, Trust, trusted_principal
 from .personas import PERSONAS, PROJECT_ADMIN, grant
 
@@ -61,6 +62,16 @@ SQUATTER_POLICY = {
 }
 
 
+# The six characters AWS appends to a secret's name in its ARN (``-`` first), as a sample.
+SAMPLE_SUFFIX = "AbCdEf"
+
+
+def peer_naming(naming: Naming, env: str) -> Naming:
+    """Another project in the same accounts, slugged ``<slug>-<env>-x``: its names start with the
+    ``<slug>-<env>-`` prefix of ours, so only a path fence (``<slug>/<env>/``) keeps it out."""
+    return naming._replace(slug=f"{naming.slug}-{env}-x")
+
+
 # A key someone else made in the account, with AWS's default key policy (the account's IAM decides).
 UNTAGGED_KEY_ID = "0123abcd-untagged"
 
@@ -98,6 +109,7 @@ class World:
     # Each symbol's ARN, worked out once: tens of thousands of cases name the same few hundred.
     _principals: dict[tuple, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
     _resources: dict[tuple, tuple[str, str]] = field(default_factory=dict, init=False, repr=False)
+    _references: dict[str, dict[str, tuple[str, str]]] | None = field(default=None, init=False, repr=False)
 
     def env(self, name: str, where: str):
         try:
@@ -122,6 +134,8 @@ class World:
             return n.role_arn(env.account.id, n.deployer_role(env.name)), env.account.id
         if case.principal == "cfn-exec":
             return n.role_arn(env.account.id, n.cfn_execution_role(env.name)), env.account.id
+        if case.principal == APP_ROLE:
+            return n.role_arn(env.account.id, n.function_role(env.name)), env.account.id
         if case.principal == "ci":
             return n.role_arn(devops, n.ci_role(env.name)), devops
         if case.principal == BOUNDED_ROLE:
@@ -134,7 +148,7 @@ class World:
             return case.principal, case.principal.split(":")[4]
         raise AccessError(
             f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, bounded-role,"
-            " identity, outsider or an ARN"
+            f" {APP_ROLE}, identity, outsider or an ARN"
         )
 
     def identity(self, case: Case, where: str) -> tuple[str, str]:
@@ -167,7 +181,42 @@ class World:
             self._resources[key] = self._resource(case, where)
         return self._resources[key]
 
+    def references(self) -> dict[str, dict[str, tuple[str, str]]]:
+        """Each environment's ``[secrets]``: key -> (store, name), from its checked configuration."""
+        if self._references is None:
+            from .secret_store import references
+
+            self._references = references(self.settings)
+        return self._references
+
+    def configured(self, case: Case, where: str) -> tuple[str, str]:
+        """(ARN, account) of ``config:<key>`` or ``peer-config:<key>`` of resource_env (``persona_cases``)."""
+        n = self.settings.naming
+        env = self.env(case.resource_env, where)
+        peer = case.resource.startswith(PEER_CONFIGURED)
+        key = case.resource.split(":", 1)[1]
+        refs = self.references()[env.name]
+        if key not in refs:
+            raise AccessError(
+                f"{where}: {case.resource}: config/{env.name}.toml references no secret {key!r} (it has "
+                f"{', '.join(sorted(refs)) or 'none'}): run make access-cases after changing [secrets]"
+            )
+        store, name = refs[key]
+        account = env.account.id
+        source = peer_naming(n, env.name) if peer else n
+        # The configuration check holds every name inside the environment's prefix: the rest is the key's own.
+        if store == SSM:
+            rest = name[len(n.ssm_prefix(env.name)) :]
+            return n.ssm_parameter_arn(account, source.ssm_parameter(env.name, rest)), account
+        if name.startswith("arn:"):  # an ARN as AWS wrote it, random suffix included
+            rest = name[len(n.secret_arn_prefix(account, env.name)) :]
+            return f"{source.secret_arn_prefix(account, env.name)}{rest}", account
+        rest = name[len(n.secret_prefix(env.name)) :]
+        return n.secret_arn(account, source.secret_name(env.name, rest), SAMPLE_SUFFIX), account
+
     def _resource(self, case: Case, where: str) -> tuple[str, str]:
+        if case.resource.startswith((CONFIGURED, PEER_CONFIGURED)):
+            return self.configured(case, where)
         s = self.settings
         n = s.naming
         env = self.env(case.resource_env, where)
@@ -229,10 +278,7 @@ class World:
                 f"arn:{p}:s3:::{n.artifact_bucket(devops)}/{n.artifact_key(env.name, '0' * 64)}",
                 devops,
             ),
-            "devops-secret": (
-                f"arn:{p}:secretsmanager:{region}:{devops}:secret:{n.secret_name(env.name, 'app')}-AbCdEf",
-                devops,
-            ),
+            "devops-secret": (n.secret_arn(devops, n.deploy_secret(env.name), SAMPLE_SUFFIX), devops),
         }
         if case.resource in kinds:
             return kinds[case.resource]

@@ -51,7 +51,7 @@ from .org_perimeter import ORG_TEMPLATE, perimeter_cases
 from .org_perimeter import failures as org_perimeter_failures
 from .org_perimeter import render as render_perimeter
 from .org_perimeter import requests as org_requests
-from .persona_cases import TEAM_MARKER, default_cases, render_cases
+from .persona_cases import TEAM_MARKER, Case, default_cases, render_cases, secret_cases
 from .persona_stacks import load_trust
 from .persona_trust import IDENTITY
 from .personas import PERSONAS
@@ -102,6 +102,7 @@ def check(
     world = World(settings, load_trust(settings))
     with Simulator(node_modules, settings.root) as simulator:
         cases = read_cases(cases_path)
+        stale = [] if only else missing_secret_cases(world, cases)
         skipped_cases = [(n, c, world.skip_reason(c, f"{cases_path}:{n}")) for n, c in cases]
         for number, case, reason in skipped_cases:
             if reason:
@@ -153,6 +154,9 @@ def check(
             print(f"     decided by {kind} policy {policy} statement {sid} ({effect})", file=out)
     for finding in findings:
         print(f"FAIL {finding}", file=out)
+    for line in stale:
+        print(line, file=out)
+    failures += len(stale)
     allowed = sum(1 for _, c in cases if c.expect == "allow")
     elapsed = time.perf_counter() - started
     generated = ", ".join(f"{scope} {n}" for scope, n in scope_counts(attacks).items())
@@ -181,6 +185,24 @@ def check(
     return 1 if failures or findings else 0
 
 
+def secret_references(world: World) -> dict[str, list[tuple[str, str]]]:
+    """Each environment's ``(key, store)`` of the secrets its configuration references."""
+    return {env: [(key, store) for key, (store, _) in refs.items()] for env, refs in world.references().items()}
+
+
+def missing_secret_cases(world: World, cases: list[tuple[int, Case]]) -> list[str]:
+    """The generated secret cases the configuration asks for and the file lacks (a reference added
+    after the last ``make access-cases``): each one a failure, so no secret goes unchecked."""
+    present = {case for _, case in cases}
+    return [
+        f"FAIL {case.principal} {case.principal_env} {case.action} {case.resource} {case.resource_env}: "
+        f"config/{case.resource_env}.toml references it and access/cases.csv has no such case "
+        "(run make access-cases)"
+        for case in secret_cases(secret_references(world))
+        if case not in present
+    ]
+
+
 def write_cases(settings: Settings, cases_path: Path) -> int:
     team = ""
     if cases_path.is_file():
@@ -188,7 +210,9 @@ def write_cases(settings: Settings, cases_path: Path) -> int:
         marker = f"{TEAM_MARKER}\n"
         if marker in text:
             team = text.split(marker, 1)[1]
-    cases = default_cases((e.name, e.tier, e.account.id) for e in settings.environments)
+    cases = default_cases(
+        ((e.name, e.tier, e.account.id) for e in settings.environments), secret_references(World(settings, None))
+    )
     cases_path.write_text(render_cases(cases, team), encoding="utf-8")
     print(f"{cases_path}: {len(cases)} generated cases written, team cases kept")
     return 0

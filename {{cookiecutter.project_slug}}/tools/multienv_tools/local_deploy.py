@@ -15,6 +15,14 @@ who they trust, MFA where the table asks for it, the policies they carry. Last, 
 moto's IAM enforcement on, a Deployer Role reads its artifact and roles without that
 permission are refused. Each environment's first release goes live through the ``live``
 alias after its smoke test, and production runs the release drill (``release_drill.py``).
+
+Each environment's secrets: the deploy creates none; the documented administrator step
+(``make secret-set``, ``secret_store.put``) sets each one its configuration references, then the
+deployed artifact's runtime reads each through ``multienv.secrets`` with the function role's
+credentials (``sts:AssumeRole``) and ``AWS_REGION`` as Lambda sets it, printing the names read,
+never a value. That one environment's function role cannot read another's is the access matrix's
+to show (the ``app-role`` rows of ``access/cases.csv``): moto's IAM enforcement checks a non-S3
+statement's resource against ``*``, so it refuses a function role its own secret too.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from . import (
     persona_trust,
     personas,
     release_drill,
+    secret_store,
     stack_ops,
     stacks,
 )
@@ -78,6 +87,100 @@ def run_handler_from_artifact(artifact: Path, package: str, variables: Mapping[s
         return json.loads(result.stdout)
 
 
+# What the deployed function does to read its secrets: the artifact's own runtime (its snapshot of
+# the configuration, multienv.secrets), in the function's environment, as its role. It prints the
+# name and sha256 of each value, never a value.
+READ_SECRETS = """
+import hashlib, json
+from multienv.config import load_config
+from multienv.secrets import Secrets, region_of
+config = load_config()
+secrets = Secrets.for_config(config)
+read = {}
+for key, ref in config.secrets.items():
+    read[key] = {"name": ref.name, "sha256": hashlib.sha256(secrets.get(key).encode()).hexdigest()}
+print(json.dumps({"env": config.env, "region": region_of(), "read": read}))
+"""
+
+
+def run_in_artifact(artifact: Path, code: str, variables: Mapping[str, str]) -> dict[str, Any]:
+    """Run ``code`` on the artifact's files alone, with ``variables`` as its environment."""
+    with tempfile.TemporaryDirectory() as folder:
+        with zipfile.ZipFile(artifact) as archive:
+            archive.extractall(folder)
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": folder, **variables}
+        result = subprocess.run(
+            [sys.executable, "-s", "-c", code], cwd=folder, env=env, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise LocalDeployError(f"code from the artifact failed: {result.stderr.strip().splitlines()[-1:]}")
+        return json.loads(result.stdout)
+
+
+def local_secret_value(env_name: str, key: str) -> str:
+    """The value local-deploy sets (it stands for what an administrator types)."""
+    return f"local {env_name} {key} value"
+
+
+def set_secrets_as_administrator(run: Run, env_name: str) -> dict[str, secret_store.Reference]:
+    """The documented administrator step (``make secret-set``, ``secret_store.put``), for each
+    secret the environment's configuration references, with its account's administrator."""
+    settings = run.settings
+    env = settings.environment(env_name)
+    admin = run.admin(env.account.id)
+
+    def clients(service: str) -> Any:
+        return run.client(service, admin)
+
+    refs = secret_store.references(settings)[env.name]
+    missing = [key for key, ref in sorted(refs.items()) if not secret_store.exists(clients, ref)]
+    run.check(
+        missing == sorted(refs),
+        f"{env.name}: before the administrator's step, make secrets finds none of its {len(refs)} secret(s)"
+        f" ({', '.join(missing) or 'none'}): no deploy creates them",
+    )
+    for key, ref in sorted(refs.items()):
+        said = secret_store.put(clients, settings, env.name, ref, local_secret_value(env.name, key))
+        run.say(f"   {env.name}: {said}")
+    for line in secret_store.listing(settings, clients, env.account.id):
+        if line.startswith(f"{env.name} ") or (line.startswith("  ") and f"/{env.name}/" in line):
+            run.say(f"   make secrets: {line.strip()}")
+    run.check(
+        all(secret_store.exists(clients, ref) for ref in refs.values()),
+        f"{env.name}: make secrets finds every secret of config/{env.name}.toml in account {env.account.id}",
+    )
+    return refs
+
+
+def check_secrets(run: Run, env_name: str, artifact: Path, variables: Mapping[str, str]) -> None:
+    """The deployed function's code, configuration and role read each of its environment's secrets."""
+    settings, naming = run.settings, run.settings.naming
+    env = settings.environment(env_name)
+    refs = set_secrets_as_administrator(run, env_name)
+    role = run.assume(naming.role_arn(env.account.id, naming.function_role(env.name)), run.admin(env.account.id))
+    lambda_variables = {
+        **variables,
+        "AWS_LAMBDA_FUNCTION_NAME": naming.function(env.name),
+        "AWS_REGION": settings.region,  # Lambda sets it in every function
+        "AWS_ENDPOINT_URL": run.endpoint,
+        **role,
+    }
+    answer = run_in_artifact(artifact, READ_SECRETS, lambda_variables)
+    run.check(
+        (answer["env"], answer["region"]) == (env.name, settings.region),
+        f"{env.name}: the function's runtime reads {env.name}'s configuration in {settings.region} (AWS_REGION)",
+    )
+    import hashlib
+
+    for key, (store, name) in sorted(refs.items()):
+        expected = hashlib.sha256(local_secret_value(env.name, key).encode()).hexdigest()
+        run.check(
+            answer["read"].get(key) == {"name": name, "sha256": expected},
+            f"{env.name}: {naming.function_role(env.name)} read {store} {name} through multienv.secrets "
+            "(the value set, not shown)",
+        )
+
+
 def check_environment(run: Run, env_name: str, artifact: Path, digest: str, deployer: Mapping[str, str]) -> None:
     settings, naming = run.settings, run.settings.naming
     env = settings.environment(env_name)
@@ -106,6 +209,7 @@ def check_environment(run: Run, env_name: str, artifact: Path, digest: str, depl
         (answer.get("env"), answer.get("source"), answer.get("runtime")) == (env.name, "ENV_NAME", "aws-lambda"),
         f"{env.name}: the artifact's handler resolves {env.name} from ENV_NAME on aws-lambda",
     )
+    check_secrets(run, env.name, artifact, variables)
 
 
 def role_or_none(iam: Any, name: str) -> dict[str, Any] | None:

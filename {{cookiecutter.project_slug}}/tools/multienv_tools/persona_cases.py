@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from multienv.naming import PERSONAS
@@ -352,12 +352,51 @@ def release_cases(env_names: Iterable[str], accounts: dict[str, str] | None = No
     return cases
 
 
-def default_cases(environments: Iterable[tuple[str, ...]]) -> list[Case]:
-    """The generated rows, from each environment's ``(name, tier, account)``."""
+# The function role of an environment (``<slug>-<env>-app-role``) as a case's principal.
+APP_ROLE = "app-role"
+# A case's resource ``config:<key>``: the secret or parameter ``[secrets.<key>]`` of resource_env's
+# configuration names, in that environment's account; ``peer-config:<key>``: the same name in another
+# project of the same account, slugged ``<slug>-<env>-x`` (the project a ``<slug>-<env>-`` prefix
+# would take in; the path ``<slug>/<env>/`` does not).
+CONFIGURED = "config:"
+PEER_CONFIGURED = "peer-config:"
+READ_ACTION = {"secretsmanager": "secretsmanager:GetSecretValue", "ssm": "ssm:GetParameter"}
+WHAT = {"secretsmanager": "secret", "ssm": "parameter"}
+
+
+def secret_cases(references: Mapping[str, Iterable[tuple[str, str]]]) -> list[Case]:
+    """Each environment's function role reads every secret and parameter its own configuration
+    references, and none another environment's configuration references, nor another project's.
+
+    ``references``: environment -> ``(key, store)`` of each ``[secrets.<key>]`` of its configuration.
+    Every pair of environments, not a rotation: the fence is a name pattern per environment, and
+    where environments share an account only that pattern (and the boundary) tells them apart."""
+    refs = {env: sorted(keys) for env, keys in references.items()}
+    cases = []
+    for env in refs:
+        for target, keys in refs.items():
+            for key, store in keys:
+                action, what = READ_ACTION[store], WHAT[store]
+                why = f"read its own {what}" if target == env else f"read another environment's {what}"
+                expect = _expect(target == env)
+                cases.append(Case(APP_ROLE, env, action, f"{CONFIGURED}{key}", target, expect, "", why))
+        for key, store in refs[env]:
+            action, what = READ_ACTION[store], WHAT[store]
+            why = f"read another project's {what}"
+            cases.append(Case(APP_ROLE, env, action, f"{PEER_CONFIGURED}{key}", env, "deny", "", why))
+    return cases
+
+
+def default_cases(
+    environments: Iterable[tuple[str, ...]], references: Mapping[str, Iterable[tuple[str, str]]] | None = None
+) -> list[Case]:
+    """The generated rows, from each environment's ``(name, tier, account)`` and the ``(key, store)``
+    of each secret its configuration references (``secret_cases``)."""
     given = list(environments)
     envs, accounts = _environments(given)
     names = [name for name, _ in envs]
-    return persona_cases(given) + platform_cases(names) + release_cases(names, accounts)
+    cases = persona_cases(given) + platform_cases(names) + release_cases(names, accounts)
+    return cases + secret_cases(references or {})
 
 
 CASES_HEADER = """\
@@ -365,25 +404,29 @@ CASES_HEADER = """\
 # `make check-access` simulates each one against the rendered policies of infra/.
 # principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
 #   deployer, cfn-exec, ci, bounded-role (any role created under the permissions boundary,
-#   whatever its own policies), identity (who signs in, see docs/personas.md) or outsider (any other
-#   role of the DevOps account, allowed sts:AssumeRole on everything) - of principal_env.
+#   whatever its own policies), identity (who signs in, see docs/personas.md), outsider (any other
+#   role of the DevOps account, allowed sts:AssumeRole on everything) or app-role (the function's
+#   execution role) - of principal_env.
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
 #   deployer-role, cfn-exec-role, ci-role (the environment's CI role in the DevOps account),
-#   artifact, devops-secret, persona-policy, bootstrap-stack, personas-stack,
+#   artifact, devops-secret (its Deployer Role's secret in the DevOps account), persona-policy,
+#   bootstrap-stack, personas-stack,
 #   app-stack, foreign-role (a role outside the naming scheme), artifact-bucket, identity-role
 #   (<slug>-identity-project-admin), oidc-provider, parameter, table-stream, execution, stream,
 #   workgroup, live-alias (the function's alias live), build-project, foreign-user (an IAM user
 #   outside the scheme), devops-key (the DevOps account's key), untagged-key (a key without an
 #   env tag), squatted-object (in a bucket named like the environment's, in an account not the
-#   project's), any (*), a persona name (its role), or a full ARN
-#   - of resource_env.
+#   project's), any (*), config:<key> (the secret or parameter [secrets.<key>] of the environment's
+#   configuration names), peer-config:<key> (the same name in another project, <slug>-<env>-x),
+#   a persona name (its role), or a full ARN - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
 #   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
 #   cfn-role (the stack operation hands CloudFormation the environment's execution role),
 #   public (a function URL without auth, a permission for principal *), buildspec (a build
 #   started with its own buildspec), retag (the request sets the env tag to another environment),
 #   reproject (the request sets the project tag to another project's).
-# The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it.
+# The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it (from
+# personas.py and config/*.toml: run it after adding a secret reference).
 """
 
 

@@ -99,6 +99,8 @@ def app_spec(settings: Settings, env_name: str, artifact_sha256: str) -> StackSp
             "FunctionRoleName": naming.function_role(env_name),
             "LogGroupName": naming.log_group(env_name),
             "BoundaryPolicyArn": naming.policy_arn(account_id, naming.boundary_policy(env_name)),
+            "SecretArnPattern": naming.secret_arn_pattern(account_id, env_name),
+            "ParameterArnPattern": naming.ssm_parameter_arn_pattern(account_id, env_name),
             "ArtifactBucketName": naming.artifact_bucket(settings.devops.id),
             "ArtifactKey": naming.artifact_key(env_name, artifact_sha256),
             "Handler": f"{settings.package}.handler.handler",
