@@ -449,3 +449,79 @@ def test_removing_an_environment_lists_what_it_had_deployed(linked_project):
     for text in deployed:
         assert text in preview.stdout
         assert text in real.stdout
+
+
+# --------------------------------------------------------------------------- make bake
+
+
+def make_bake(template: Path, out: Path, *variables: str) -> subprocess.CompletedProcess:
+    """The template's `make bake`, with the shared environment's tools (-o: never reinstalled here)."""
+    cookiecutter = SHARED_VENV / "bin" / "cookiecutter"
+    return subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "bake",
+            f"OUT={out}",
+            f"VENV={SHARED_VENV}",
+            "-o",
+            str(cookiecutter),
+            *variables,
+        ],
+        cwd=template,
+        env={k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_make_bake_gives_a_linked_project_and_never_bakes_over_work(tmp_path):
+    template = template_as_git_repo(tmp_path)
+    out = tmp_path / "out"
+    baked = make_bake(template, out)
+    assert baked.returncode == 0, baked.stdout + baked.stderr
+    project = out / "my-multienv-app"
+    assert f"Generated {project}" in baked.stdout
+    recorded = json.loads((project / ".cruft.json").read_text())
+    assert (recorded["template"], recorded["commit"]) == (str(template), git(template, "rev-parse", "HEAD").strip())
+    assert git(project, "status", "--porcelain") == ""
+
+    preview = run_project(project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd", "PREVIEW=1")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert "added                                config/stg.toml" in preview.stdout
+    run = run_project(project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert environments(project) == ["sbx", "dev", "tst", "stg", "prd"]
+
+    # The regeneration's changes are the team's work now: a second bake refuses and keeps them.
+    for work in ("uncommitted", "committed"):
+        if work == "committed":
+            commit_all(project, "stg")
+        before = snapshot(project)
+        again = make_bake(template, out)
+        assert again.returncode != 0, f"a bake over {work} work must refuse"
+        assert f"{project} was left as it is" in again.stderr
+        assert "make bake FORCE=1" in again.stderr and "make bake OUT=" in again.stderr
+        assert snapshot(project) == before
+        assert sorted(path.name for path in out.iterdir()) == ["my-multienv-app"]  # no scratch left
+    forced = make_bake(template, out, "FORCE=1")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert environments(project) == ["sbx", "dev", "tst", "prd"]
+    # An untouched bake is what make bake made: baking again replaces it.
+    assert make_bake(template, out).returncode == 0
+
+
+def test_make_bake_of_a_template_that_is_no_git_checkout_says_how_to_link(tmp_path):
+    template = tmp_path / "unpacked"
+    shutil.copytree(template_as_git_repo(tmp_path), template, ignore=shutil.ignore_patterns(".git"))
+    out = tmp_path / "out"
+    baked = make_bake(template, out)
+    assert baked.returncode == 0, baked.stdout + baked.stderr
+    project = out / "my-multienv-app"
+    assert f"{template} is not a git checkout" in baked.stdout
+    assert "make link TEMPLATE=" in baked.stdout
+    assert not (project / ".cruft.json").exists()
+    preview = run_project(project, "regenerate", "ENVIRONMENTS=dev,prd", "PREVIEW=1")
+    assert preview.returncode != 0
+    assert ".cruft.json is missing" in preview.stderr and "make link TEMPLATE=" in preview.stderr

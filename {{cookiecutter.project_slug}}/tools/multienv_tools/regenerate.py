@@ -131,8 +131,8 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
     if not CRUFT_STATE.is_file():
         raise RegenerateError(
             ".cruft.json is missing: this repository is not linked to its template. "
-            "Link it once with `make link TEMPLATE=<template-url> TEMPLATE_REF=<its version>` "
-            "(docs/regenerating.md)."
+            "Link it once with `make link TEMPLATE=<template git URL> TEMPLATE_REF=<the release tag or commit "
+            "it was made from>` (docs/regenerating.md)."
         )
     if not (ROOT / ".git").exists():
         raise RegenerateError("not a git repository: commit the project first, the update is a merge")
