@@ -525,3 +525,38 @@ def test_make_bake_of_a_template_that_is_no_git_checkout_says_how_to_link(tmp_pa
     preview = run_project(project, "regenerate", "ENVIRONMENTS=dev,prd", "PREVIEW=1")
     assert preview.returncode != 0
     assert ".cruft.json is missing" in preview.stderr and "make link TEMPLATE=" in preview.stderr
+
+
+def test_a_new_environment_is_told_which_secret_references_it_lacks(linked_project):
+    """The new environment's config file is the template's; the team's own references are not in it."""
+    quiet = run_tool(linked_project, "--set", "environments=sbx,dev,tst,stg,prd", "--preview")
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "lacks secret references" not in quiet.stdout  # nothing to say: every file has the template's only
+    for env, store, name in (("dev", "secretsmanager", "my-multienv-app/dev/stripe"), ("prd", "ssm", "")):
+        path = linked_project / "config" / f"{env}.toml"
+        reference = f'\n[secrets.stripe]\nstore = "{store}"\nname = "{name or f"/my-multienv-app/{env}/stripe"}"\n'
+        path.write_text(path.read_text() + reference)
+    sandbox = linked_project / "config" / "sbx.toml"
+    sandbox.write_text(sandbox.read_text() + '\n[secrets.sandbox_only]\nstore = "ssm"\nname = "/x/sbx/y"\n')
+    commit_all(linked_project, "the team's own secrets")
+    expected = [
+        "stg is new: config/stg.toml lacks secret references other environments have",
+        "  [secrets.sandbox_only] store = \"ssm\", a name under '/my-multienv-app/stg/' (as in sbx)",
+        '  [secrets.stripe] store = "secretsmanager", name = "my-multienv-app/stg/stripe" (as in dev, prd)',
+    ]
+    preview = run_tool(linked_project, "--set", "environments=sbx,dev,tst,stg,prd", "--preview")
+    real = run_tool(linked_project, "--set", "environments=sbx,dev,tst,stg,prd")
+    for run in (preview, real):
+        assert run.returncode == 0, run.stdout + run.stderr
+        lines = run.stdout.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith(expected[0]))
+        assert lines[start + 1 : start + 3] == expected[1:]
+        assert "[secrets.app]" not in run.stdout and "[secrets.api_token]" not in run.stdout
+    # The name it suggests is one the configuration check takes for stg.
+    stg = linked_project / "config" / "stg.toml"
+    stg.write_text(
+        stg.read_text() + '\n[secrets.stripe]\nstore = "secretsmanager"\nname = "my-multienv-app/stg/stripe"\n'
+    )
+    shown = run_project(linked_project, "-s", "config", "CONFIG_ENV=stg")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["secrets"]["stripe"]["name"] == "my-multienv-app/stg/stripe"

@@ -259,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         print(regenerate_preview.report(changed))
     for line in retirement_report(regenerate_preview.removed_environments(ROOT)):
         print(line)
+    for line in regenerate_preview.lacking_secret_references(ROOT):
+        print(line)
     return 0
 
 
@@ -277,6 +279,8 @@ def preview(argv: list[str]) -> int:
     if result.exit_code != 2:
         print(regenerate_preview.report(result.changes))
         for line in retirement_report(result.removed):
+            print(line)
+        for line in result.lacking:
             print(line)
     by_hand = {regenerate_preview.CONFLICT, regenerate_preview.EDITED_BUT_REMOVED}
     if result.exit_code != 0 and not any(change.kind in by_hand for change in result.changes):
