@@ -152,8 +152,13 @@ def test_removing_an_edited_environment_is_reported_as_a_conflict(linked_project
     run = run_project(linked_project, "regenerate", "ENVIRONMENTS=dev,tst,prd")
     assert run.returncode != 0
     assert "conflicts" in run.stderr
-    assert "config/sbx.toml" in run.stderr
+    assert "  edited but removed by the template   config/sbx.toml" in run.stderr
     assert TEAM_CONFIG in sandbox.read_text()
+    # As docs/regenerating.md says: the file stays, under that class, and no .rej file comes with it.
+    assert not list(linked_project.rglob("*.rej"))
+    doc = " ".join((linked_project / "docs" / "regenerating.md").read_text().split())
+    assert "an environment you removed but had edited gets neither" in doc
+    assert "listed as `edited but removed by the template`" in doc
 
 
 def test_a_conflicting_edit_fails_and_names_the_file(linked_project):
