@@ -158,6 +158,40 @@ def _text(answers: Mapping[str, object], key: str) -> str:
     return "" if value is None else str(value)
 
 
+def derived_from_name(answers: Mapping[str, object]) -> tuple[bool, bool]:
+    """(project_slug is the one cookiecutter.json derives from project_name, package_name the one it
+    derives from project_slug): a problem of a derived answer is the typed answer's to fix."""
+    name, slug = _text(answers, "project_name"), _text(answers, "project_slug")
+    try:
+        from slugify import slugify  # cookiecutter's own slugify filter (python-slugify)
+    except ImportError:  # pragma: no cover - cookiecutter always brings it
+        slug_derived = False
+    else:
+        slug_derived = slug == slugify(name)
+    return slug_derived, _text(answers, "package_name") == slug.replace("-", "_")
+
+
+def _blame(problem: Problem, answers: Mapping[str, object]) -> Problem:
+    """A problem of project_slug or package_name, told of the answer the user typed when they were derived."""
+    slug_derived, package_derived = derived_from_name(answers)
+    name, slug = _text(answers, "project_name"), _text(answers, "project_slug")
+    if problem.field == "project_slug" and slug_derived:
+        return Problem(
+            "project_name",
+            name,
+            f"makes the slug {slug!r} (project_slug), which {problem.message}: change the name, "
+            "or give project_slug yourself",
+        )
+    if problem.field == "package_name" and package_derived:
+        typed = ("project_name", name) if slug_derived else ("project_slug", slug)
+        return Problem(
+            *typed,
+            f"makes the package name {problem.value!r} (package_name), which "
+            f"{problem.message.removesuffix(': choose another name')}: change the name, or give package_name yourself",
+        )
+    return problem
+
+
 def check_identity(answers: Mapping[str, object]) -> list[Problem]:
     problems: list[Problem] = []
     name = _text(answers, "project_name")
@@ -172,23 +206,27 @@ def check_identity(answers: Mapping[str, object]) -> list[Problem]:
             )
         )
     slug = _text(answers, "project_slug")
+    identity: list[Problem] = []
     if not SLUG_PATTERN.match(slug):
-        problems.append(Problem("project_slug", slug, f"is not {SLUG_RULE}"))
+        identity.append(Problem("project_slug", slug, f"is not {SLUG_RULE}"))
     elif slug.startswith(SLUG_RESERVED_PREFIXES):
-        problems.append(
+        identity.append(
             Problem("project_slug", slug, f"starts with a prefix S3 reserves ({', '.join(SLUG_RESERVED_PREFIXES)})")
         )
     package = _text(answers, "package_name")
-    if not PACKAGE_PATTERN.match(package):
-        problems.append(Problem("package_name", package, f"is not {PACKAGE_RULE}"))
+    if identity and derived_from_name(answers)[1]:
+        pass  # the package name follows the slug: the slug's problem is the one to fix
+    elif not PACKAGE_PATTERN.match(package):
+        identity.append(Problem("package_name", package, f"is not {PACKAGE_RULE}"))
     elif keyword.iskeyword(package) or package in sys.stdlib_module_names or package in PACKAGE_TAKEN:
-        problems.append(
+        identity.append(
             Problem(
                 "package_name",
                 package,
                 "would shadow a Python keyword or module this project imports: choose another name",
             )
         )
+    problems += [_blame(problem, answers) for problem in identity]
     region = _text(answers, "aws_region")
     if not REGION_PATTERN.match(region):
         problems.append(Problem("aws_region", region, f"is not {REGION_RULE}"))
@@ -243,7 +281,7 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
         devops_id = accounts[assumed_strategy.devops_account_key()].id
         env_ids = {name: accounts[assumed_strategy.account_key(name, tier)].id for name, tier in assumed}
         for message in scheme.too_long_problems([n for n, _ in assumed], devops_id, env_ids):
-            problems.append(Problem("project_slug", slug, message))
+            problems.append(_blame(Problem("project_slug", slug, message), answers))
 
     if problems:
         raise PlanError(problems)

@@ -49,3 +49,22 @@ def test_the_template_readme_quotes_the_plans_access_case_counts():
         for environments in (DEFAULT_ANSWERS["environments"], "dev,prd")
     ]
     assert [int(quoted[1]), int(quoted[2])] == counts
+
+
+def test_the_template_readme_states_the_slug_limit_the_plan_keeps():
+    """The README's project_slug row quotes the longest slug with any environments and with a
+    twelve-character one, as Naming.slug_limit computes them for a plan."""
+    row = next(
+        line
+        for line in (TEMPLATE / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `project_slug` |")
+    )
+    limits = []
+    for environments in ("dev,prd", "dev,integration1:testing,prd"):
+        plan = multienv_plan.build_plan({**DEFAULT_ANSWERS, "environments": environments, "project_slug": "a"})
+        accounts = {e.name: e.account.id for e in plan.environments}
+        limits.append(plan.naming.slug_limit(list(accounts), plan.devops.id, accounts))
+    found = re.search(
+        r"at most (\d+) characters \(the artifact.*?, and (\d+) when an environment name has the full 12", row
+    )
+    assert found and [int(n) for n in found.groups()] == limits, row

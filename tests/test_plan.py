@@ -129,6 +129,58 @@ def test_the_longest_legal_slug_is_accepted_and_one_more_character_is_not():
     assert "64 characters long; AWS allows 63" in str(error.value)
 
 
+TWELVE = "dev,integration1:testing,prd"  # an environment name of the full twelve characters
+
+
+@pytest.mark.parametrize(
+    ("environments", "limit", "says"),
+    [("dev,prd", 33, "whatever the environments"), (TWELVE, 32, "with these environment names")],
+)
+def test_the_slug_limit_is_said_and_is_the_one_the_plan_keeps(environments, limit, says):
+    accepted = plan(project_slug="a" * limit, package_name="app", environments=environments)
+    scheme = accepted.naming
+    envs = [e.name for e in accepted.environments]
+    assert scheme.slug_limit(envs, accepted.devops.id, {e.name: e.account.id for e in accepted.environments}) == limit
+    with pytest.raises(PlanError) as error:
+        plan(project_slug="a" * (limit + 1), package_name="app", environments=environments)
+    assert {p.field for p in error.value.problems} == {"project_slug"}
+    assert f"{says}, the slug may have at most {limit} characters ({limit + 1} now)" in str(error.value)
+    assert ("environment names" in str(error.value)) == (environments == TWELVE)  # blamed only where they count
+
+
+@pytest.mark.parametrize(
+    ("answers", "starts"),
+    [
+        (
+            {"project_name": "123 Numbers"},
+            "makes the slug '123-numbers' (project_slug), which is not kebab-case: a lowercase letter first",
+        ),
+        ({"project_name": "A" * 40}, f"makes the slug '{'a' * 40}' (project_slug), which makes the s3 bucket name"),
+        ({"project_name": "Json"}, "makes the package name 'json' (package_name), which would shadow"),
+    ],
+)
+def test_a_derived_answer_problem_names_the_answer_typed(answers, starts):
+    """project_slug and package_name follow project_name unless typed: the error names what was typed."""
+    derived = {
+        key: value
+        for key, value in BASE.items()
+        if key not in ("project_slug", "package_name", "github_repository", "code_owners")
+    }
+    from conftest import TEMPLATE
+    from cookiecutter.generate import generate_context
+    from cookiecutter.main import _patch_import_path_for_repo
+    from cookiecutter.prompt import prompt_for_config
+
+    with _patch_import_path_for_repo(str(TEMPLATE)):
+        context = generate_context(str(TEMPLATE / "cookiecutter.json"), extra_context={**derived, **answers})
+        rendered = prompt_for_config(context, no_input=True)
+    with pytest.raises(PlanError) as error:
+        build_plan(rendered)
+    assert [(p.field, p.value) for p in error.value.problems] == [("project_name", answers["project_name"])]
+    assert error.value.problems[0].message.startswith(starts)
+    assert "change the name, or give" in error.value.problems[0].message
+
+
 def test_every_kind_of_name_over_its_limit_is_reported_with_the_longest_name():
     with pytest.raises(PlanError) as error:
         plan(project_slug="a" * 50, package_name="app")

@@ -152,8 +152,13 @@ def test_removing_an_edited_environment_is_reported_as_a_conflict(linked_project
     run = run_project(linked_project, "regenerate", "ENVIRONMENTS=dev,tst,prd")
     assert run.returncode != 0
     assert "conflicts" in run.stderr
-    assert "config/sbx.toml" in run.stderr
+    assert "  edited but removed by the template   config/sbx.toml" in run.stderr
     assert TEAM_CONFIG in sandbox.read_text()
+    # As docs/regenerating.md says: the file stays, under that class, and no .rej file comes with it.
+    assert not list(linked_project.rglob("*.rej"))
+    doc = " ".join((linked_project / "docs" / "regenerating.md").read_text().split())
+    assert "an environment you removed but had edited gets neither" in doc
+    assert "listed as `edited but removed by the template`" in doc
 
 
 def test_a_conflicting_edit_fails_and_names_the_file(linked_project):
@@ -449,3 +454,114 @@ def test_removing_an_environment_lists_what_it_had_deployed(linked_project):
     for text in deployed:
         assert text in preview.stdout
         assert text in real.stdout
+
+
+# --------------------------------------------------------------------------- make bake
+
+
+def make_bake(template: Path, out: Path, *variables: str) -> subprocess.CompletedProcess:
+    """The template's `make bake`, with the shared environment's tools (-o: never reinstalled here)."""
+    cookiecutter = SHARED_VENV / "bin" / "cookiecutter"
+    return subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "bake",
+            f"OUT={out}",
+            f"VENV={SHARED_VENV}",
+            "-o",
+            str(cookiecutter),
+            *variables,
+        ],
+        cwd=template,
+        env={k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MAKEFLAGS")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_make_bake_gives_a_linked_project_and_never_bakes_over_work(tmp_path):
+    template = template_as_git_repo(tmp_path)
+    out = tmp_path / "out"
+    baked = make_bake(template, out)
+    assert baked.returncode == 0, baked.stdout + baked.stderr
+    project = out / "my-multienv-app"
+    assert f"Generated {project}" in baked.stdout
+    recorded = json.loads((project / ".cruft.json").read_text())
+    assert (recorded["template"], recorded["commit"]) == (str(template), git(template, "rev-parse", "HEAD").strip())
+    assert git(project, "status", "--porcelain") == ""
+
+    preview = run_project(project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd", "PREVIEW=1")
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert "added                                config/stg.toml" in preview.stdout
+    run = run_project(project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert environments(project) == ["sbx", "dev", "tst", "stg", "prd"]
+
+    # The regeneration's changes are the team's work now: a second bake refuses and keeps them.
+    for work in ("uncommitted", "committed"):
+        if work == "committed":
+            commit_all(project, "stg")
+        before = snapshot(project)
+        again = make_bake(template, out)
+        assert again.returncode != 0, f"a bake over {work} work must refuse"
+        assert f"{project} was left as it is" in again.stderr
+        assert "make bake FORCE=1" in again.stderr and "make bake OUT=" in again.stderr
+        assert snapshot(project) == before
+        assert sorted(path.name for path in out.iterdir()) == ["my-multienv-app"]  # no scratch left
+    forced = make_bake(template, out, "FORCE=1")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert environments(project) == ["sbx", "dev", "tst", "prd"]
+    # An untouched bake is what make bake made: baking again replaces it.
+    assert make_bake(template, out).returncode == 0
+
+
+def test_make_bake_of_a_template_that_is_no_git_checkout_says_how_to_link(tmp_path):
+    template = tmp_path / "unpacked"
+    shutil.copytree(template_as_git_repo(tmp_path), template, ignore=shutil.ignore_patterns(".git"))
+    out = tmp_path / "out"
+    baked = make_bake(template, out)
+    assert baked.returncode == 0, baked.stdout + baked.stderr
+    project = out / "my-multienv-app"
+    assert f"{template} is not a git checkout" in baked.stdout
+    assert "make link TEMPLATE=" in baked.stdout
+    assert not (project / ".cruft.json").exists()
+    preview = run_project(project, "regenerate", "ENVIRONMENTS=dev,prd", "PREVIEW=1")
+    assert preview.returncode != 0
+    assert ".cruft.json is missing" in preview.stderr and "make link TEMPLATE=" in preview.stderr
+
+
+def test_a_new_environment_is_told_which_secret_references_it_lacks(linked_project):
+    """The new environment's config file is the template's; the team's own references are not in it."""
+    quiet = run_tool(linked_project, "--set", "environments=sbx,dev,tst,stg,prd", "--preview")
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr
+    assert "lacks secret references" not in quiet.stdout  # nothing to say: every file has the template's only
+    for env, store, name in (("dev", "secretsmanager", "my-multienv-app/dev/stripe"), ("prd", "ssm", "")):
+        path = linked_project / "config" / f"{env}.toml"
+        reference = f'\n[secrets.stripe]\nstore = "{store}"\nname = "{name or f"/my-multienv-app/{env}/stripe"}"\n'
+        path.write_text(path.read_text() + reference)
+    sandbox = linked_project / "config" / "sbx.toml"
+    sandbox.write_text(sandbox.read_text() + '\n[secrets.sandbox_only]\nstore = "ssm"\nname = "/x/sbx/y"\n')
+    commit_all(linked_project, "the team's own secrets")
+    expected = [
+        "stg is new: config/stg.toml lacks secret references other environments have",
+        "  [secrets.sandbox_only] store = \"ssm\", a name under '/my-multienv-app/stg/' (as in sbx)",
+        '  [secrets.stripe] store = "secretsmanager", name = "my-multienv-app/stg/stripe" (as in dev, prd)',
+    ]
+    preview = run_tool(linked_project, "--set", "environments=sbx,dev,tst,stg,prd", "--preview")
+    real = run_tool(linked_project, "--set", "environments=sbx,dev,tst,stg,prd")
+    for run in (preview, real):
+        assert run.returncode == 0, run.stdout + run.stderr
+        lines = run.stdout.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith(expected[0]))
+        assert lines[start + 1 : start + 3] == expected[1:]
+        assert "[secrets.app]" not in run.stdout and "[secrets.api_token]" not in run.stdout
+    # The name it suggests is one the configuration check takes for stg.
+    stg = linked_project / "config" / "stg.toml"
+    stg.write_text(
+        stg.read_text() + '\n[secrets.stripe]\nstore = "secretsmanager"\nname = "my-multienv-app/stg/stripe"\n'
+    )
+    shown = run_project(linked_project, "-s", "config", "CONFIG_ENV=stg")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["secrets"]["stripe"]["name"] == "my-multienv-app/stg/stripe"

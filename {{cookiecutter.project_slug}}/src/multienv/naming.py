@@ -265,10 +265,30 @@ class Naming(namedtuple("Naming", "slug region")):
                 longest[kind] = name
         return [(kind, name, LIMITS[kind]) for kind, name in longest.items() if len(name) > LIMITS[kind]]
 
+    def slug_limit(self, envs: list[str], devops_account_id: str, env_accounts: dict[str, str]) -> int:
+        """The most characters a slug may have with these environments and accounts: every name holds
+        the slug once, so each allows its AWS limit less the rest of the name (33 with any environments,
+        from the artifact bucket; 44 less the longest environment name when that is less)."""
+        return min(
+            LIMITS[kind] - (len(name) - len(self.slug))
+            for kind, name in self.all_names(envs, devops_account_id, env_accounts)
+        )
+
     def too_long_problems(self, envs: list[str], devops_account_id: str, env_accounts: dict[str, str]) -> list[str]:
-        """What the slug makes too long, one message for each kind of name (``too_long``)."""
-        return [
-            f"makes the {kind.replace('_', ' ')} name {name!r} {len(name)} characters long; "
-            f"AWS allows {limit}: shorten the slug or the environment names"
-            for kind, name, limit in self.too_long(envs, devops_account_id, env_accounts)
-        ]
+        """What the slug makes too long, one message for each kind of name (``too_long``), with the
+        slug's limit, and whether shorter environment names would help."""
+        fixed = {name for _, name in self.all_names([], devops_account_id, {})}
+        problems = []
+        for kind, name, limit in self.too_long(envs, devops_account_id, env_accounts):
+            room = limit - (len(name) - len(self.slug))
+            now = len(self.slug)
+            if name in fixed:
+                fix = f"whatever the environments, the slug may have at most {room} characters ({now} now): shorten it"
+            else:
+                fix = (
+                    f"with these environment names, the slug may have at most {room} characters ({now} now): "
+                    "shorten it or the longest environment names"
+                )
+            what = f"{kind.replace('_', ' ')} name {name!r} {len(name)} characters long"
+            problems.append(f"makes the {what}; AWS allows {limit}: {fix}")
+        return problems

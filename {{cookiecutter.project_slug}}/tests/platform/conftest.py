@@ -2,9 +2,10 @@
 
 `make test` reruns them only when a file they read changed, and the service's own code is not
 one: of ``src/<package>/`` they read only the files ``PLATFORM_TEST_READS`` in the Makefile names
-(the team's config keys, which the platform checks, and the two entry points). The finder below
-holds them to it: a test here importing any other module of the service fails, naming it, instead
-of going stale when that module changes.
+(the team's config keys, with which they load this repository's ``config/``, and the two entry
+points; the loader's own tests check files of their own against ``fixture_schema.py``, never
+against the team's keys). The finder below holds them to it: a test here importing any other
+module of the service fails, naming it, instead of going stale when that module changes.
 
 Also here: the local AWS the deploy, release and retire tests share, a moto server on 127.0.0.1.
 """

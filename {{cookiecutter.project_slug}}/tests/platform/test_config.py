@@ -9,8 +9,8 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
+from fixture_schema import KEYS
 
-import {{ cookiecutter.package_name }}.schema as schema
 from multienv.config import ConfigError, load_config, merge
 from multienv.model import LOG_LEVELS, Tier
 from multienv.secrets import AwsFetch, SecretError, Secrets
@@ -85,7 +85,7 @@ def folder(tmp_path):
 
 
 def load(folder, env="dev"):
-    return load_config(env, keys=schema.KEYS, settings=LAYOUT, config_dir=folder)
+    return load_config(env, keys=KEYS, settings=LAYOUT, config_dir=folder)
 
 
 def test_environment_file_wins_key_by_key_and_tables_merge(folder):
@@ -251,9 +251,9 @@ def test_an_unknown_environment_is_an_error(folder):
 
 
 def test_without_a_name_the_resolved_environment_is_loaded(folder):
-    assert load_config(keys=schema.KEYS, settings=LAYOUT, config_dir=folder, environ={}).env == "dev"
+    assert load_config(keys=KEYS, settings=LAYOUT, config_dir=folder, environ={}).env == "dev"
     environ = {"ENV_NAME": "prd", "CI": "true"}
-    assert load_config(keys=schema.KEYS, settings=LAYOUT, config_dir=folder, environ=environ).env == "prd"
+    assert load_config(keys=KEYS, settings=LAYOUT, config_dir=folder, environ=environ).env == "prd"
 
 
 # --------------------------------------------------------------------------- this repository's files

@@ -1,12 +1,12 @@
 """Comparing two environments' configurations: every differing key, the file of each value, secrets by reference."""
 
-import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from fixture_schema import KEYS
 from multienv_tools.config_diff import differences
 from test_config import SHARED
 
@@ -15,8 +15,6 @@ from multienv.settings import load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
-# The service's own keys, for the layout below whose package is not importable.
-KEYS = importlib.import_module(f"{REPO_SETTINGS.package}.schema").KEYS
 
 LAYOUT = parse_settings(
     {

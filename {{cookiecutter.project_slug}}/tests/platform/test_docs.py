@@ -88,3 +88,14 @@ def test_the_property_test_counts_the_development_page_quotes_are_the_profiles()
     assert quoted, "docs/development.md no longer says how many cases the property tests try"
     profiles = (settings.get_profile("workstation").max_examples, settings.get_profile("ci").max_examples)
     assert tuple(map(int, quoted.groups())) == profiles
+
+
+def test_the_local_deploy_time_the_infrastructure_page_quotes_is_within_the_benchmark_target():
+    text = " ".join((ROOT / "docs" / "infrastructure.md").read_text(encoding="utf-8").split())
+    quoted = re.search(r"It takes (\d+) to (\d+) seconds for four environments.*?the target \(at most (\d+) s\)", text)
+    assert quoted, "docs/infrastructure.md no longer says how long the local deploy takes, or its target"
+    bench = (ROOT / "benchmarks" / "bench_local_deploy.py").read_text(encoding="utf-8")
+    target = float(re.search(r"^TARGET_SECONDS = ([\d.]+)", bench, flags=re.M).group(1))
+    low, high, said_target = map(int, quoted.groups())
+    assert said_target == target
+    assert low < high <= target

@@ -131,8 +131,8 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
     if not CRUFT_STATE.is_file():
         raise RegenerateError(
             ".cruft.json is missing: this repository is not linked to its template. "
-            "Link it once with `make link TEMPLATE=<template-url> TEMPLATE_REF=<its version>` "
-            "(docs/regenerating.md)."
+            "Link it once with `make link TEMPLATE=<template git URL> TEMPLATE_REF=<the release tag or commit "
+            "it was made from>` (docs/regenerating.md)."
         )
     if not (ROOT / ".git").exists():
         raise RegenerateError("not a git repository: commit the project first, the update is a merge")
@@ -259,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         print(regenerate_preview.report(changed))
     for line in retirement_report(regenerate_preview.removed_environments(ROOT)):
         print(line)
+    for line in regenerate_preview.lacking_secret_references(ROOT):
+        print(line)
     return 0
 
 
@@ -277,6 +279,8 @@ def preview(argv: list[str]) -> int:
     if result.exit_code != 2:
         print(regenerate_preview.report(result.changes))
         for line in retirement_report(result.removed):
+            print(line)
+        for line in result.lacking:
             print(line)
     by_hand = {regenerate_preview.CONFLICT, regenerate_preview.EDITED_BUT_REMOVED}
     if result.exit_code != 0 and not any(change.kind in by_hand for change in result.changes):

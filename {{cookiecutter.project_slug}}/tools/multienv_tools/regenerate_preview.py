@@ -92,6 +92,69 @@ def removed_environments(root: Path) -> set[str]:
     return before - after if before is not None and after is not None else set()
 
 
+def added_environments(root: Path) -> list[str]:
+    """Environments the regenerated multienv.toml lists and HEAD's did not, in promotion order."""
+    before = _environment_names(_git(root, "show", f"HEAD:{SETTINGS}")) or set()
+    try:
+        after = [env["name"] for env in tomllib.loads((root / SETTINGS).read_text(encoding="utf-8"))["environments"]]
+    except (tomllib.TOMLDecodeError, KeyError, FileNotFoundError):
+        return []
+    return [name for name in after if name not in before]
+
+
+def _secret_references(path: Path) -> dict[str, dict]:
+    """``[secrets.<key>]`` tables of one config file (nothing when it is missing or does not parse)."""
+    try:
+        secrets = tomllib.loads(path.read_text(encoding="utf-8")).get("secrets", {})
+    except (tomllib.TOMLDecodeError, FileNotFoundError):
+        return {}
+    return {key: ref for key, ref in secrets.items() if isinstance(ref, dict)} if isinstance(secrets, dict) else {}
+
+
+def lacking_secret_references(root: Path) -> list[str]:
+    """For each environment the regeneration added: the ``[secrets.<key>]`` references other
+    environments' ``config/<env>.toml`` hold and its own file (the template's, with the template's
+    references only) lacks, each with the store the others use and a name in its own namespace."""
+    from multienv.config_schema import CONFIG_DIR, SECRETS_MANAGER, SHARED
+    from multienv.settings import load_settings
+
+    added = added_environments(root)
+    if not added:
+        return []
+    settings = load_settings(root / SETTINGS)
+    naming = settings.naming
+    config = root / CONFIG_DIR
+    inherited = set(_secret_references(config / f"{SHARED}.toml"))
+    others = {env: _secret_references(config / f"{env}.toml") for env in settings.names if env not in added}
+
+    def prefix(store: str, env: str) -> str:
+        return naming.secret_prefix(env) if store == SECRETS_MANAGER else naming.ssm_prefix(env)
+
+    lines = []
+    for env in added:
+        own = set(_secret_references(config / f"{env}.toml")) | inherited
+        lacking = sorted({key for refs in others.values() for key in refs} - own)
+        if not lacking:
+            continue
+        lines.append(
+            f"{env} is new: {CONFIG_DIR}/{env}.toml lacks secret references other environments have; "
+            f"add each with a name in {env}'s namespace (the configuration check refuses any other), "
+            "and create the secret:"
+        )
+        for key in lacking:
+            holders = [name for name, refs in others.items() if key in refs]
+            ref = others[holders[0]][key]
+            store = str(ref.get("store", ""))
+            suggested = f"a name under {prefix(store, env)!r}"
+            for holder in holders:
+                theirs = others[holder][key]
+                if theirs.get("store") == store and str(theirs.get("name", "")).startswith(prefix(store, holder)):
+                    suggested = f'name = "{prefix(store, env)}{str(theirs["name"])[len(prefix(store, holder)) :]}"'
+                    break
+            lines.append(f'  [secrets.{key}] store = "{store}", {suggested} (as in {", ".join(holders)})')
+    return lines
+
+
 def orphaned_files(root: Path, removed: set[str], patterns: list[str]) -> list[str]:
     """Per-environment files of removed environments that are still here.
 
@@ -145,6 +208,7 @@ class Preview:
     changes: list[Change]
     messages: str  # the regeneration's own stderr (ERROR lines of a refusal, the conflict summary)
     removed: set[str]  # environments the regeneration takes out of multienv.toml
+    lacking: list[str]  # lines naming the secret references an added environment lacks
 
 
 # A regeneration writes and deletes a few hundred small files in temporary folders (cruft renders
@@ -187,6 +251,7 @@ def preview(root: Path, module: str, arguments: list[str], patterns: list[str]) 
         )
         changes = classify(clone, patterns) if run.returncode != 2 else []
         removed = removed_environments(clone) if run.returncode != 2 else set()
-        return Preview(run.returncode, changes, run.stderr.strip(), removed)
+        lacking = lacking_secret_references(clone) if run.returncode == 0 else []
+        return Preview(run.returncode, changes, run.stderr.strip(), removed, lacking)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
