@@ -39,7 +39,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.
-CHANGEABLE = ("environments", "account_strategy", "aws_region", "account_ids", "github_repository", "code_owners")
+CHANGEABLE = (
+    "environments",
+    "account_strategy",
+    "aws_region",
+    "account_ids",
+    "github_repository",
+    "github_owner_id",
+    "github_repository_id",
+    "code_owners",
+)
 # Files the template writes once per environment; __env__ stands for the environment's name.
 PER_ENVIRONMENT_FILES = {{ multienv_per_environment_files() | tojson }}
 
@@ -202,6 +211,8 @@ def recorded_answers() -> dict[str, str]:
         "aws_region": settings.region,
         "account_ids": "",
         "github_repository": settings.github_repository,
+        "github_owner_id": settings.github_owner_id,
+        "github_repository_id": settings.github_repository_id,
     }
     owners = recorded_code_owners()
     if owners:  # else the template's default
