@@ -26,7 +26,8 @@ HOME_VARIABLE = "MULTIENV_HOME"
 
 # GitHub's numeric IDs of the repository and its owner, as its OIDC tokens carry them
 # (``repository_id``, ``repository_owner_id`` and the immutable ``sub``). Empty: not known yet.
-GITHUB_ID_PATTERN = re.compile(r"^[1-9][0-9]{0,19}$")
+# GitHub's IDs are 64-bit integers: at most 19 digits.
+GITHUB_ID_PATTERN = re.compile(r"^[1-9][0-9]{0,18}$")
 GITHUB_ID_RULE = "GitHub's numeric ID (digits only), or empty while it is not known"
 # Stands for an ID not known yet wherever one must be written (a stack parameter): GitHub
 # numbers from 1, so no token ever carries it and a trust naming it lets nobody in.
