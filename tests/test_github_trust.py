@@ -15,7 +15,7 @@ import re
 import pytest
 from conftest import DEFAULT_ANSWERS, run_project
 from matrix import GITHUB_IDS, STRATEGIES
-from test_access import check_access
+from test_access import check_access, edit_statements
 
 import multienv_plan
 
@@ -184,3 +184,24 @@ def test_sabotage_production_trust_without_the_branch(bake_copy, node_modules, t
     assert any(
         line.startswith("FAIL github token") and "called from a branch" in line for line in run.stdout.splitlines()
     ), run.stdout
+
+
+@pytest.mark.slow
+def test_sabotage_drift_reader_allowed_more_than_reading(bake_copy, node_modules):
+    # The drift reader is reached without any GitHub approval: an Allow beyond detection and reads
+    # (here everything its boundary leaves) shows as changes and data reads it must not make.
+    project = bake_copy().project
+    bootstrap = project / "infra" / "workload-bootstrap.yaml"
+
+    def everything(statement):
+        if statement.get("Sid") == "DriftWithoutResourceScope" and "iam:GetRole" not in str(statement):
+            statement["Action"] = "*"
+            return True
+        return False
+
+    assert edit_statements(bootstrap, everything) == 2  # the Deployer Role's and the drift reader's
+    run = check_access(project, "drift-reader")
+    assert run.returncode != 0
+    failed = [line for line in run.stdout.splitlines() if line.startswith("FAIL") and "-drift " in line]
+    for action in ("cloudformation:UpdateStack", "lambda:UpdateFunctionCode", "s3:GetObject"):
+        assert any(f"-drift {action} " in line for line in failed), (action, run.stdout[-3000:])

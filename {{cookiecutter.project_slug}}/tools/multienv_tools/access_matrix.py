@@ -10,7 +10,8 @@ request needs both the identity and the resource side. It also runs parliament o
 identity policy. Exit status 1 when any case or finding fails.
 
 ``--only KIND[,KIND...]`` simulates only the cases of those principals (a persona, ``deployer``,
-``cfn-exec``, ``ci``, ``bounded-role``, ``app-role``, ``identity``, ``outsider``) and, with
+``cfn-exec``, ``ci`` (with GitHub's tokens), ``drift``, ``drift-reader``, ``bounded-role``, ``app-role``,
+``identity``, ``outsider``) and, with
 ``org-perimeter``, the perimeter's: a quicker answer while a policy is being changed. It skips
 parliament and never counts as the full check.
 
@@ -69,7 +70,19 @@ SKIPS_FILE = Path("access") / "parliament-skips.toml"
 
 # What --only selects by: the principal of a case (designed or generated), or the perimeter's cases.
 ORG_PERIMETER = "org-perimeter"
-KINDS = (*PERSONAS, "deployer", "cfn-exec", "ci", BOUNDED_ROLE, "app-role", IDENTITY, OUTSIDER, ORG_PERIMETER)
+KINDS = (
+    *PERSONAS,
+    "deployer",
+    "cfn-exec",
+    "ci",
+    "drift",
+    "drift-reader",
+    BOUNDED_ROLE,
+    "app-role",
+    IDENTITY,
+    OUTSIDER,
+    ORG_PERIMETER,
+)
 
 
 def parse_only(text: str | None) -> frozenset[str] | None:
