@@ -18,6 +18,10 @@ from matrix import GITHUB_IDS, STRATEGIES
 from test_access import check_access, edit_statements
 
 import multienv_plan
+import multienv_vocabulary
+
+github_oidc = multienv_vocabulary.generated_module("multienv_tools.github_oidc")
+simulator = multienv_vocabulary.generated_module("multienv_tools.simulator")
 
 PLAN = multienv_plan.build_plan({**DEFAULT_ANSWERS, **GITHUB_IDS})
 REPO = PLAN.github_repository
@@ -205,3 +209,43 @@ def test_sabotage_drift_reader_allowed_more_than_reading(bake_copy, node_modules
     failed = [line for line in run.stdout.splitlines() if line.startswith("FAIL") and "-drift " in line]
     for action in ("cloudformation:UpdateStack", "lambda:UpdateFunctionCode", "s3:GetObject"):
         assert any(f"-drift {action} " in line for line in failed), (action, run.stdout[-3000:])
+
+
+def _trust(conditions: dict) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": f"arn:aws:iam::111111111111:oidc-provider/{github_oidc.PROVIDER}"},
+                "Action": github_oidc.ACTION,
+                "Condition": {"StringEquals": conditions},
+            }
+        ],
+    }
+
+
+def test_the_simulator_evaluates_the_listed_claim_keys_and_drops_aud_and_sub(node_modules):
+    """Why github_oidc splits each statement: iam-simulate decides the keys of SIMULATED (a match
+    allows, a mismatch denies) and never matches a condition on aud or sub, even an equal one. If a
+    new simulator learns them, this fails, and the Python half of the evaluation can go."""
+    role = "arn:aws:iam::111111111111:role/x"
+    values = {key: f"value-of-{key}" for key in github_oidc.SIMULATED | github_oidc.EVALUATED_HERE}
+    asked = []
+    with simulator.Simulator(node_modules, multienv_vocabulary.PROJECT_TEMPLATE) as sim:
+        for key in sorted(values):
+            for claim in (values[key], "something-else"):
+                check = github_oidc.Check(
+                    role, "111111111111", _trust({f"{github_oidc.PROVIDER}:{key}": values[key]})["Statement"][0], []
+                )
+                # the context the command gives the simulator, with aud and sub passed through as well
+                request = check.simulation({key: claim})
+                request["request"]["contextVariables"][f"{github_oidc.PROVIDER}:{key}"] = claim
+                asked.append((key, claim == values[key], sim.submit(request)))
+        answers = sim.answers()
+    for key, equal, number in asked:
+        decision = answers[number]["decision"]
+        if key in github_oidc.EVALUATED_HERE:
+            assert decision == "ImplicitlyDenied", (key, equal, decision)
+        else:
+            assert decision == ("Allowed" if equal else "ImplicitlyDenied"), (key, equal, decision)
