@@ -135,6 +135,17 @@ def carried_account_ids(changes: dict[str, str]) -> dict[str, str]:
     return {"account_ids": ",".join(f"{key}={account_id}" for key, account_id in ids.items())}
 
 
+def carried_github_ids(changes: dict[str, str]) -> dict[str, str]:
+    """GitHub's IDs filled in by hand in multienv.toml, carried into the new answers as account IDs are:
+    the answers cruft recorded may still say "not known yet", and every file rendered from them would."""
+    if "github_owner_id" in changes or "github_repository_id" in changes:
+        return {}
+    settings = load_settings(ROOT / "multienv.toml")
+    if not settings.github_ids_known:
+        return {}
+    return {"github_owner_id": settings.github_owner_id, "github_repository_id": settings.github_repository_id}
+
+
 def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[regenerate_preview.Change]:
     """Run the update; return the files it changed. Raises RegenerateError on refusal or conflicts."""
     if not CRUFT_STATE.is_file():
@@ -149,7 +160,7 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
     if dirty:
         raise RegenerateError("the working tree is not clean; commit or stash first:\n  " + "\n  ".join(dirty))
 
-    changes = {**changes, **carried_account_ids(changes)}
+    changes = {**changes, **carried_account_ids(changes), **carried_github_ids(changes)}
     with upgrade.update_command(ROOT, checkout, regenerate_preview.scratch_folder()) as update:
         run = subprocess.run(
             cruft_command(changes, checkout, update),
