@@ -18,6 +18,7 @@ from multienv_vocabulary import (
     Tier,
     model,
     naming,
+    settings,
 )
 
 # The questions, in cookiecutter.json's order (its "_" keys are settings, not questions).
@@ -39,7 +40,12 @@ REGION_PATTERN = re.compile(
 )
 REGION_RULE = "an AWS region name such as us-east-1, eu-central-2 or ap-southeast-4"
 GITHUB_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-GITHUB_RULE = "owner/name, as in github.com/owner/name"
+GITHUB_RULE = (
+    "owner/name as GitHub allows them: an owner of 1 to 39 letters, digits or hyphens (a letter or digit "
+    "first), a name of 1 to 100 letters, digits, '.', '_' or '-' (not . or ..)"
+)
+# owner@123/name@456 is how GitHub's immutable subject claim spells a repository, not its name.
+GITHUB_WITH_IDS = re.compile(r"^([^@/]+)@([0-9]+)/([^@/]+)@([0-9]+)$")
 # CODEOWNERS owners: @user, @org/team or an email address, as GitHub reads them.
 CODE_OWNER_PATTERN = re.compile(
     r"^(?:@[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}(?:/[A-Za-z0-9][A-Za-z0-9_-]*)?|[^@\s]+@[^@\s]+\.[^@\s]+)$"
@@ -59,6 +65,23 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.value!r} {self.message}"
+
+
+def check_github_ids(answers) -> list[Problem]:
+    """``github_owner_id`` and ``github_repository_id``: digits or empty, and both or neither."""
+    problems = []
+    given = {}
+    repository = str(answers.get("github_repository", "") or "")
+    command = settings.github_ids_command(repository if "/" in repository else "OWNER/REPO")
+    for key in ("github_owner_id", "github_repository_id"):
+        value = str(answers.get(key, "") or "").strip()
+        given[key] = value
+        if value and not settings.GITHUB_ID_PATTERN.match(value):
+            problems.append(Problem(key, value, f"is not {settings.GITHUB_ID_RULE}: {command} prints both"))
+    if bool(given["github_owner_id"]) != bool(given["github_repository_id"]):
+        missing = "github_repository_id" if given["github_owner_id"] else "github_owner_id"
+        problems.append(Problem(missing, "", f"is empty while the other ID is given: give both ({command}) or neither"))
+    return problems
 
 
 class PlanError(ValueError):

@@ -29,6 +29,7 @@ from multienv_answers import (
     FIELDS,
     GITHUB_PATTERN,
     GITHUB_RULE,
+    GITHUB_WITH_IDS,
     PACKAGE_PATTERN,
     PACKAGE_RULE,
     PACKAGE_TAKEN,
@@ -42,6 +43,7 @@ from multienv_answers import (
     PlanError,
     Problem,
     assign_accounts,
+    check_github_ids,
     check_tiers,
     parse_account_ids,
     parse_environments,
@@ -88,6 +90,8 @@ class Plan:
     package_name = _from_settings("package")
     region = _from_settings("region")
     github_repository = _from_settings("github_repository")
+    github_owner_id = _from_settings("github_owner_id")
+    github_repository_id = _from_settings("github_repository_id")
     strategy = _from_settings("strategy")
     accounts = _from_settings("accounts")
     devops = _from_settings("devops")
@@ -231,8 +235,20 @@ def check_identity(answers: Mapping[str, object]) -> list[Problem]:
     if not REGION_PATTERN.match(region):
         problems.append(Problem("aws_region", region, f"is not {REGION_RULE}"))
     repo = _text(answers, "github_repository")
-    if not GITHUB_PATTERN.match(repo) or repo.split("/")[-1] in (".", ".."):
+    with_ids = GITHUB_WITH_IDS.match(repo)
+    if with_ids:
+        owner, owner_id, name, repo_id = with_ids.groups()
+        problems.append(
+            Problem(
+                "github_repository",
+                repo,
+                f"is the repository as GitHub's subject claim writes it: give {owner}/{name} here, "
+                f"and github_owner_id={owner_id}, github_repository_id={repo_id}",
+            )
+        )
+    elif not GITHUB_PATTERN.match(repo) or repo.split("/")[-1] in (".", ".."):
         problems.append(Problem("github_repository", repo, f"is not {GITHUB_RULE}"))
+    problems += check_github_ids(answers)
     owners = _text(answers, "code_owners")
     if not owners.split():
         problems.append(Problem("code_owners", owners, f"is empty: give {CODE_OWNER_RULE}"))
@@ -300,6 +316,8 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
             accounts=tuple(accounts.values()),
             devops=accounts[strategy.devops_account_key()],
             environments=environments,
+            github_owner_id=_text(answers, "github_owner_id").strip(),
+            github_repository_id=_text(answers, "github_repository_id").strip(),
         ),
         code_owners=tuple(_text(answers, "code_owners").split()),
         account_ids_given=bool(ids),

@@ -9,10 +9,10 @@ environment, into a temporary folder outside the output, then the stack through 
 does). Every policy it renders over ``policy_sizes.HEADROOM`` of its AWS limit is a problem
 naming the field, its value, the policy, its size and the limit.
 
-Only where the tests' proof does not reach. Up to ``PROVEN_ENVIRONMENTS`` environments in the
-``aws`` partition, ``tests/test_sizes.py`` renders every stack at the longest slug, environment
-names and region the answers allow, in every strategy, and holds that each policy keeps its
-headroom; the policies only lengthen with each name and grow with each environment, so no
+Only where the tests' proof does not reach. Up to ``PROVEN_ENVIRONMENTS`` environments and a
+repository of up to ``PROVEN_REPOSITORY`` characters in the ``aws`` partition, ``tests/test_sizes.py``
+renders every stack at the longest slug, environment names, repository, GitHub IDs and region the
+answers allow, in every strategy, and holds that each policy keeps its headroom; the policies only lengthen with each name and grow with each environment, so no
 smaller answer renders larger. Past that count the DevOps stack is rendered (some 60 ms, more
 than a third of a bake): the other stacks' policies keep their size whatever the number of
 environments (``tests/test_sizes.py`` holds that, and fails the day one grows). In the
@@ -37,6 +37,10 @@ from multienv_vocabulary import PROJECT_TEMPLATE, TEMPLATE_ROOT, generated_modul
 SETTINGS_FILE = "multienv.toml"
 # Up to this many environments the DevOps stack fits in any answers (tests/test_sizes.py renders the worst).
 PROVEN_ENVIRONMENTS = 12
+# The same for the GitHub repository, whose owner/name each CI role's trust names three times (the
+# two subject forms and the workflow file): GitHub allows up to 140 characters, and past this many
+# the DevOps stack is rendered (the trust of a 12-character environment name can pass its headroom).
+PROVEN_REPOSITORY = 120
 # What the DevOps stack is rendered from (both are Jinja in the template).
 SOURCES = (SETTINGS_FILE, "infra/devops.yaml")
 # Every stack's template, for a bake that renders them all.
@@ -95,7 +99,7 @@ def size_problems(answers: Mapping[str, str]) -> list[Problem]:
     partition = naming.partition(answers["aws_region"])
     if partition != "aws":
         measured = all_measures(answers)
-    elif count > PROVEN_ENVIRONMENTS:
+    elif count > PROVEN_ENVIRONMENTS or len(answers.get("github_repository", "")) > PROVEN_REPOSITORY:
         measured = devops_measures(answers)
     else:
         return []
@@ -118,7 +122,14 @@ def size_problems(answers: Mapping[str, str]) -> list[Problem]:
         if measure is not others[0]:
             continue
         rendered = f"{measure.size} characters, {measure.share:.0%} of AWS's limit of {measure.limit}"
-        if measure.where == devops:
+        if measure.where == devops and measure.kind == "trust":
+            field, value = "github_repository", answers["github_repository"]
+            text = (
+                f"renders the trust policy of {measure.name} (stack {measure.where}) at {rendered}; {headroom}:"
+                " each CI role's trust names the repository three times, with the environment's name:"
+                " shorten the longest environment names (or raise the role trust policy quota and the headroom)"
+            )
+        elif measure.where == devops:
             field, value = "environments", answers["environments"]
             text = (
                 f"renders the {measure.kind} policy {measure.name} (stack {measure.where}, {count} environments) at "

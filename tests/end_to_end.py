@@ -12,7 +12,7 @@ import multienv_plan
 
 ACCESS_SUMMARY = re.compile(
     r"access matrix: (\d+) designed cases \((\d+) allow, (\d+) deny\), (\d+) generated \([^)]*\), "
-    r"(\d+) org-perimeter cases \([^)]*\), all as expected"
+    r"(\d+) org-perimeter cases \([^)]*\), (\d+) GitHub tokens \([^)]*\), all as expected"
 )
 
 
@@ -23,6 +23,8 @@ def assert_every_check_ran(output: str, plan: multienv_plan.Plan, source: str) -
     assert access, output[-2000:]
     # Every designed case is simulated, or named as skipped (a rule the simulator cannot decide).
     assert int(access.group(1)) + output.count("\nskip ") >= len(plan.access_cases())
+    # GitHub's tokens, ten or more per environment, each given exactly its roles.
+    assert int(access.group(6)) >= 10 * len(plan.env_names), output[-2000:]
     assert "No findings to report" in output  # zizmor
     assert "ok -- validation done" in output  # the workflow schema
     if source != "account":

@@ -24,6 +24,8 @@ ENV_SETS = {
 }
 # Account IDs of a hybrid bake that names its accounts: sandbox-tier environments share nonprod.
 CUSTOM_IDS = "devops=111111111111,nonprod=222222222222,prod=333333333333"
+# GitHub's IDs of the owner and the repository, as `gh api repos/OWNER/REPO --jq '.owner.id, .id'` prints them.
+GITHUB_IDS = {"github_owner_id": "1001", "github_repository_id": "2002"}
 # Twelve environments with names of twelve characters under a 32-character slug: the largest
 # shape the naming limits allow, which every policy must fit with 40% of its AWS limit to spare.
 LONGEST_SLUG = "abcdefghij-klmnopqrst-uvwxyz-abc"
@@ -94,6 +96,8 @@ SUPPORTED = [
             "environments": "sbx,play:sandbox,dev,uat:staging,qa,prd",
             "account_strategy": "hybrid",
             "account_ids": CUSTOM_IDS,
+            # A repository whose GitHub IDs are known: everything the CI roles need is filled in.
+            **GITHUB_IDS,
         },
     ),
     Combination(

@@ -262,6 +262,23 @@ def test_hand_entered_account_ids_are_carried_into_a_regeneration(linked_project
     assert "The account IDs above are placeholders" not in (linked_project / "README.md").read_text()
 
 
+def test_hand_entered_github_ids_are_carried_into_a_regeneration(linked_project):
+    settings = linked_project / "multienv.toml"
+    text = settings.read_text()
+    for key, value in (("github_owner_id", "1001"), ("github_repository_id", "2002")):
+        text, count = re.subn(rf'^{key} = ""$', f'{key} = "{value}"', text, flags=re.M)
+        assert count == 1, key
+    settings.write_text(text)
+    commit_all(linked_project, "GitHub IDs")
+    run = run_project(linked_project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd")
+    assert run.returncode == 0, run.stdout + run.stderr
+    project = tomllib.loads(settings.read_text())["project"]
+    assert (project["github_owner_id"], project["github_repository_id"]) == ("1001", "2002")
+    # The template rendered with them: the runbook no longer says they are missing.
+    runbook = (linked_project / "docs" / "first-deploy.md").read_text()
+    assert 'github_repository_id = "2002"' in runbook and "are empty" not in runbook
+
+
 def test_a_new_isolated_account_needs_every_id(linked_project):
     fill_in_account_ids(
         linked_project,

@@ -43,6 +43,26 @@ REJECTED = {
     "package-keyword": ({"package_name": "class"}, [("package_name", "class")]),
     "package-shadows-stdlib": ({"package_name": "json"}, [("package_name", "json")]),
     "github-no-owner": ({"github_repository": "my-app"}, [("github_repository", "my-app")]),
+    "github-owner-too-long": ({"github_repository": f"{'o' * 40}/app"}, [("github_repository", f"{'o' * 40}/app")]),
+    "github-name-dotdot": ({"github_repository": "my-org/.."}, [("github_repository", "my-org/..")]),
+    "github-subject-form": (
+        {"github_repository": "my-org@1001/my-app@2002"},
+        [("github_repository", "my-org@1001/my-app@2002")],
+    ),
+    "github-owner-id-not-digits": (
+        {"github_owner_id": "my-org", "github_repository_id": "2002"},
+        [("github_owner_id", "my-org")],
+    ),
+    "github-repository-id-negative": (
+        {"github_owner_id": "1001", "github_repository_id": "-2002"},
+        [("github_repository_id", "-2002")],
+    ),
+    "github-repository-id-leading-zero": (
+        {"github_owner_id": "1001", "github_repository_id": "02002"},
+        [("github_repository_id", "02002")],
+    ),
+    "github-repository-id-missing": ({"github_owner_id": "1001"}, [("github_repository_id", "")]),
+    "github-owner-id-missing": ({"github_repository_id": "2002"}, [("github_owner_id", "")]),
     "project-name-blank": (
         {"project_name": "   ", "project_slug": "app", "package_name": "app"},
         [("project_name", "   ")],
@@ -130,11 +150,18 @@ def test_rejected_answers_leave_nothing_behind(bake, capfd, answers, expected):
 
 
 def test_every_problem_is_reported_at_once(bake, capfd, tmp_path):
-    result = bake(environments="dev,PRD,dev", aws_region="mars", account_strategy="x", github_repository="nope")
+    result = bake(
+        environments="dev,PRD,dev",
+        aws_region="mars",
+        account_strategy="x",
+        github_repository="nope",
+        github_owner_id="x",
+    )
     err = capfd.readouterr().err
     assert result.exit_code != 0
     fields = [line.split(":")[1].strip() for line in err.splitlines() if line.startswith("ERROR: ") and ": '" in line]
-    assert {"environments", "aws_region", "account_strategy", "github_repository"} <= set(fields)
+    expected = {"environments", "aws_region", "account_strategy", "github_repository", "github_owner_id"}
+    assert expected | {"github_repository_id"} <= set(fields)
     assert fields.count("environments") == 2  # PRD and the second dev
 
 

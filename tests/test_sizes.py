@@ -68,6 +68,12 @@ def test_the_size_rule_measures_the_rendered_devops_stack(strategy):
 LONGEST_REGION = "ap-southeast-4"
 
 
+# The longest owner GitHub allows, and a name that makes owner/name PROVEN_REPOSITORY long; GitHub's
+# IDs are 64-bit integers, 19 digits at most.
+LONGEST_PROVEN_REPOSITORY = "o" * 39 + "/" + "r" * (multienv_sizes.PROVEN_REPOSITORY - 40)
+LONGEST_GITHUB_ID = "9" * 19
+
+
 def worst(strategy: str, region: str = LONGEST_REGION) -> dict[str, str]:
     """The longest answers the rules allow at the proven count: 32-character slug, twelve-character names."""
     names = TWELVE_ENVIRONMENTS.split(",")
@@ -80,6 +86,9 @@ def worst(strategy: str, region: str = LONGEST_REGION) -> dict[str, str]:
             "environments": TWELVE_ENVIRONMENTS,
             "account_strategy": strategy,
             "aws_region": region,
+            "github_repository": LONGEST_PROVEN_REPOSITORY,
+            "github_owner_id": LONGEST_GITHUB_ID,
+            "github_repository_id": LONGEST_GITHUB_ID,
         }
     )
     multienv_plan.build_plan(answers)  # answers the bake accepts
@@ -133,3 +142,29 @@ def test_only_the_devops_stack_grows_with_the_environments(strategy):
     grown = {key for key in few.keys() & many.keys() if many[key] != few[key]}
     assert grown, "nothing grew: the comparison no longer sees the DevOps policies"
     assert {where for where, _, _ in grown} == {devops}, sorted(k for k in grown if k[0] != devops)
+
+
+def test_past_the_proven_repository_length_the_rendered_trust_decides(bake, capfd):
+    """A repository name longer than PROVEN_REPOSITORY renders the DevOps stack: with twelve long
+    environment names the CI trust passes its headroom (refused, naming github_repository), with
+    short ones it fits."""
+    longest = "o" * 39 + "/" + "r" * 100  # the longest owner/name GitHub allows
+    answers = {**worst("full_isolation"), "github_repository": longest}
+    problems = multienv_sizes.size_problems(answers)
+    assert problems and {(p.field, p.value) for p in problems} == {("github_repository", longest)}
+    assert all("trust policy of " in p.message for p in problems)
+    # GitHub's IDs are 10 digits or fewer today.
+    short = {**answers, "environments": "dev,prd", "github_owner_id": "9" * 10, "github_repository_id": "9" * 10}
+    assert multienv_sizes.size_problems(short) == []
+    assert len(LONGEST_PROVEN_REPOSITORY) == multienv_sizes.PROVEN_REPOSITORY
+    keys = (
+        "project_slug",
+        "package_name",
+        "environments",
+        "github_repository",
+        "github_owner_id",
+        "github_repository_id",
+    )
+    result = bake(**{k: answers[k] for k in keys})
+    assert result.exit_code != 0
+    assert f"ERROR: github_repository: {longest!r} renders the trust policy of " in capfd.readouterr().err

@@ -62,11 +62,11 @@ def run_baked_workflow_test(project: Path, test_file: str = "test_workflows.py")
     )
 
 
-def resolve_roles(project: Path, env_name: str) -> subprocess.CompletedProcess:
+def resolve_roles(project: Path, env_name: str, command: str = "roles") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PYTHONPATH"] = f"{project / 'src'}:{project / 'tools'}"
     return subprocess.run(
-        [sys.executable, "-m", "multienv_tools.ci", "roles", "--env", env_name],
+        [sys.executable, "-m", "multienv_tools.ci", command, "--env", env_name],
         cwd=project,
         env=env,
         capture_output=True,
@@ -157,6 +157,55 @@ def test_baked_attestation_test_fails_when_a_private_repository_would_attest(bak
     run = run_baked_workflow_test(project, "test_release_workflows.py")
     assert run.returncode == 1, run.stdout[-4000:]
     assert "FAILED tests/platform/test_release_workflows.py::test_attest_and_verify_run_only_where_" in run.stdout
+
+
+@pytest.mark.parametrize("command", ["roles", "drift-roles"])
+def test_roles_refuse_until_the_github_ids_are_known(bake, command):
+    answers = {key: value for key, value in BY_ID["hybrid-named-accounts"].answers.items() if "github" not in key}
+    project = bake(**answers).project
+    run = resolve_roles(project, "prd", command)
+    assert run.returncode == 1 and run.stdout == ""
+    command_line = "gh api repos/my-org/my-multienv-app --jq '.owner.id, .id'"
+    for key in ("github_owner_id", "github_repository_id"):
+        assert f"project.{key}: is empty: run {command_line}" in run.stderr, run.stderr
+    assert "placeholder" not in run.stderr  # the account IDs are real
+
+
+def test_drift_roles_come_from_multienv_toml(bake):
+    project = bake(**BY_ID["hybrid-named-accounts"].answers).project
+    run = resolve_roles(project, "uat", "drift-roles")
+    assert run.returncode == 0, run.stderr
+    assert dict(line.split("=", 1) for line in run.stdout.splitlines()) == {
+        "drift_role_arn": "arn:aws:iam::111111111111:role/my-multienv-app-devops-drift",
+        "drift_reader_role_arn": "arn:aws:iam::222222222222:role/my-multienv-app-uat-drift",
+        "devops_account_id": "111111111111",
+        "env_account_id": "222222222222",
+        "region": "us-east-1",
+    }
+
+
+@pytest.mark.parametrize("strategy", ["full_isolation", "single_account"])
+def test_every_aws_credentials_step_pins_v6_and_the_account(bake, strategy):
+    project = bake(account_strategy=strategy).project
+    steps = [
+        step
+        for path in sorted((project / WORKFLOWS).glob("*.yml"))
+        for job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].values()
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    ]
+    assert len(steps) == 4  # two hops in deploy-environment.yml, two in drift.yml
+    for step in steps:
+        assert step["uses"] == "aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c"
+        assert step["with"]["allowed-account-ids"].startswith("${{ steps.roles.outputs.")
+
+
+def test_drift_waits_for_no_approval_and_no_deploy(bake):
+    project = bake().project
+    drift = yaml.safe_load((project / WORKFLOWS / "drift.yml").read_text(encoding="utf-8"))["jobs"]["drift"]
+    deploy = yaml.safe_load((project / WORKFLOWS / "deploy-environment.yml").read_text(encoding="utf-8"))
+    assert "environment" not in drift
+    assert drift["concurrency"]["group"] != deploy["jobs"]["deploy"]["concurrency"]["group"]
 
 
 @pytest.mark.slow

@@ -58,6 +58,7 @@ PREVIOUS_ALIAS = "previous"
 DEPLOYER = "deployer"
 CFN_EXECUTION = "cfn-exec"
 CI = "ci"
+DRIFT = "drift"
 BOUNDARY = "boundary"
 PERSONAS = ("project-admin", "devops-engineer", "software-developer", "qa-engineer")
 
@@ -116,6 +117,15 @@ class Naming(namedtuple("Naming", "slug region")):
         themselves its deployer.
         """
         return self.name(DEVOPS, f"{env}-{CI}")
+
+    def drift_role(self) -> str:
+        """The role the drift workflow assumes in the DevOps account, ``<slug>-devops-drift``: one for every
+        environment, as its job runs in no GitHub environment; it may only chain to the drift readers."""
+        return self.name(DEVOPS, DRIFT)
+
+    def drift_reader_role(self, env: str) -> str:
+        """``env``'s read-only role for drift detection, ``<slug>-<env>-drift``: trusts the drift role only."""
+        return self.name(env, DRIFT)
 
     def platform_role_patterns(self, account_id: str = "*") -> list[str]:
         """Roles no environment's principal may change: the DevOps side's (CI roles) and the identity roles."""
@@ -241,6 +251,7 @@ class Naming(namedtuple("Naming", "slug region")):
                 ("iam_role", self.deployer_role(env)),
                 ("iam_role", self.cfn_execution_role(env)),
                 ("iam_role", self.ci_role(env)),
+                ("iam_role", self.drift_reader_role(env)),
                 ("iam_policy", self.boundary_policy(env)),
                 ("lambda_function", self.function(env)),
                 ("iam_role", self.function_role(env)),

@@ -8,6 +8,7 @@ package (a checkout, or an artifact that ships ``multienv.toml`` beside the pack
 from __future__ import annotations
 
 import os
+import re
 from collections import namedtuple
 from collections.abc import Mapping
 from functools import lru_cache
@@ -23,6 +24,20 @@ if TYPE_CHECKING:
 SETTINGS_FILE = "multienv.toml"
 HOME_VARIABLE = "MULTIENV_HOME"
 
+# GitHub's numeric IDs of the repository and its owner, as its OIDC tokens carry them
+# (``repository_id``, ``repository_owner_id`` and the immutable ``sub``). Empty: not known yet.
+# GitHub's IDs are 64-bit integers: at most 19 digits.
+GITHUB_ID_PATTERN = re.compile(r"^[1-9][0-9]{0,18}$")
+GITHUB_ID_RULE = "GitHub's numeric ID (digits only), or empty while it is not known"
+# Stands for an ID not known yet wherever one must be written (a stack parameter): GitHub
+# numbers from 1, so no token ever carries it and a trust naming it lets nobody in.
+GITHUB_ID_PLACEHOLDER = "0"
+
+
+def github_ids_command(repository: str) -> str:
+    """The command that prints a repository's owner ID and its own ID, one a line."""
+    return f"gh api repos/{repository} --jq '.owner.id, .id'"
+
 
 class SettingsError(ValueError):
     """``multienv.toml`` is missing or says something that cannot be true."""
@@ -37,11 +52,14 @@ class Environment(namedtuple("Environment", "name tier account")):
 class Settings(
     namedtuple(
         "Settings",
-        "file project_name slug package region github_repository strategy accounts devops environments",
+        "file project_name slug package region github_repository strategy accounts devops environments"
+        " github_owner_id github_repository_id",
+        defaults=("", ""),
     )
 ):
     """``multienv.toml``, checked: ``file`` (its path), the project's names, ``strategy`` (``AccountStrategy``),
-    ``accounts`` and ``devops`` (``Account``), ``environments`` (``Environment``, in promotion order).
+    ``accounts`` and ``devops`` (``Account``), ``environments`` (``Environment``, in promotion order),
+    ``github_owner_id`` and ``github_repository_id`` (GitHub's numeric IDs, "" while not known).
 
     ``file`` is a string and ``path``/``root`` build ``Path`` objects when asked: resolving and loading
     the configuration on a workstation then never imports ``pathlib``.
@@ -105,6 +123,34 @@ class Settings(
     @property
     def uses_placeholders(self) -> bool:
         return any(a.placeholder for a in self.accounts)
+
+    # --- the GitHub repository, as its OIDC tokens name it
+    @property
+    def github_owner(self) -> str:
+        return self.github_repository.split("/", 1)[0]
+
+    @property
+    def github_ids_known(self) -> bool:
+        return bool(self.github_owner_id and self.github_repository_id)
+
+    @property
+    def github_repository_with_ids(self) -> str:
+        """``owner@<owner id>/name@<repository id>``: the repository in GitHub's immutable subject claim
+        (placeholder IDs while the real ones are not known)."""
+        owner, _, name = self.github_repository.partition("/")
+        owner_id = self.github_owner_id or GITHUB_ID_PLACEHOLDER
+        repository_id = self.github_repository_id or GITHUB_ID_PLACEHOLDER
+        return f"{owner}@{owner_id}/{name}@{repository_id}"
+
+    def github_id_problems(self) -> list[str]:
+        """Why CI cannot be trusted yet: the IDs not filled in, each with the command that finds it."""
+        command = github_ids_command(self.github_repository)
+        return [
+            f"{self.file}: project.{key}: is empty: run {command} (the owner's ID, then the repository's) "
+            f"and put the {what} ID there before deploying to AWS"
+            for key, what in (("github_owner_id", "owner's"), ("github_repository_id", "repository's"))
+            if not getattr(self, key)
+        ]
 
 
 def find_settings_file(environ: Mapping[str, str] | None = None) -> str:
@@ -195,6 +241,14 @@ def parse_settings(data: Mapping, path: str | Path) -> Settings:
         fail(key, message)
     if problems:
         raise refuse()
+    github_ids = {key: _github_id(project.get(key, "")) for key in ("github_owner_id", "github_repository_id")}
+    for key, value in github_ids.items():
+        if value and not GITHUB_ID_PATTERN.match(value):
+            fail(f"project.{key}", f"{project[key]!r} is not {GITHUB_ID_RULE}")
+    if bool(github_ids["github_owner_id"]) != bool(github_ids["github_repository_id"]):
+        fail("project", "github_owner_id and github_repository_id are filled in together: both, or neither")
+    if problems:
+        raise refuse()
     naming = Naming(slug=project["slug"], region=project["region"])
     env_accounts = {e.name: e.account.id for e in environments}
     for message in naming.too_long_problems([e.name for e in environments], accounts[devops_key].id, env_accounts):
@@ -213,7 +267,15 @@ def parse_settings(data: Mapping, path: str | Path) -> Settings:
         accounts=tuple(accounts.values()),
         devops=accounts[devops_key],
         environments=tuple(environments),
+        **github_ids,
     )
+
+
+def _github_id(value: object) -> str:
+    """A GitHub ID as written in the file: a string of digits, or a TOML integer (``bool`` is no ID)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else repr(value)
 
 
 def _sharing(members: list[str], name: str) -> str:

@@ -2,8 +2,8 @@
 
 For every resource type in an environment's stacks (bootstrap, personas, app), the actions of
 its CloudFormation read handler, as the resource schemas bundled with cfn-lint list them, must
-be allowed by the drift workflow's session policy, by the Deployer Role's own policy and by the
-permissions boundary; else the scheduled detection fails instead of reporting drift.
+be allowed by the drift reader's own policy (the role the drift workflow detects drift as) and by
+the permissions boundary it carries; else the scheduled detection fails instead of reporting drift.
 """
 
 import fnmatch
@@ -11,7 +11,7 @@ import json
 from importlib.resources import files
 
 import pytest
-from multienv_tools import cfn, drift, persona_stacks, stacks
+from multienv_tools import cfn, persona_stacks, stacks
 
 from multienv.settings import load_settings
 
@@ -57,22 +57,34 @@ def needed_reads(settings, env) -> dict[str, set[str]]:
     }
 
 
-def test_every_read_handler_action_is_allowed_by_session_deployer_and_boundary(settings):
+def test_every_read_handler_action_is_allowed_by_the_drift_reader_and_its_boundary(settings):
     env = settings.production
     bootstrap = environment_docs(settings, env)[0]["Resources"]
-    deployer = [
-        s for p in bootstrap["DeployerRole"]["Properties"]["Policies"] for s in cfn.statements(p["PolicyDocument"])
-    ]
+    reader = bootstrap["DriftReaderRole"]["Properties"]
+    own = [s for p in reader["Policies"] for s in cfn.statements(p["PolicyDocument"])]
+    assert reader["PermissionsBoundary"] == bootstrap["PermissionsBoundary"]["Properties"]["ManagedPolicyName"] or (
+        reader["PermissionsBoundary"].endswith(bootstrap["PermissionsBoundary"]["Properties"]["ManagedPolicyName"])
+    )
     boundary = cfn.statements(bootstrap["PermissionsBoundary"]["Properties"]["PolicyDocument"])
-    session = cfn.statements(drift.SESSION_POLICY)
     missing = [
         f"{kind}: {action} not allowed by the {where}"
         for kind, actions in needed_reads(settings, env).items()
         for action in sorted(actions)
-        for where, policy in (("session policy", session), ("Deployer Role", deployer), ("boundary", boundary))
+        for where, policy in (("drift reader", own), ("boundary", boundary))
         if not allowed(action, policy)
     ]
     assert missing == []
+
+
+def test_the_drift_reader_only_reads_and_detects(settings):
+    bootstrap = environment_docs(settings, settings.production)[0]["Resources"]
+    reader = bootstrap["DriftReaderRole"]["Properties"]
+    read_only = ("Describe", "Detect", "Get", "List")
+    for policy in reader["Policies"]:
+        for statement in cfn.statements(policy["PolicyDocument"]):
+            assert statement["Effect"] == "Allow"
+            for action in cfn.as_list(statement["Action"]):
+                assert "*" not in action and action.split(":")[1].startswith(read_only), action
 
 
 def test_the_exceptions_are_still_in_the_read_handlers(settings):

@@ -5,13 +5,13 @@ IDs and conditions filled in, as CloudFormation would), and the policies are rea
 """
 
 import pytest
-from multienv_tools import persona_stacks, persona_trust, policy_sizes
+from multienv_tools import persona_stacks, persona_trust, pipeline, policy_sizes
 from multienv_tools.cfn import as_list, policies, principals, render, statements
 from multienv_tools.persona_stacks import PERSONAS
 from multienv_tools.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
 
 from multienv.naming import LIMITS
-from multienv.settings import load_settings
+from multienv.settings import GITHUB_ID_PLACEHOLDER, load_settings
 
 SHA = "0" * 64
 GITHUB_OIDC = "token.actions.githubusercontent.com"
@@ -274,12 +274,32 @@ def test_each_ci_role_is_assumable_from_its_own_github_environment_only(settings
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         provider = f"arn:{naming.partition}:iam::{settings.devops.id}:oidc-provider/{GITHUB_OIDC}"
         assert statement["Principal"] == {"Federated": provider}
-        assert statement["Condition"] == {
-            "StringEquals": {
-                f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
-                f"{GITHUB_OIDC}:sub": f"repo:{settings.github_repository}:environment:{env.name}",
-            }
+        repository, with_ids = settings.github_repository, settings.github_repository_with_ids
+        stage = next(
+            s for s in pipeline.stages((e.name, e.tier) for e in settings.environments) if s.environment == env.name
+        )
+        workflow = f"{repository}/{pipeline.DEPLOY_ENVIRONMENT_WORKFLOW}"
+        pinned = {
+            f"{GITHUB_OIDC}:job_workflow_ref": f"{workflow}@{stage.trusted_ref}",
+            f"{GITHUB_OIDC}:ref": stage.trusted_ref,
         }
+        exact = {
+            f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+            f"{GITHUB_OIDC}:sub": [
+                f"repo:{repository}:environment:{env.name}",
+                f"repo:{with_ids}:environment:{env.name}",
+            ],
+            f"{GITHUB_OIDC}:repository_id": settings.github_repository_id or GITHUB_ID_PLACEHOLDER,
+            f"{GITHUB_OIDC}:repository_owner_id": settings.github_owner_id or GITHUB_ID_PLACEHOLDER,
+            f"{GITHUB_OIDC}:environment": env.name,
+        }
+        # Production from the default branch only, exactly; the others from any branch (never a tag or a PR).
+        if env.tier.is_production:
+            assert stage.trusted_ref == f"refs/heads/{pipeline.DEFAULT_BRANCH}"
+            assert statement["Condition"] == {"StringEquals": {**exact, **pinned}}
+        else:
+            assert stage.trusted_ref == "refs/heads/*"
+            assert statement["Condition"] == {"StringEquals": exact, "StringLike": pinned}
         assumable = [
             r
             for p in role["Policies"]
@@ -288,6 +308,59 @@ def test_each_ci_role_is_assumable_from_its_own_github_environment_only(settings
             for r in as_list(s["Resource"])
         ]
         assert assumable == [deployer(settings, env.name)]
+
+
+def test_the_drift_role_trusts_drift_yml_on_the_default_branch_only_and_reaches_only_the_drift_readers(
+    settings, rendered
+):
+    naming, doc = settings.naming, devops(rendered)
+    role = props(doc, "DriftRole")
+    assert role["RoleName"] == naming.drift_role()
+    (statement,) = statements(role["AssumeRolePolicyDocument"])
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    repository, ref = settings.github_repository, f"refs/heads/{pipeline.DEFAULT_BRANCH}"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{GITHUB_OIDC}:aud": "sts.amazonaws.com",
+            f"{GITHUB_OIDC}:sub": [
+                f"repo:{repository}:ref:{ref}",
+                f"repo:{settings.github_repository_with_ids}:ref:{ref}",
+            ],
+            f"{GITHUB_OIDC}:repository_id": settings.github_repository_id or GITHUB_ID_PLACEHOLDER,
+            f"{GITHUB_OIDC}:repository_owner_id": settings.github_owner_id or GITHUB_ID_PLACEHOLDER,
+            f"{GITHUB_OIDC}:job_workflow_ref": f"{repository}/.github/workflows/drift.yml@{ref}",
+            f"{GITHUB_OIDC}:ref": ref,
+        }
+    }
+    (policy,) = role["Policies"]
+    (chain,) = statements(policy["PolicyDocument"])
+    assert as_list(chain["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    assert as_list(chain["Resource"]) == [
+        naming.role_arn(e.account.id, naming.drift_reader_role(e.name)) for e in settings.environments
+    ]
+
+
+def test_each_drift_reader_trusts_exactly_the_drift_role(settings, rendered):
+    naming = settings.naming
+    drift_role = naming.role_arn(settings.devops.id, naming.drift_role())
+    for spec, doc in of_kind(rendered, BOOTSTRAP):
+        role = props(doc, "DriftReaderRole")
+        assert role["RoleName"] == naming.drift_reader_role(spec.env)
+        trust = statements(role["AssumeRolePolicyDocument"])
+        assert {p for s in trust for p in principals(s)} == {drift_role}
+        assume = next(s for s in trust if s["Action"] == "sts:AssumeRole")
+        assert assume["Condition"] == {"Null": {"sts:ExternalId": "true"}}
+
+
+def test_no_trust_allows_with_for_all_values(rendered):
+    """``ForAllValues:`` is true when the claim is absent: in an Allow it lets a token without the claim in."""
+    for spec, doc in rendered.values():
+        for name, body in doc["Resources"].items():
+            if body["Type"] != "AWS::IAM::Role":
+                continue
+            for statement in statements(body["Properties"]["AssumeRolePolicyDocument"]):
+                operators = statement.get("Condition", {})
+                assert not any(op.startswith("ForAllValues:") for op in operators), (spec.name, name)
 
 
 def test_each_deployer_trusts_exactly_its_ci_role(settings, rendered):

@@ -1,5 +1,5 @@
 """The workflows carry the release: attestation at build, its verification and the release
-after each deploy, and the scheduled drift detection with read-only sessions.
+after each deploy, and the scheduled drift detection with the read-only drift roles.
 
 Drop the attestation, let it run where the plan has none, verify after publishing or where the
 build did not attest, make the SHA-256 check conditional, release before deploying, give another
@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import yaml
-from multienv_tools import drift, pipeline
+from multienv_tools import pipeline
 
 from multienv.settings import load_settings
 {% raw %}
@@ -213,39 +213,41 @@ def test_each_deploy_verifies_the_attestation_before_publishing_then_releases_af
     assert checksum < verify < publish < app < release == len(steps) - 1
 
 
-def test_drift_runs_on_a_schedule_in_every_environment():
+def test_drift_runs_on_a_schedule_in_every_environment_outside_the_github_environments():
     workflow = load("drift.yml")
     assert workflow["on"]["schedule"] and "workflow_dispatch" in workflow["on"]
     (job,) = workflow["jobs"].values()
     assert job["strategy"]["matrix"]["environment"] == list(load_settings(ROOT / "multienv.toml").names)
     assert job["strategy"]["fail-fast"] is False
-    assert job["environment"] == {"name": expression("matrix.environment")}
+    # No GitHub environment: required reviewers of production would be asked every day.
+    assert "environment" not in job
+    # Its own concurrency group: a drift run never queues a deploy behind it.
+    deploy = load("deploy-environment.yml")["jobs"]["deploy"]["concurrency"]["group"]
+    assert job["concurrency"]["group"] == "drift-" + expression("matrix.environment")
+    assert not deploy.startswith("drift-")
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
     assert job["steps"][-1]["run"].endswith('deploy drift --env "${ENV_NAME}"')
 
 
-def test_both_drift_hops_are_narrowed_by_the_session_policies_of_drift_py(capsys):
+def test_drift_assumes_the_drift_role_then_the_drift_reader_with_the_accounts_pinned():
     (job,) = load("drift.yml")["jobs"].values()
     steps = job["steps"]
-    policy = index_of(steps, lambda s: s.get("id") == "policy")
-    assert steps[policy]["run"].endswith(f'-m {drift.__name__} session-policy >> "${{GITHUB_OUTPUT}}"')
-    hops = [(i, s["with"]) for i, s in enumerate(steps) if s.get("uses", "").startswith(CREDENTIALS_ACTION)]
-    assert [(h["role-to-assume"], h["inline-session-policy"], h.get("role-chaining")) for _, h in hops] == [
-        (expression("steps.roles.outputs.ci_role_arn"), expression("steps.policy.outputs.chain_policy"), None),
-        (expression("steps.roles.outputs.deployer_role_arn"), expression("steps.policy.outputs.policy"), True),
+    roles = index_of(steps, lambda s: s.get("id") == "roles")
+    assert steps[roles]["run"].endswith('-m multienv_tools.ci drift-roles --env "${ENV_NAME}" >> "${GITHUB_OUTPUT}"')
+    hops = [(i, s) for i, s in enumerate(steps) if s.get("uses", "").startswith(CREDENTIALS_ACTION)]
+    # configure-aws-credentials v6.2.3, pinned by its commit, on both hops.
+    assert [s["uses"].split("@")[1] for _, s in hops] == ["e6de054238d6b7531b4efff3b6587d9aade6a06c"] * 2
+    assert [
+        (s["with"]["role-to-assume"], s["with"]["allowed-account-ids"], s["with"].get("role-chaining")) for _, s in hops
+    ] == [
+        (expression("steps.roles.outputs.drift_role_arn"), expression("steps.roles.outputs.devops_account_id"), None),
+        (
+            expression("steps.roles.outputs.drift_reader_role_arn"),
+            expression("steps.roles.outputs.env_account_id"),
+            True,
+        ),
     ]
-    assert policy < hops[0][0]
-    assert drift.main(["session-policy"]) == 0
-    printed = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
-    assert set(printed) == {"chain_policy", "policy"}
+    assert roles < hops[0][0]
 
 
-def test_the_drift_session_can_only_read_and_detect():
-    read_only = ("Describe", "Detect", "Get", "List")
-    for statement in drift.SESSION_POLICY["Statement"]:
-        assert statement["Effect"] == "Allow"
-        for action in statement["Action"]:
-            assert action.split(":")[1].startswith(read_only), action
-    (chain,) = drift.CHAIN_SESSION_POLICY["Statement"]
-    assert chain["Action"] == ["sts:AssumeRole", "sts:TagSession"]
 {%- endraw %}

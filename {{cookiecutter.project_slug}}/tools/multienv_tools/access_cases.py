@@ -138,6 +138,10 @@ class World:
             return n.role_arn(env.account.id, n.function_role(env.name)), env.account.id
         if case.principal == "ci":
             return n.role_arn(devops, n.ci_role(env.name)), devops
+        if case.principal == "drift":
+            return n.role_arn(devops, n.drift_role()), devops
+        if case.principal == "drift-reader":
+            return n.role_arn(env.account.id, n.drift_reader_role(env.name)), env.account.id
         if case.principal == BOUNDED_ROLE:
             return n.role_arn(env.account.id, n.name(env.name, "bounded")), env.account.id
         if case.principal == "identity":
@@ -147,8 +151,8 @@ class World:
         if case.principal.startswith("arn:"):
             return case.principal, case.principal.split(":")[4]
         raise AccessError(
-            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, bounded-role,"
-            f" {APP_ROLE}, identity, outsider or an ARN"
+            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, drift, drift-reader,"
+            f" bounded-role, {APP_ROLE}, identity, outsider or an ARN"
         )
 
     def identity(self, case: Case, where: str) -> tuple[str, str]:
@@ -242,6 +246,7 @@ class World:
             "deployer-role": (n.role_arn(account, n.deployer_role(env.name)), account),
             "cfn-exec-role": (n.role_arn(account, n.cfn_execution_role(env.name)), account),
             "ci-role": (n.role_arn(devops, n.ci_role(env.name)), devops),
+            "drift-reader-role": (n.role_arn(account, n.drift_reader_role(env.name)), account),
             "persona-policy": (n.policy_arn(account, n.name(env.name, "persona-guard")), account),
             "parameter": (f"arn:{p}:ssm:{region}:{account}:parameter{n.ssm_parameter(env.name, 'app')}", account),
             "table-stream": (

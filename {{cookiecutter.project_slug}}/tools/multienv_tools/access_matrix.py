@@ -10,7 +10,8 @@ request needs both the identity and the resource side. It also runs parliament o
 identity policy. Exit status 1 when any case or finding fails.
 
 ``--only KIND[,KIND...]`` simulates only the cases of those principals (a persona, ``deployer``,
-``cfn-exec``, ``ci``, ``bounded-role``, ``app-role``, ``identity``, ``outsider``) and, with
+``cfn-exec``, ``ci`` (with GitHub's tokens), ``drift``, ``drift-reader``, ``bounded-role``, ``app-role``,
+``identity``, ``outsider``) and, with
 ``org-perimeter``, the perimeter's: a quicker answer while a policy is being changed. It skips
 parliament and never counts as the full check.
 
@@ -47,6 +48,11 @@ from .attack_expansion import attack_cases
 from .attack_expansion import counts as scope_counts
 from .attack_verdict import judge, report
 from .attack_verdict import requests as attack_requests
+from .github_oidc import attack_tokens
+from .github_oidc import checks as github_checks
+from .github_oidc import failures as github_failures
+from .github_oidc import submit as github_submit
+from .github_oidc import verdicts as github_verdicts
 from .org_perimeter import ORG_TEMPLATE, perimeter_cases
 from .org_perimeter import failures as org_perimeter_failures
 from .org_perimeter import render as render_perimeter
@@ -64,7 +70,19 @@ SKIPS_FILE = Path("access") / "parliament-skips.toml"
 
 # What --only selects by: the principal of a case (designed or generated), or the perimeter's cases.
 ORG_PERIMETER = "org-perimeter"
-KINDS = (*PERSONAS, "deployer", "cfn-exec", "ci", BOUNDED_ROLE, "app-role", IDENTITY, OUTSIDER, ORG_PERIMETER)
+KINDS = (
+    *PERSONAS,
+    "deployer",
+    "cfn-exec",
+    "ci",
+    "drift",
+    "drift-reader",
+    BOUNDED_ROLE,
+    "app-role",
+    IDENTITY,
+    OUTSIDER,
+    ORG_PERIMETER,
+)
 
 
 def parse_only(text: str | None) -> frozenset[str] | None:
@@ -119,7 +137,11 @@ def check(
         org_cases = perimeter_cases(settings) if perimeter and (not only or ORG_PERIMETER in only) else []
         for request in org_requests(org_cases, perimeter, 0):
             simulator.submit(request["simulation"])
-        if only and not (cases or attacks or org_cases):
+        # GitHub's tokens, the repository's own and an attacker's, against every role trusting GitHub's jobs.
+        tokens = attack_tokens(settings) if not only or "ci" in only else []
+        trusts = {arn: (role.account, role.trust) for arn, role in policies.roles.items()}
+        planned = github_submit(github_checks(trusts), [t.claims for t in tokens], simulator)
+        if only and not (cases or attacks or org_cases or tokens):
             raise ValueError(f"--only {','.join(sorted(only))}: no case of this project has these principals")
         answers, (findings, skipped) = simulator.answers(meanwhile=lint or (lambda: ([], 0)))
     attack_answers = answers[len(cases) : len(cases) + len(attacks)]
@@ -130,6 +152,9 @@ def check(
     report(attack_verdict, out)
     org_failures = org_perimeter_failures(org_cases, answers[len(cases) + len(attacks) :])
     for line in org_failures:
+        print(line, file=out)
+    token_failures = github_failures(tokens, github_verdicts(planned, answers))
+    for line in token_failures:
         print(line, file=out)
     answers = answers[: len(cases)]
     failures = 0
@@ -163,8 +188,9 @@ def check(
     opened = sum(attack_verdict.open.values())
     if opened:
         generated += f"; {opened} known open"
-    failures += len(attack_verdict.failed) + len(attack_verdict.stale) + len(org_failures)
-    generated += f"), {len(org_cases)} org-perimeter cases (each with and without it"
+    failures += len(attack_verdict.failed) + len(attack_verdict.stale) + len(org_failures) + len(token_failures)
+    generated += f"), {len(org_cases)} org-perimeter cases (each with and without it), {len(tokens)} GitHub tokens"
+    generated += " (the roles each may assume"
     verdict = "all as expected" if not failures else f"{failures} FAILED"
     skipped_count = sum(1 for *_, reason in skipped_cases if reason)
     if skipped_count:

@@ -3,7 +3,9 @@
 ``python -m multienv_tools.ci roles --env ENV`` prints, as ``key=value`` lines for
 ``$GITHUB_OUTPUT``, the two roles a deploy job assumes and the accounts they must be in:
 the environment's CI role in the DevOps account, then its Deployer Role in the
-environment's account. No workflow holds an account ID: they all come from here.
+environment's account; ``drift-roles --env ENV`` the drift job's two (the drift role, then the
+environment's drift reader). No workflow holds an account ID: they all come from here. Both
+refuse placeholder account IDs and GitHub IDs not filled in yet, naming the fix.
 
 Standard library only.
 """
@@ -37,8 +39,26 @@ def roles(config: Settings, env: str) -> dict[str, str]:
     }
 
 
+def drift_roles(config: Settings, env: str) -> dict[str, str]:
+    """The role ARNs and account IDs of ``env``'s drift job: the drift role in the DevOps account (one for
+    every environment), then the environment's read-only drift reader."""
+    environment = config.environment(env)
+    naming = config.naming
+    return {
+        "drift_role_arn": naming.role_arn(config.devops.id, naming.drift_role()),
+        "drift_reader_role_arn": naming.role_arn(environment.account.id, naming.drift_reader_role(env)),
+        "devops_account_id": config.devops.id,
+        "env_account_id": environment.account.id,
+        "region": config.region,
+    }
+
+
+COMMANDS = {"roles": roles, "drift-roles": drift_roles}
+
+
 def placeholder_problems(config: Settings, env: str) -> list[str]:
-    """Accounts ``env``'s deploy needs whose IDs are still placeholders, as messages."""
+    """What ``env``'s deploy needs that is not filled in yet, as messages: accounts whose IDs are still
+    placeholders, and GitHub's IDs of the repository (without them no CI role trusts any token)."""
     environment = config.environment(env)
     needed = {config.devops.key: config.devops, environment.account.key: environment.account}
     return [
@@ -46,7 +66,7 @@ def placeholder_problems(config: Settings, env: str) -> list[str]:
         f"put the real AWS account ID there before deploying {env} from CI"
         for account in needed.values()
         if account.placeholder
-    ]
+    ] + config.github_id_problems()
 
 
 def output_lines(values: dict[str, str]) -> list[str]:
@@ -61,11 +81,12 @@ def output_lines(values: dict[str, str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m {__package__}.ci", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    roles_parser = commands.add_parser("roles", help="key=value lines for a deploy job's credentials")
-    roles_parser.add_argument("--env", required=True, help="the environment the job deploys to")
-    roles_parser.add_argument(
-        "--allow-placeholders", action="store_true", help="print placeholder accounts too (for local runs)"
-    )
+    for name, what in (("roles", "a deploy job's"), ("drift-roles", "a drift job's")):
+        command = commands.add_parser(name, help=f"key=value lines for {what} credentials")
+        command.add_argument("--env", required=True, help="the environment the job acts on")
+        command.add_argument(
+            "--allow-placeholders", action="store_true", help="print placeholder IDs too (for local runs)"
+        )
     args = parser.parse_args(argv)
 
     try:
@@ -73,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = [] if args.allow_placeholders else placeholder_problems(config, args.env)
         if problems:
             raise CIError("\n".join(problems))
-        print("\n".join(output_lines(roles(config, args.env))))
+        print("\n".join(output_lines(COMMANDS[args.command](config, args.env))))
     except (SettingsError, CIError) as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1

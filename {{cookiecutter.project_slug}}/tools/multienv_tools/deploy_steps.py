@@ -41,6 +41,11 @@ def cmd_build(ctx: Context, args: argparse.Namespace) -> None:
 
 def cmd_bootstrap_devops(ctx: Context, args: argparse.Namespace) -> None:
     spec = stacks.devops_spec(ctx.settings)
+    if not ctx.is_local and not ctx.settings.github_ids_known:
+        # The CI roles would trust the placeholder ID 0, which no token carries: refuse, and say how to fix it.
+        raise DeployError(
+            "\n".join([f"{spec.name}: the CI roles' trust needs GitHub's IDs", *ctx.settings.github_id_problems()])
+        )
     check_target(ctx, spec.account_id, spec.name)
     existing = stack_status(ctx.client("cloudformation"), spec.name)
     current = {p["ParameterKey"]: p["ParameterValue"] for p in (existing or {}).get("Parameters", [])}

@@ -146,8 +146,10 @@ def platform_roles(settings: Settings) -> set[str]:
             naming.deployer_role(env.name),
             naming.cfn_execution_role(env.name),
             naming.ci_role(env.name),
+            naming.drift_reader_role(env.name),
             naming.function_role(env.name),
         }
+    roles.add(naming.drift_role())
     return roles
 
 

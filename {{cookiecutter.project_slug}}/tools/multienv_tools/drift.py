@@ -1,7 +1,6 @@
 """Drift: has anyone changed an environment's stacks by hand since CloudFormation last deployed them?
 
     python -m multienv_tools.deploy drift --env ENV     # fails listing each drifted resource and property
-    python -m multienv_tools.drift session-policy       # the session policies the drift workflow uses
 
 Runs CloudFormation drift detection on the environment's stacks, the administrator's
 (bootstrap, personas) and the app's, waits for each, and reports every resource that was
@@ -9,9 +8,11 @@ modified or deleted, with each property's expected and actual value. A stack not
 yet is reported, not an error. Every stack is checked before the command fails, so one run
 lists all the drift.
 
-The scheduled workflow ``.github/workflows/drift.yml`` runs it as the environment's Deployer
-Role narrowed by ``SESSION_POLICY``: that session can read and detect, and nothing else; the
-CI role it chains through is narrowed by ``CHAIN_SESSION_POLICY`` to chaining on.
+The scheduled workflow ``.github/workflows/drift.yml`` runs it as the environment's drift reader
+(``<slug>-<env>-drift``, in ``infra/workload-bootstrap.yaml``), which can detect drift of the
+environment's stacks and read what detection reads, nothing else; it reaches it through the drift
+role of the DevOps account (``infra/devops.yaml``), which trusts drift.yml's runs on the default
+branch only and may only chain on. No GitHub environment, so no daily approval.
 
 moto (the local AWS) has no drift detection, so ``tests/platform/test_drift.py`` checks the calls and
 the report against a stubbed CloudFormation client.
@@ -19,8 +20,6 @@ the report against a stubbed CloudFormation client.
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -36,43 +35,6 @@ from .stack_spec import PLATFORM_STACKS
 # The order a first deployment creates them in.
 STACKS = (*PLATFORM_STACKS, APP_STACK)
 DRIFTED = ("MODIFIED", "DELETED")
-
-# Intersected with the Deployer Role's own rights: the session reads and detects drift only.
-# Drift detection reads each resource with the caller's credentials, hence the IAM, Lambda
-# and Logs reads.
-SESSION_POLICY: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "DetectAndReadOnly",
-            "Effect": "Allow",
-            "Action": [
-                "cloudformation:DescribeStacks",
-                "cloudformation:DetectStackDrift",
-                "cloudformation:DetectStackResourceDrift",
-                "cloudformation:DescribeStackDriftDetectionStatus",
-                "cloudformation:DescribeStackResourceDrifts",
-                "iam:Get*",
-                "iam:List*",
-                "lambda:Get*",
-                "logs:Describe*",
-                "logs:ListTagsForResource",
-                "logs:GetDataProtectionPolicy",
-                "sts:GetCallerIdentity",
-            ],
-            "Resource": "*",
-        }
-    ],
-}
-
-
-# The first hop (the CI role in the DevOps account) may only chain on: no artifact upload.
-CHAIN_SESSION_POLICY: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "ChainOnly", "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -166,22 +128,3 @@ def check_drift(ctx: Context, env: Environment) -> None:
             ctx.say(f"{stack}: IN_SYNC")
     if problems:
         raise DeployError("\n".join([f"{env.name}: drift found (changed outside CloudFormation)", *problems]))
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog=f"python -m {__package__}.drift", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "session-policy",
-        help="print chain_policy=... and policy=... (the two hops' session policies) for $GITHUB_OUTPUT",
-    )
-    parser.parse_args(argv)
-    for key, policy in (("chain_policy", CHAIN_SESSION_POLICY), ("policy", SESSION_POLICY)):
-        print(f"{key}={json.dumps(policy, separators=(',', ':'))}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -31,6 +31,9 @@ ORG_TEMPLATE = Path("org") / "perimeter.yaml"
 SAMPLE_ORG_ID = "o-a1b2c3d4e5"
 OUTSIDE_ORG_ID = "o-f6g7h8i9j0"
 OUTSIDE_ACCOUNT = "999999999999"
+# Stands for a GitHub ID not filled in yet, in the simulation only: deploying needs the real ones.
+SAMPLE_GITHUB_ID = "1"
+OTHER_GITHUB_ID = "987654321"
 # The roles that deploy the platform: the account's administrator as AWS Organizations,
 # Control Tower, StackSets and IAM Identity Center create it.
 ADMINISTRATOR_ROLES = (
@@ -71,11 +74,18 @@ def parameters(
 ) -> dict[str, str]:
     """The parameters of ``org/perimeter.yaml`` for this project."""
     n = settings.naming
+    known = settings._replace(
+        github_owner_id=settings.github_owner_id or SAMPLE_GITHUB_ID,
+        github_repository_id=settings.github_repository_id or SAMPLE_GITHUB_ID,
+    )
     return {
         "OrgId": org_id,
         "TargetIds": ",".join(targets),
         "GitHubOwner": github_owner(settings),
         "GitHubRepository": settings.github_repository,
+        "GitHubRepositoryWithIds": known.github_repository_with_ids,
+        "GitHubOwnerId": known.github_owner_id,
+        "GitHubRepositoryId": known.github_repository_id,
         "ProjectRoles": ",".join(project_roles(settings)),
         "PlatformArns": ",".join(platform_arns(settings)),
         "AdministratorRoles": ",".join(n.role_arn("*", name) for name in administrators),
@@ -323,14 +333,23 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
     # A second project of this template whose slug extends this one's (<slug>-api): its CI is its own.
     peer = settings._replace(slug=f"{n.slug}-api").naming
     peer_role, peer_repository = peer.role_arn(devops, peer.ci_role(settings.names[0])), f"{repository}-api"
-    for role, repo, expect, why in (
-        (project_role, "someone-else/app", "deny", "a job of another GitHub tenant"),
-        (team_role, "someone-else/app", "deny", "a job of another GitHub tenant, on any role"),
-        (project_role, f"{owner}/other-service", "deny", "another repository of the tenant, on this project's role"),
-        (team_role, f"{owner}/other-service", "allow", "another repository of the tenant, on its own role"),
-        (project_role, repository, "allow", "this repository's job"),
-        (peer_role, peer_repository, "allow", "a second project's job, on its own role"),
+    ids = parameters(settings, SAMPLE_ORG_ID, [])
+    owner_id, repository_id = ids["GitHubOwnerId"], ids["GitHubRepositoryId"]
+    other = OTHER_GITHUB_ID
+    # (role, repository, owner ID, repository ID, immutable subject, expected, why)
+    for role, repo, oid, rid, immutable, expect, why in (
+        (project_role, "someone-else/app", other, other, False, "deny", "a job of another GitHub tenant"),
+        (team_role, "someone-else/app", other, other, True, "deny", "a job of another GitHub tenant, on any role"),
+        (team_role, repository, other, other, True, "deny", "a new account under this tenant's freed name"),
+        (project_role, f"{owner}/other-service", owner_id, other, False, "deny", "another repository of the tenant"),
+        (project_role, repository, owner_id, other, True, "deny", "a new repository under this one's freed name"),
+        (team_role, f"{owner}/other-service", owner_id, other, True, "allow", "another repository, on its own role"),
+        (project_role, repository, owner_id, repository_id, False, "allow", "this repository's job"),
+        (project_role, repository, owner_id, repository_id, True, "allow", "this repository's job, immutable subject"),
+        (peer_role, peer_repository, owner_id, other, False, "allow", "a second project's job, on its own role"),
     ):
+        name_owner, _, name = repo.partition("/")
+        subject = f"{name_owner}@{oid}/{name}@{rid}" if immutable else repo
         cases.append(
             OrgCase(
                 why,
@@ -344,7 +363,9 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
                 sloppy,
                 {
                     "token.actions.githubusercontent.com:repository": repo,
-                    "token.actions.githubusercontent.com:sub": f"repo:{repo}:environment:prd",
+                    "token.actions.githubusercontent.com:repository_owner_id": oid,
+                    "token.actions.githubusercontent.com:repository_id": rid,
+                    "token.actions.githubusercontent.com:sub": f"repo:{subject}:environment:prd",
                 },
             )
         )
@@ -395,6 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     settings = load_settings()
+    if not settings.github_ids_known:
+        # The perimeter would refuse every job of the tenant: refuse first, and say how to fix it.
+        print("\n".join(f"ERROR: {problem}" for problem in settings.github_id_problems()), file=sys.stderr)
+        return 1
     administrators = tuple(args.administrator) if args.administrator else ADMINISTRATOR_ROLES
     values = parameters(settings, args.org_id, args.targets.split(","), administrators)
     overrides = " ".join(shlex.quote(f"{key}={value}") for key, value in values.items())

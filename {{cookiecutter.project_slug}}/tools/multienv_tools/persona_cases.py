@@ -249,6 +249,46 @@ def platform_cases(env_names: Iterable[str]) -> list[Case]:
             Case("outsider", env, "sts:AssumeRole", "deployer-role", env, "deny", "", "assume as another DevOps role")
         )
         cases += pipeline_cases(env)
+        cases += drift_cases(env, names[(names.index(env) + 1) % len(names)])
+    return cases
+
+
+# What the drift reader may do in its environment (detect drift, read what detection reads) and
+# what it must not (change anything, read data, chain on): the drift workflow reaches it without
+# the environment's GitHub approval.
+DRIFT_READER_PROBES = (
+    ("cloudformation:DetectStackDrift", "app-stack", "allow", "detect drift of the app"),
+    ("cloudformation:DetectStackDrift", "bootstrap-stack", "allow", "detect drift of the bootstrap"),
+    ("cloudformation:DescribeStackResourceDrifts", "personas-stack", "allow", "read the personas' drift"),
+    ("iam:GetRole", "deployer-role", "allow", "read a role, as detection does"),
+    ("lambda:GetFunction", "function", "allow", "read a function, as detection does"),
+    ("cloudformation:UpdateStack", "app-stack", "deny", "change a stack"),
+    ("cloudformation:DeleteStack", "bootstrap-stack", "deny", "delete a stack"),
+    ("lambda:UpdateFunctionCode", "function", "deny", "change the code"),
+    ("lambda:InvokeFunction", "function", "deny", "run the function"),
+    ("s3:GetObject", "data-object", "deny", "read data"),
+    ("dynamodb:GetItem", "table", "deny", "read data"),
+    ("secretsmanager:GetSecretValue", "secret", "deny", "read a secret"),
+    ("ssm:GetParameter", "parameter", "deny", "read a parameter"),
+    ("logs:FilterLogEvents", "log-group", "deny", "read log events"),
+    ("iam:PutRolePolicy", "drift-reader-role", "deny", "widen itself"),
+    ("iam:PassRole", "cfn-exec-role", "deny", "pass the execution role"),
+    ("sts:AssumeRole", "deployer-role", "deny", "chain to the Deployer Role"),
+)
+
+
+def drift_cases(env: str, other: str) -> list[Case]:
+    """The drift role (one, in the DevOps account) and ``env``'s drift reader; ``other`` is another environment."""
+    cases = [
+        Case("drift", env, "sts:AssumeRole", "drift-reader-role", env, "allow", "", "chain to a drift reader"),
+        Case("drift", env, "sts:AssumeRole", "deployer-role", env, "deny", "", "the drift role is no deployer"),
+        Case("ci", env, "sts:AssumeRole", "drift-reader-role", env, "deny", "", "only the drift role reads drift"),
+        Case("outsider", env, "sts:AssumeRole", "drift-reader-role", env, "deny", "", "assume as another DevOps role"),
+    ]
+    cases += [Case("drift-reader", env, a, r, env, expect, "", why) for a, r, expect, why in DRIFT_READER_PROBES]
+    if other != env:
+        detect = "cloudformation:DetectStackDrift"
+        cases.append(Case("drift-reader", env, detect, "app-stack", other, "deny", "", "another's drift"))
     return cases
 
 
@@ -272,7 +312,7 @@ PLATFORM_ROLE_WRITES = (
 )
 
 
-PLATFORM_ROLES = (*PERSONAS, "deployer-role", "cfn-exec-role", "ci-role")
+PLATFORM_ROLES = (*PERSONAS, "deployer-role", "cfn-exec-role", "ci-role", "drift-reader-role")
 
 
 PERSONA_POLICY_WRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy")

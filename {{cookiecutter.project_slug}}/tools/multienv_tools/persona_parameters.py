@@ -104,6 +104,7 @@ def protected_arns(naming, env: str, account_id: str = "*") -> list[str]:
     return [
         naming.role_arn(account_id, naming.deployer_role(env)),
         naming.role_arn(account_id, naming.cfn_execution_role(env)),
+        naming.role_arn(account_id, naming.drift_reader_role(env)),
         *persona_setup_arns(naming, env, account_id),
         # The CI roles and the identity roles, wherever the DevOps side and the environments share an account.
         *naming.platform_role_patterns(account_id),

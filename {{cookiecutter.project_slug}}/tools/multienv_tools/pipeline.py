@@ -25,6 +25,15 @@ from dataclasses import dataclass
 from multienv.model import Tier
 
 DEFAULT_BRANCH = "main"
+# The workflow files whose jobs assume AWS roles: the CI roles trust deploy-environment.yml's jobs
+# (the called file of a reusable workflow is what a token's job_workflow_ref names), the drift
+# role drift.yml's.
+DEPLOY_WORKFLOW = ".github/workflows/deploy.yml"
+DEPLOY_ENVIRONMENT_WORKFLOW = ".github/workflows/deploy-environment.yml"
+DRIFT_WORKFLOW = ".github/workflows/drift.yml"
+DEFAULT_REF = f"refs/heads/{DEFAULT_BRANCH}"
+# The refs a non-production environment may be deployed from: any branch (no tag, no pull request).
+ANY_BRANCH = "refs/heads/*"
 CHECKS_JOB = "checks"
 BUILD_JOB = "build"
 ARTIFACT_NAME = "app"
@@ -75,6 +84,12 @@ class Stage:
     @property
     def is_production(self) -> bool:
         return self.tier == PRODUCTION
+
+    @property
+    def trusted_ref(self) -> str:
+        """The git refs whose runs the environment's CI role trusts: production the default branch
+        only (in the trust, not only in this job's ``if:``), the others any branch."""
+        return DEFAULT_REF if self.is_production else ANY_BRANCH
 
     @property
     def when(self) -> str:

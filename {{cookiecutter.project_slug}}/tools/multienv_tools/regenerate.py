@@ -39,7 +39,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.
-CHANGEABLE = ("environments", "account_strategy", "aws_region", "account_ids", "github_repository", "code_owners")
+CHANGEABLE = (
+    "environments",
+    "account_strategy",
+    "aws_region",
+    "account_ids",
+    "github_repository",
+    "github_owner_id",
+    "github_repository_id",
+    "code_owners",
+)
 # Files the template writes once per environment; __env__ stands for the environment's name.
 PER_ENVIRONMENT_FILES = {{ multienv_per_environment_files() | tojson }}
 
@@ -126,6 +135,17 @@ def carried_account_ids(changes: dict[str, str]) -> dict[str, str]:
     return {"account_ids": ",".join(f"{key}={account_id}" for key, account_id in ids.items())}
 
 
+def carried_github_ids(changes: dict[str, str]) -> dict[str, str]:
+    """GitHub's IDs filled in by hand in multienv.toml, carried into the new answers as account IDs are:
+    the answers cruft recorded may still say "not known yet", and every file rendered from them would."""
+    if "github_owner_id" in changes or "github_repository_id" in changes:
+        return {}
+    settings = load_settings(ROOT / "multienv.toml")
+    if not settings.github_ids_known:
+        return {}
+    return {"github_owner_id": settings.github_owner_id, "github_repository_id": settings.github_repository_id}
+
+
 def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[regenerate_preview.Change]:
     """Run the update; return the files it changed. Raises RegenerateError on refusal or conflicts."""
     if not CRUFT_STATE.is_file():
@@ -140,7 +160,7 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
     if dirty:
         raise RegenerateError("the working tree is not clean; commit or stash first:\n  " + "\n  ".join(dirty))
 
-    changes = {**changes, **carried_account_ids(changes)}
+    changes = {**changes, **carried_account_ids(changes), **carried_github_ids(changes)}
     with upgrade.update_command(ROOT, checkout, regenerate_preview.scratch_folder()) as update:
         run = subprocess.run(
             cruft_command(changes, checkout, update),
@@ -202,6 +222,8 @@ def recorded_answers() -> dict[str, str]:
         "aws_region": settings.region,
         "account_ids": "",
         "github_repository": settings.github_repository,
+        "github_owner_id": settings.github_owner_id,
+        "github_repository_id": settings.github_repository_id,
     }
     owners = recorded_code_owners()
     if owners:  # else the template's default

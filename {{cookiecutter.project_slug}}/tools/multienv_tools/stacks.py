@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS_STACK
 from multienv.naming import DEVOPS as DEVOPS_ENV
-from multienv.settings import Settings
+from multienv.settings import GITHUB_ID_PLACEHOLDER, Settings
 
 from .persona_parameters import protected_arns, stack_arns
 from .persona_stacks import load_trust, persona_spec
@@ -40,6 +40,9 @@ def devops_spec(settings: Settings) -> StackSpec:
     naming = settings.naming
     parameters = {
         "GitHubRepository": settings.github_repository,
+        "GitHubRepositoryWithIds": settings.github_repository_with_ids,
+        "GitHubOwnerId": settings.github_owner_id or GITHUB_ID_PLACEHOLDER,
+        "GitHubRepositoryId": settings.github_repository_id or GITHUB_ID_PLACEHOLDER,
         DEPLOYER_ACCESS: "true",
     }
     for account in settings.accounts:
@@ -72,6 +75,8 @@ def bootstrap_spec(settings: Settings, env_name: str) -> StackSpec:
             "CfnExecutionRoleName": naming.cfn_execution_role(env_name),
             "BoundaryPolicyName": naming.boundary_policy(env_name),
             "CiRoleArn": naming.role_arn(devops_id, naming.ci_role(env_name)),
+            "DriftRoleArn": naming.role_arn(devops_id, naming.drift_role()),
+            "DriftReaderRoleName": naming.drift_reader_role(env_name),
             "DevOpsAccountId": devops_id,
             "ArtifactBucketName": naming.artifact_bucket(devops_id),
             "ArtifactPrefix": naming.artifact_prefix(env_name),
