@@ -133,7 +133,9 @@ def test_sabotage_every_bounded_role_passes_the_execution_role(bake_copy, node_m
 def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake_copy, node_modules):
     result = bake_copy()
     perimeter = result.project / "org" / "perimeter.yaml"
-    assert edit_statements(perimeter, drop("EnforceOrgIdentities", "EnforceTrustedOidcTenantRepository")) == 2
+    # The tenant is pinned twice, by the repository's name and by the owner's numeric ID: both go.
+    tenant = ("EnforceTrustedOidcTenantRepository", "EnforceTrustedOidcTenantId")
+    assert edit_statements(perimeter, drop("EnforceOrgIdentities", *tenant)) == 3
     run = check_access(result.project, "org-perimeter")
     assert run.returncode != 0, run.stdout
     lines = [line for line in failures(run) if line.startswith("FAIL org perimeter")]
