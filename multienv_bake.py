@@ -84,7 +84,9 @@ def work_in(project: Path) -> list[str]:
 
 def bake(out: Path, answers: list[str], force: bool) -> int:
     out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".bake-", dir=out))
+    # Absolute and resolved, as the post-gen hook prints the folder it ran in: the message's path
+    # is replaced by the project's final place.
+    scratch = Path(tempfile.mkdtemp(prefix=".bake-", dir=out.resolve()))
     try:
         cookiecutter = Path(sys.executable).parent / "cookiecutter"
         run = subprocess.run(
