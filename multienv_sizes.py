@@ -43,8 +43,8 @@ PROVEN_ENVIRONMENTS = 12
 PROVEN_REPOSITORY = 120
 # What the DevOps stack is rendered from (both are Jinja in the template).
 SOURCES = (SETTINGS_FILE, "infra/devops.yaml")
-# Every stack's template, for a bake that renders them all.
-TEMPLATES = sorted((PROJECT_TEMPLATE / "infra").rglob("*.yaml"))
+# Every stack's template, and the organization perimeter's, for a bake that renders them all.
+TEMPLATES = [*sorted((PROJECT_TEMPLATE / "infra").rglob("*.yaml")), PROJECT_TEMPLATE / "org" / "perimeter.yaml"]
 
 
 def render_sources(answers: Mapping[str, str], into: Path, sources=SOURCES) -> Path:

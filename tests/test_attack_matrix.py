@@ -12,6 +12,7 @@ from conftest import DEFAULT_ANSWERS
 from test_access import check_access, drop, edit_statements
 
 import multienv_plan
+import multienv_vocabulary
 
 
 def failures(run) -> list[str]:
@@ -133,9 +134,9 @@ def test_sabotage_every_bounded_role_passes_the_execution_role(bake_copy, node_m
 def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake_copy, node_modules):
     result = bake_copy()
     perimeter = result.project / "org" / "perimeter.yaml"
-    # The tenant is pinned twice, by the repository's name and by the owner's numeric ID: both go.
-    tenant = ("EnforceTrustedOidcTenantRepository", "EnforceTrustedOidcTenantId")
-    assert edit_statements(perimeter, drop("EnforceOrgIdentities", *tenant)) == 3
+    # The tenant is pinned three ways (sub, repository_owner_id, repository): the simulator decides the last two.
+    tenant = drop("EnforceOrgIdentities", "EnforceTrustedOidcTenantRepository", "EnforceTrustedOidcTenantId")
+    assert edit_statements(perimeter, tenant) == 3
     run = check_access(result.project, "org-perimeter")
     assert run.returncode != 0, run.stdout
     lines = [line for line in failures(run) if line.startswith("FAIL org perimeter")]
@@ -158,3 +159,105 @@ def test_a_closed_known_open_entry_must_be_removed(bake_copy, node_modules):
     assert run.returncode != 0, run.stdout
     needle = "'ci of *: * on * qa-engineer role (other-environment)' matches no allowed case"
     assert any(needle in line for line in failures(run)), run.stdout
+
+
+def _perimeter_failures(project, edit, count: int = 1) -> list[str]:
+    """The org-perimeter FAIL lines of ``make check-access ONLY=org-perimeter`` after ``edit``."""
+    perimeter = project / "org" / "perimeter.yaml"
+    assert edit_statements(perimeter, edit) == count
+    run = check_access(project, "org-perimeter")
+    assert run.returncode != 0, run.stdout
+    lines = [line for line in failures(run) if line.startswith("FAIL org perimeter")]
+    assert all("with the perimeter: expected " in line for line in lines), "\n".join(lines)
+    return lines
+
+
+@pytest.mark.slow
+def test_sabotage_perimeter_leaves_its_exempt_roles_unprotected(bake_copy, node_modules):
+    # Finding 2: with the platform roles alone protected, an administrator creates (or retrusts)
+    # a role with an exempt name and steps outside every statement.
+    result = bake_copy()
+
+    def platform_only(statement):
+        statement["Resource"] = {"Ref": "PlatformArns"}
+
+    lines = _perimeter_failures(result.project, _sid("ProtectPlatformAndExemptRoles", platform_only))
+    org_perimeter = multienv_vocabulary.generated_module("multienv_tools.org_perimeter")
+    writes = org_perimeter.role_writes(org_perimeter.iam_actions(node_modules))
+    for pattern in org_perimeter.ADMINISTRATOR_ROLES:
+        if pattern.startswith(org_perimeter.AWS_RESERVED_PATH):
+            continue  # AWS itself refuses writes there: denied without the perimeter too
+        for action in writes:
+            needle = f"may not {action} the exempt role {pattern})"
+            assert any(needle in line for line in lines), needle
+
+
+@pytest.mark.slow
+def test_sabotage_perimeter_lets_permission_sets_be_shaped(bake_copy, node_modules):
+    result = bake_copy()
+
+    def providers_only(statement):
+        statement["Action"] = [a for a in statement["Action"] if not a.startswith("sso:")]
+
+    lines = _perimeter_failures(result.project, _sid("ProtectIdentityProviders", providers_only))
+    for action in ("sso:CreatePermissionSet", "sso:PutInlinePolicyToPermissionSet", "sso:CreateAccountAssignment"):
+        assert any(f"may not {action} " in line for line in lines), action
+
+
+@pytest.mark.slow
+def test_sabotage_tag_rule_holds_only_for_tagged_principals(bake_copy, node_modules):
+    # Finding 8: the rule as it was, for principals that carry an env tag only.
+    result = bake_copy()
+
+    def tagged_only(statement):
+        statement["Condition"]["StringNotEquals"]["aws:RequestTag/env"] = "${aws:PrincipalTag/env}"
+        statement["Condition"]["Null"]["aws:PrincipalTag/env"] = "false"
+
+    lines = _perimeter_failures(result.project, _sid("NoTaggingAsAnotherEnvironment", tagged_only))
+    assert lines and all("a principal without an env tag" in line for line in lines), "\n".join(lines)
+    for why in ("labels sbx's function", "labels itself", "creates a role labelled", "opens a session labelled"):
+        assert any(why in line for line in lines), why
+
+
+@pytest.mark.slow
+def test_sabotage_audit_rule_back_to_ten_actions(bake_copy, node_modules):
+    # Finding 8: the ten audit actions the perimeter protected before.
+    result = bake_copy()
+    ten = [
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:PutEventSelectors",
+        "config:StopConfigurationRecorder",
+        "config:DeleteConfigurationRecorder",
+        "config:DeleteDeliveryChannel",
+        "guardduty:DeleteDetector",
+        "guardduty:UpdateDetector",
+        "organizations:LeaveOrganization",
+    ]
+    lines = _perimeter_failures(
+        result.project, _sid("ProtectAuditAndMembership", lambda statement: statement.update(Action=ten))
+    )
+    for action in (
+        "config:PutConfigurationRecorder",
+        "guardduty:CreateFilter",
+        "cloudtrail:DeleteEventDataStore",
+        "cloudtrail:StopEventDataStoreIngestion",
+        "access-analyzer:CreateArchiveRule",
+        "securityhub:DisableSecurityHub",
+        "detective:DeleteGraph",
+        "inspector2:Disable",
+    ):
+        assert any(f"may not {action})" in line for line in lines), action
+    assert not any(f"may not {action})" in line for action in ten for line in lines)
+
+
+@pytest.mark.slow
+def test_sabotage_function_grants_refuse_only_everyone(bake_copy, node_modules):
+    # Finding 8: only principal * refused; one outside account is granted.
+    result = bake_copy()
+    lines = _perimeter_failures(
+        result.project, drop("FunctionGrantsStayInTheProject", "FunctionGrantsByAccountId"), count=2
+    )
+    for why in ("an account outside the project", "an outside account by ARN", "a role named like a service"):
+        assert any(f"function granted to {why})" in line for line in lines), why

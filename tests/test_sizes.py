@@ -100,7 +100,7 @@ def worst(strategy: str, region: str = LONGEST_REGION) -> dict[str, str]:
 def test_up_to_the_proven_count_the_longest_answers_fit(strategy):
     """Below ``PROVEN_ENVIRONMENTS`` an aws-partition bake skips the rendering: the worst answers there must fit."""
     measured = multienv_sizes.all_measures(worst(strategy))
-    assert {m.kind for m in measured} >= {"managed", "bucket", "key", "repository", "trust", "inline"}
+    assert {m.kind for m in measured} >= {"managed", "bucket", "key", "repository", "trust", "inline", "scp", "rcp"}
     largest = max(measured, key=lambda m: m.share)
     assert largest.share <= policy_sizes.HEADROOM, largest
 
@@ -123,6 +123,21 @@ def test_in_a_longer_partition_the_rendered_boundary_refuses_the_longest_names(r
     assert multienv_sizes.size_problems(multienv_plan.answers_of({**DEFAULT_ANSWERS, "aws_region": region})) == []
 
 
+PERIMETER = "org/perimeter.yaml"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_organization_perimeter_keeps_its_headroom_at_the_largest_shape(strategy):
+    """Three SCPs and two RCPs, each under 60% of AWS Organizations' 5,120 characters (whitespace
+    counted) with twelve twelve-character environments under a 32-character slug, the longest
+    repository and GitHub IDs; past one document each, AWS allows five of a kind per target."""
+    measured = [m for m in multienv_sizes.all_measures(worst(strategy)) if m.where == PERIMETER]
+    assert sorted(m.kind for m in measured) == ["rcp", "rcp", "scp", "scp", "scp"], measured
+    assert all(m.limit == 5120 for m in measured)
+    largest = max(measured, key=lambda m: m.share)
+    assert largest.share <= policy_sizes.HEADROOM, largest
+
+
 def measures_by_policy(answers: dict[str, str]) -> dict[tuple[str, str, str], int]:
     return {(m.where, m.kind, m.name): m.size for m in multienv_sizes.all_measures(answers)}
 
@@ -141,7 +156,9 @@ def test_only_the_devops_stack_grows_with_the_environments(strategy):
     ).stack(multienv_vocabulary.naming.DEVOPS, multienv_vocabulary.naming.DEVOPS_STACK)
     grown = {key for key in few.keys() & many.keys() if many[key] != few[key]}
     assert grown, "nothing grew: the comparison no longer sees the DevOps policies"
-    assert {where for where, _, _ in grown} == {devops}, sorted(k for k in grown if k[0] != devops)
+    # The organization perimeter names every environment's role prefix and account too; it is
+    # held to its headroom at the largest shape below.
+    assert {where for where, _, _ in grown} == {devops, PERIMETER}, sorted(k for k in grown if k[0] != devops)
 
 
 def test_past_the_proven_repository_length_the_rendered_trust_decides(bake, capfd):

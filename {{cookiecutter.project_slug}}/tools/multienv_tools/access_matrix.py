@@ -53,7 +53,7 @@ from .github_oidc import checks as github_checks
 from .github_oidc import failures as github_failures
 from .github_oidc import submit as github_submit
 from .github_oidc import verdicts as github_verdicts
-from .org_perimeter import ORG_TEMPLATE, perimeter_cases
+from .org_perimeter import ORG_TEMPLATE, iam_actions, perimeter_cases
 from .org_perimeter import failures as org_perimeter_failures
 from .org_perimeter import render as render_perimeter
 from .org_perimeter import requests as org_requests
@@ -134,7 +134,8 @@ def check(
         for request in attack_requests(attacks, lambda case, where: simulation(policies, world, case, where), 0):
             simulator.submit(request["simulation"])
         perimeter = render_perimeter(settings) if (settings.root / ORG_TEMPLATE).is_file() else None
-        org_cases = perimeter_cases(settings) if perimeter and (not only or ORG_PERIMETER in only) else []
+        wanted = perimeter and (not only or ORG_PERIMETER in only)
+        org_cases = perimeter_cases(settings, iam_actions(node_modules)) if wanted else []
         for request in org_requests(org_cases, perimeter, 0):
             simulator.submit(request["simulation"])
         # GitHub's tokens, the repository's own and an attacker's, against every role trusting GitHub's jobs.

