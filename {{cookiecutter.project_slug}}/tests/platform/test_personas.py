@@ -48,6 +48,11 @@ def test_roles_exist_only_where_the_persona_has_access(settings):
         ({"identity_account": "nowhere"}, "personas.identity_account: 'nowhere' is not one of"),
         ({"source": "saml"}, "personas.saml_provider: needed"),
         ({"sorce": "account"}, "personas.sorce: unknown key"),
+        # Production's permission set is <prefix>software-developer-pr: 21 characters and the prefix, of 32.
+        (
+            {"source": "identity-center", "permission_set_prefix": "p" * 12},
+            "personas.permission_set_prefix: 'pppppppppppp' makes permission set names of 33 .* at most 11",
+        ),
     ],
 )
 def test_bad_trust_settings_are_named(settings, table, message):

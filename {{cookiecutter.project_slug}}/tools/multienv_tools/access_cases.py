@@ -18,7 +18,7 @@ from .access_policies import (
     Policies,
     merge_documents,
 )
-from .attack_catalog import default_key_policy
+from .attack_catalog import PEER, default_key_policy
 from .persona_cases import APP_ROLE, CASE_FIELDS, CONFIGURED, PEER_CONFIGURED, Case
 from .persona_trust import IDENTITY, SAML_AUDIENCE, Trust, trusted_principal
 from .personas import PERSONAS, PROJECT_ADMIN, grant
@@ -156,11 +156,16 @@ class World:
         )
 
     def identity(self, case: Case, where: str) -> tuple[str, str]:
+        """Who signs in as ``case.resource`` for principal_env: its tier's sign-in principal (the identity
+        role, permission set role or SAML provider), in the account its sign-in lives in. Assuming a
+        role of another environment (resource_env) tries that sign-in there: a lower tier's against
+        production's roles must fail."""
         if case.resource not in PERSONAS:
             raise AccessError(f"{where}: principal identity assumes a persona role: resource must be a persona")
-        env = self.env(case.resource_env, where)
+        home = self.env(case.principal_env, where)
         accounts = {a.key: a.id for a in self.settings.accounts}
-        pattern = trusted_principal(self.trust, self.settings.naming, accounts, env.account.id, case.resource)
+        n = self.settings.naming
+        pattern = trusted_principal(self.trust, n, accounts, home.account.id, case.resource, home.tier)
         arn = pattern.replace("/*AWSReservedSSO_", f"/{self.settings.region}/AWSReservedSSO_")
         arn = arn.replace("_*", "_0123456789abcdef")
         return arn, arn.split(":")[4]
@@ -227,6 +232,7 @@ class World:
         account = env.account.id
         devops = s.devops.id
         p, region = n.partition, s.region
+        peer = n._replace(slug=f"{n.slug}-{PEER}")
         kinds = {
             "function": (f"arn:{p}:lambda:{region}:{account}:function:{n.function(env.name)}", account),
             "live-alias": (
@@ -258,6 +264,16 @@ class World:
             "workgroup": (f"arn:{p}:athena:{region}:{account}:workgroup/{n.name(env.name, 'queries')}", account),
             "any": ("*", account),
             "build-project": (f"arn:{p}:codebuild:{region}:{account}:project/{n.name(env.name, 'tests')}", account),
+            # A second project of this template in the same account, its environment of the same name.
+            "peer-function": (f"arn:{p}:lambda:{region}:{account}:function:{peer.function(env.name)}", account),
+            "peer-app-stack": (
+                f"arn:{p}:cloudformation:{region}:{account}:stack/{peer.stack(env.name, APP_STACK)}/0123abcd",
+                account,
+            ),
+            "peer-build-project": (
+                f"arn:{p}:codebuild:{region}:{account}:project/{peer.name(env.name, 'tests')}",
+                account,
+            ),
             "foreign-user": (f"arn:{p}:iam::{account}:user/someone", account),
             # The DevOps stack's key (its ID is the renderer's stand-in): no name, no env tag.
             "devops-key": (f"arn:{p}:kms:{region}:{devops}:key/ArtifactKey-id", devops),

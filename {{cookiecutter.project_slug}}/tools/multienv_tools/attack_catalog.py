@@ -137,6 +137,9 @@ class Technique:
     context: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     # For ACCOUNT techniques: the resource, "*" or an ARN with {p}, {region}, {account}.
     resource: str = "*"
+    # A read of what a resource runs with (its variables, its submitted properties): out of reach
+    # outside the principal's environment; inside it, the designed cases say who may (no-data personas not).
+    reads: bool = False
 
 
 def _passrole(service: str) -> Technique:
@@ -231,7 +234,23 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique("delete-stack", "cloudformation:DeleteStack", STACK, "delete a stack"),
     Technique("start-build", "codebuild:StartBuild", PROJECT, "run a build with a buildspec override"),
+    Technique("start-build-batch", "codebuild:StartBuildBatch", PROJECT, "run a build batch with overrides"),
+    Technique("retry-build", "codebuild:RetryBuild", PROJECT, "retry a build with its overrides"),
+    Technique("build-webhook", "codebuild:CreateWebhook", PROJECT, "let a fork's pull requests start builds"),
     Technique("update-project", "codebuild:UpdateProject", PROJECT, "change a build project's role or buildspec"),
+    # What a resource runs with, read through its configuration, its stack or its builds.
+    Technique(
+        "function-configuration",
+        "lambda:GetFunctionConfiguration",
+        FUNCTION,
+        "read a function's variables",
+        reads=True,
+    ),
+    Technique("stack-events", "cloudformation:DescribeStackEvents", STACK, "read what a stack submitted", reads=True),
+    Technique("stack-template", "cloudformation:GetTemplate", STACK, "read a stack's template", reads=True),
+    Technique("build-configuration", "codebuild:BatchGetProjects", PROJECT, "read a build's variables", reads=True),
+    Technique("build-history", "codebuild:BatchGetBuilds", PROJECT, "read past builds' variables", reads=True),
+    Technique("list-functions", "lambda:ListFunctions", ACCOUNT, "list every function's variables", reads=True),
     Technique("send-command", "ssm:SendCommand", INSTANCE, "run commands on an instance"),
     Technique("start-session", "ssm:StartSession", INSTANCE, "open a shell on an instance"),
     Technique("oidc-client", "iam:AddClientIDToOpenIDConnectProvider", OIDC, "widen the OIDC audience"),

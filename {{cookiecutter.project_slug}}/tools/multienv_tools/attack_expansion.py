@@ -52,6 +52,9 @@ def _legitimate(principal: Principal, technique: Technique, target: Target, layo
     """What a principal may do to its own environment's platform by design (the designed cases check it)."""
     if target.scope != OWN_PLATFORM:
         return False
+    # Its own environment's configuration: the designed cases say who reads it (no-data personas do not).
+    if technique.reads:
+        return True
     n = layout.naming
     home = layout.settings.environment(principal.env).account.id
     own_deployer = n.role_arn(home, n.deployer_role(principal.env))

@@ -236,11 +236,13 @@ def trust_of(role: Mapping[str, Any]) -> tuple[set[str], set[str], bool]:
     return principals, arns, mfa
 
 
-def expected_trust(run: Run, trust: persona_trust.Trust, account_id: str, persona: str) -> tuple[set[str], set[str]]:
+def expected_trust(
+    run: Run, trust: persona_trust.Trust, account_id: str, persona: str, tier
+) -> tuple[set[str], set[str]]:
     """What ``personas.py`` says a persona role trusts, in the shape of ``trust_of``."""
     naming = run.settings.naming
     accounts = {a.key: a.id for a in run.settings.accounts}
-    principal = persona_trust.trusted_principal(trust, naming, accounts, account_id, persona)
+    principal = persona_trust.trusted_principal(trust, naming, accounts, account_id, persona, tier)
     if trust.source == "saml":
         return {f"Federated:{principal}"}, set()
     root = persona_trust.trusted_account_root(trust, naming, accounts, account_id)
@@ -261,7 +263,7 @@ def check_personas(run: Run, env_name: str) -> None:
             run.check(role is None, f"{env.name}: no {name} role ({grant.access.summary})")
             continue
         principals, arns, mfa = trust_of(role) if role else (set(), set(), False)
-        want_principals, want_arns = expected_trust(run, trust, env.account.id, persona)
+        want_principals, want_arns = expected_trust(run, trust, env.account.id, persona, env.tier)
         run.check(
             role is not None and (principals, arns) == (want_principals, want_arns),
             f"{env.name}: {name} exists and trusts exactly "

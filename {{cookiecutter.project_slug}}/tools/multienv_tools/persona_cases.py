@@ -39,7 +39,8 @@ class Probe:
 
 PROBES = (
     Probe("view metadata", "lambda:ListAliases", "function", C.VIEW),
-    Probe("start a test build", "codebuild:StartBuild", "build-project", C.EXECUTE),
+    # A build runs as its project's role with whatever source the request names: the administrator's only.
+    Probe("start a build", "codebuild:StartBuild", "build-project", C.ADMINISTER),
     Probe("write a resource", "lambda:UpdateFunctionCode", "function", C.CHANGE),
     Probe("write data", "s3:PutObject", "data-object", C.CHANGE),
     Probe("read data", "s3:GetObject", "data-object", C.READ_DATA, data=True),
@@ -65,9 +66,60 @@ NO_DATA_PROBES = (
     Probe("read a stream's records", "kinesis:GetRecords", "stream", C.READ_DATA, data=True),
     Probe("read a query's results", "athena:GetQueryResults", "workgroup", C.READ_DATA, data=True),
     Probe("read a function's variables", "lambda:GetFunctionConfiguration", "function", C.VIEW, data=True),
-    Probe("read every function's variables", "lambda:ListFunctions", "any", C.VIEW, data=True),
     Probe("read a build project's variables", "codebuild:BatchGetProjects", "build-project", C.VIEW, data=True),
+    Probe("read a build's variables", "codebuild:BatchGetBuilds", "build-project", C.VIEW, data=True),
+    Probe("read a build batch's variables", "codebuild:BatchGetBuildBatches", "build-project", C.VIEW, data=True),
+    Probe("read a function version's variables", "lambda:ListVersionsByFunction", "function", C.VIEW, data=True),
+    # ResourceProperties of each event: what was submitted, a function's variables included.
+    Probe(
+        "read what a stack submitted (its events)", "cloudformation:DescribeStackEvents", "app-stack", C.VIEW, data=True
+    ),
+    Probe("read a stack's template", "cloudformation:GetTemplate", "app-stack", C.VIEW, data=True),
+    Probe("read a stack's template summary", "cloudformation:GetTemplateSummary", "app-stack", C.VIEW, data=True),
+    Probe("read a change set", "cloudformation:DescribeChangeSet", "app-stack", C.VIEW, data=True),
 )
+
+
+# Every way a build is started, retried or reconfigured to run other code as its project's role,
+# and every per-build override of StartBuild (CodeBuild API reference, StartBuild): refused to every
+# persona but the Project Administrator. Only the buildspec has a condition key (and only for Null),
+# so the Deny names the actions: each case holds whatever the request carries.
+BUILD_OVERRIDES = (
+    ("buildspecOverride", "buildspec"),
+    ("sourceVersion: another branch or commit, no condition key", ""),
+    ("sourceVersion pr/<n>: a fork's pull request", ""),
+    ("sourceLocationOverride and sourceTypeOverride: another source", ""),
+    ("secondarySourcesOverride and secondarySourcesVersionOverride", ""),
+    ("imageOverride: another image", ""),
+    ("environmentVariablesOverride: other variables", ""),
+    ("serviceRoleOverride: another role", ""),
+    ("gitSubmodulesConfigOverride and insecureSslOverride", ""),
+)
+
+
+BUILD_ACTIONS = (
+    ("codebuild:StartBuildBatch", "build-project", "start a build batch"),
+    ("codebuild:RetryBuild", "build-project", "retry a build with its overrides"),
+    ("codebuild:RetryBuildBatch", "build-project", "retry a build batch"),
+    ("codebuild:UpdateProject", "build-project", "change a project's source, buildspec or role"),
+    ("codebuild:CreateProject", "build-project", "create a project with a role of the environment"),
+    ("codebuild:CreateWebhook", "build-project", "let a fork's pull requests start builds"),
+    ("codebuild:UpdateWebhook", "build-project", "widen which events start builds"),
+    ("codebuild:UpdateProjectVisibility", "build-project", "make build results public"),
+    ("codebuild:ImportSourceCredentials", "any", "swap the account's source credentials"),
+)
+
+
+def build_cases(env: str, persona: str, mfa: str) -> list[Case]:
+    """``persona`` of ``env`` (not the Project Administrator) starts no build in any way (``BUILD_*``)."""
+    cases = []
+    for override, flag in BUILD_OVERRIDES:
+        context = ",".join(filter(None, [mfa, flag]))
+        why = f"run other code as a build's role ({override})"
+        cases.append(Case(persona, env, "codebuild:StartBuild", "build-project", env, "deny", context, why))
+    for action, resource, why in BUILD_ACTIONS:
+        cases.append(Case(persona, env, action, resource, env, "deny", mfa, why))
+    return cases
 
 
 # Denied to every persona, the Project Administrator included: the Guard policy keeps "full"
@@ -116,6 +168,13 @@ GUARD_PROBES = (
     Probe("schedule an untagged key's deletion", "kms:ScheduleKeyDeletion", "untagged-key", C.ADMINISTER),
     Probe("grant itself an untagged key", "kms:CreateGrant", "untagged-key", C.ADMINISTER),
     Probe("let everyone invoke a function", "lambda:AddPermission", "function", C.ADMINISTER, context="public"),
+    # Every function's variables, another project's in the same account too.
+    Probe("list every function's variables", "lambda:ListFunctions", "any", C.ADMINISTER),
+    Probe(
+        "read another project's function variables", "lambda:GetFunctionConfiguration", "peer-function", C.ADMINISTER
+    ),
+    Probe("read another project's stack events", "cloudformation:DescribeStackEvents", "peer-app-stack", C.ADMINISTER),
+    Probe("read another project's build variables", "codebuild:BatchGetProjects", "peer-build-project", C.ADMINISTER),
 )
 
 
@@ -219,6 +278,8 @@ def persona_cases(environments: Iterable[tuple[str, ...]]) -> list[Case]:
                 for probe in NO_DATA_PROBES:
                     context = ",".join(filter(None, [mfa, probe.context]))
                     cases.append(Case(persona, env, probe.action, probe.resource, env, "deny", context, probe.why))
+            if C.ADMINISTER not in caps:
+                cases += build_cases(env, persona, mfa)
             for probe in GUARD_PROBES:
                 context = ",".join(filter(None, [mfa, probe.context]))
                 resource = persona if probe.resource == SELF else probe.resource
@@ -226,6 +287,27 @@ def persona_cases(environments: Iterable[tuple[str, ...]]) -> list[Case]:
             for probe, other in reaching(env, names, CROSS_ENVIRONMENT_PROBES, env_index + persona_index, accounts):
                 context = ",".join(filter(None, [mfa, probe.context]))
                 cases.append(Case(persona, env, probe.action, probe.resource, other, "deny", context, probe.why))
+    return cases + sign_in_cases(envs)
+
+
+def sign_in_cases(envs: list[tuple[str, str]]) -> list[Case]:
+    """Whoever signs in for a lower environment assumes no production persona role, with MFA and all:
+    every lower environment's sign-in, as each persona, against every production environment's
+    role of that persona (its own environment's is the "assume the role" case)."""
+    production = [name for name, tier in envs if tier == "production"]
+    cases = []
+    for env, tier in envs:
+        if tier == "production":
+            continue
+        for persona in PERSONAS:
+            for target in production:
+                g = grant("production", persona)
+                if not g.access.grants_anything:
+                    continue
+                why = "sign in to a lower environment, assume production's role"
+                cases.append(
+                    Case("identity", env, "sts:AssumeRole", persona, target, "deny", "mfa" if g.mfa else "", why)
+                )
     return cases
 
 
@@ -444,7 +526,8 @@ CASES_HEADER = """\
 # `make check-access` simulates each one against the rendered policies of infra/.
 # principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
 #   deployer, cfn-exec, ci, bounded-role (any role created under the permissions boundary,
-#   whatever its own policies), identity (who signs in, see docs/personas.md), outsider (any other
+#   whatever its own policies), identity (who signs in for principal_env's tier, see docs/personas.md),
+#   outsider (any other
 #   role of the DevOps account, allowed sts:AssumeRole on everything) or app-role (the function's
 #   execution role) - of principal_env.
 # resource: function, tagged-function, table, data-object, secret, log-group, new-role,
@@ -458,6 +541,7 @@ CASES_HEADER = """\
 #   env tag), squatted-object (in a bucket named like the environment's, in an account not the
 #   project's), any (*), config:<key> (the secret or parameter [secrets.<key>] of the environment's
 #   configuration names), peer-config:<key> (the same name in another project, <slug>-<env>-x),
+#   peer-function, peer-app-stack, peer-build-project (another project's, <slug>-peer, same account),
 #   a persona name (its role), or a full ARN - of resource_env.
 # expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
 #   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),

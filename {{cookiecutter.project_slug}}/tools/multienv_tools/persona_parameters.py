@@ -73,7 +73,7 @@ def stack_parameters(
         params[f"{key}RoleName"] = naming.persona_role(env, persona) if g.access.grants_anything else ""
         params[f"{key}MaxSession"] = str(g.max_session_seconds)
         params[f"{key}RequireMfa"] = "true" if g.mfa else "false"
-        params[f"{key}TrustedPrincipal"] = trusted_principal(trust, naming, accounts, account_id, persona)
+        params[f"{key}TrustedPrincipal"] = trusted_principal(trust, naming, accounts, account_id, persona, tier)
         params[f"{key}PolicyArns"] = ",".join(
             naming.policy_arn(account_id, policy_name(naming, env, block)) for block in policy_blocks(tier, persona)
         )

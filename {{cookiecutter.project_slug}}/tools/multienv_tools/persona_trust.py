@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from multienv.naming import PERSONAS
+
 TRUST_SOURCES = ("account", "identity-center", "saml")
 
 
@@ -21,6 +23,27 @@ SAML_AUDIENCE = {
 IDENTITY = "identity"  # the env part of the people-facing role names in an identity account
 
 
+# What a production environment's sign-in names end in: the identity role
+# ``<slug>-identity-<persona>-pr``, the permission set ``<prefix><persona>-pr``, the SAML
+# provider ``<saml_provider>-pr``. Two letters: ``<slug>-identity-software-developer`` already
+# takes 61 of IAM's 64 characters under the longest slug a bake accepts (33).
+PRODUCTION_SIGN_IN = "-pr"
+
+
+# The longest a permission set's name may be (IAM Identity Center, CreatePermissionSet).
+PERMISSION_SET_NAME_LIMIT = 32
+
+
+def production_sign_in(tier) -> bool:
+    """Whether an environment of ``tier`` signs people in apart: production's roles trust only
+    production's sign-in principals, so being allowed into a lower environment never reaches one."""
+    return str(tier) == "production"
+
+
+def _tiered(name: str, tier) -> str:
+    return f"{name}{PRODUCTION_SIGN_IN}" if production_sign_in(tier) else name
+
+
 @dataclass(frozen=True)
 class Trust:
     """Who may assume the persona roles: read from ``[personas]`` in ``multienv.toml``.
@@ -29,7 +52,8 @@ class Trust:
     DevOps account) and assume ``<slug>-identity-<persona>`` there, which may assume the
     persona role of each environment. ``identity-center``: the IAM Identity Center
     permission set ``<permission_set_prefix><persona>`` in the environment's account.
-    ``saml``: the SAML provider ``saml_provider`` in the environment's account.
+    ``saml``: the SAML provider ``saml_provider`` in the environment's account. A production
+    environment's roles trust only names ending in ``PRODUCTION_SIGN_IN`` (``sign_in_name``).
     """
 
     source: str = "account"
@@ -51,21 +75,43 @@ def parse_trust(table: Mapping[str, object], accounts: Mapping[str, str], devops
     if identity not in accounts:
         raise ValueError(f"{where}: personas.identity_account: {identity!r} is not one of {', '.join(accounts)}")
     prefix = str(table.get("permission_set_prefix", ""))
+    longest = max(len(_tiered(f"{prefix}{persona}", "production")) for persona in PERSONAS)
+    if source == "identity-center" and longest > PERMISSION_SET_NAME_LIMIT:
+        room = PERMISSION_SET_NAME_LIMIT - (longest - len(prefix))
+        raise ValueError(
+            f"{where}: personas.permission_set_prefix: {prefix!r} makes permission set names of {longest} "
+            f"characters ({_tiered(prefix + PERSONAS[2], 'production')!r}); IAM Identity Center allows "
+            f"{PERMISSION_SET_NAME_LIMIT}: use a prefix of at most {room} characters"
+        )
     saml = str(table.get("saml_provider", ""))
     if source == "saml" and not saml:
         raise ValueError(f"{where}: personas.saml_provider: needed when personas.source is 'saml'")
     return Trust(source, identity, prefix, saml)
 
 
-def trusted_principal(trust: Trust, naming, accounts: Mapping[str, str], env_account_id: str, persona: str) -> str:
-    """The ARN (pattern) that may assume ``persona``'s role in an environment of account ``env_account_id``."""
+def sign_in_name(trust: Trust, naming, persona: str, tier) -> str:
+    """The name people sign in through for ``persona`` in an environment of ``tier``: the identity
+    role (``account``), the permission set (``identity-center``) or the SAML provider (``saml``)."""
     if trust.source == "account":
-        return naming.role_arn(accounts[trust.identity_account], naming.name(IDENTITY, persona))
+        return naming.name(IDENTITY, _tiered(persona, tier))
     if trust.source == "identity-center":
-        permission_set = f"{trust.permission_set_prefix}{persona}"
-        # Identity Center's roles live under this path, with or without a region segment.
-        return naming.role_arn(env_account_id, f"aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{permission_set}_*")
-    return f"arn:{naming.partition}:iam::{env_account_id}:saml-provider/{trust.saml_provider}"
+        return _tiered(f"{trust.permission_set_prefix}{persona}", tier)
+    return _tiered(trust.saml_provider, tier)
+
+
+def trusted_principal(
+    trust: Trust, naming, accounts: Mapping[str, str], env_account_id: str, persona: str, tier
+) -> str:
+    """The ARN (pattern) that may assume ``persona``'s role in an environment of ``tier`` in account
+    ``env_account_id``: production's trusts production's sign-in only (``sign_in_name``)."""
+    name = sign_in_name(trust, naming, persona, tier)
+    if trust.source == "account":
+        return naming.role_arn(accounts[trust.identity_account], name)
+    if trust.source == "identity-center":
+        # Identity Center's roles live under this path, with or without a region segment; the
+        # "_" after the name keeps "<persona>" from matching "<persona>-pr".
+        return naming.role_arn(env_account_id, f"aws-reserved/sso.amazonaws.com/*AWSReservedSSO_{name}_*")
+    return f"arn:{naming.partition}:iam::{env_account_id}:saml-provider/{name}"
 
 
 def trusted_account_root(trust: Trust, naming, accounts: Mapping[str, str], env_account_id: str) -> str:

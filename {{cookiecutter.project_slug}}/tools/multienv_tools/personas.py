@@ -38,7 +38,7 @@ class Capability(StrEnum):
     READ_DATA = "read-data"  # objects, items, messages, parameters of the environment
     READ_LOGS = "read-logs"  # log events of the environment's log groups
     READ_SECRETS = "read-secrets"  # secret values of the environment
-    EXECUTE = "execute"  # invoke functions, start executions and test builds
+    EXECUTE = "execute"  # invoke functions and start executions (builds are the pipeline's and the administrator's)
     CHANGE = "change"  # create, change and delete the environment's resources; roles only under the boundary
     ADMINISTER = "administer"  # everything under the environment's names and its keys, never the account
 
@@ -78,7 +78,7 @@ FULL_ENVIRONMENT = Access(
 
 READ_EXECUTE = Access(
     "read-execute",
-    "read + execute (start tests, invoke, read logs), no infrastructure changes",
+    "read + execute (invoke, start executions, read logs), no infrastructure changes",
     frozenset({C.VIEW, C.READ_DATA, C.READ_LOGS, C.EXECUTE}),
 )
 
