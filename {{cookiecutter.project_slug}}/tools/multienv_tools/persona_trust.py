@@ -26,7 +26,7 @@ class Trust:
     """Who may assume the persona roles: read from ``[personas]`` in ``multienv.toml``.
 
     ``account``: people sign in to an identity account (``identity_account``, default the
-    DevOps account) and assume ``<slug>-identity-<persona>`` there, which may assume the
+    DevOps account) and assume ``<slug>--identity-<persona>`` there, which may assume the
     persona role of each environment. ``identity-center``: the IAM Identity Center
     permission set ``<permission_set_prefix><persona>`` in the environment's account.
     ``saml``: the SAML provider ``saml_provider`` in the environment's account.
