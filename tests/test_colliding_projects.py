@@ -3,8 +3,8 @@ AWS accounts: neither reaches the other's roles, functions, artifacts or CI (``c
 
 The attacker's matrix (``peer-project`` cases, every strategy, every bake) and the fence check of
 the rendered patterns (``tests/platform/test_fences.py``) prove every strategy; this runs the real
-deploy tool twice against one moto server, in the two layouts where the projects share most, and
-once with the fences put back to a single hyphen, where it must fail as the issue's finding did.
+deploy tool twice against one moto server, in each of the four layouts, and once with the fences
+put back to a single hyphen, where it must fail as the collision it guards against did.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def deploy_both(first: Path, second: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("strategy", ["single_account", "full_isolation"])
+@pytest.mark.parametrize("strategy", ["single_account", "consolidated_nonprod", "hybrid", "full_isolation"])
 def test_colliding_projects_deployed_side_by_side_reach_nothing_of_each_other(bake, node_modules, strategy):
     first, second = bake_pair(bake, strategy)
     run = deploy_both(first, second)

@@ -14,6 +14,7 @@ Patterns are matched as IAM matches them: ``*`` is any run of characters, ``/`` 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -37,10 +38,23 @@ FENCES: dict[str, Callable[[Naming, str], str]] = {
 }
 
 
-def iam_match(pattern: str, value: str) -> bool:
-    """IAM's glob on ARNs: ``*`` spans any characters (``/`` too), ``?`` one."""
+@functools.cache
+def _glob(pattern: str) -> tuple[list[str], re.Pattern[str]]:
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.DOTALL) is not None
+    return re.split(r"[*?]", pattern), re.compile(regex, re.DOTALL)
+
+
+def iam_match(pattern: str, value: str) -> bool:
+    """IAM's glob on ARNs: ``*`` spans any characters (``/`` too), ``?`` one.
+
+    The literal pieces between wildcards must all be in ``value``, the first at its start and the
+    last at its end: checked first, as the fences differ there for nearly every pair (a project's
+    twelve environments make some million pairs), and only a value that passes meets the regex.
+    """
+    pieces, regex = _glob(pattern)
+    if not (value.startswith(pieces[0]) and value.endswith(pieces[-1]) and all(p in value for p in pieces)):
+        return False
+    return regex.fullmatch(value) is not None
 
 
 def instance(pattern: str) -> str:
@@ -92,7 +106,7 @@ def neighbours(naming: Naming, envs: list[str]) -> tuple[list[Naming], list[str]
 
 def collisions(naming: Naming, envs: list[str], where: str, pattern: str) -> list[str]:
     """Why ``pattern`` (ours) takes in someone else's name, or their version of it takes in ours."""
-    peers, their_envs = neighbours(naming, envs)
+    peers, their_envs = _neighbours(naming, tuple(envs))
     problems = []
     for (kind, fence_of), env in itertools.product(FENCES.items(), [*envs, DEVOPS, IDENTITY]):
         fence = fence_of(naming, env)
@@ -114,13 +128,43 @@ def collisions(naming: Naming, envs: list[str], where: str, pattern: str) -> lis
     return problems
 
 
+@functools.cache
+def _neighbours(naming: Naming, envs: tuple[str, ...]) -> tuple[list[Naming], list[str]]:
+    return neighbours(naming, list(envs))
+
+
+def shapes(naming: Naming, envs: list[str], found: list[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """One (where, pattern) per shape: a pattern with its environment's fences written as a
+    placeholder. Every environment's policies are the same but for their own names, so with twelve
+    environments a shape stands for twelve patterns (each still checked against every environment and
+    colliding project); a pattern that names its environment anywhere else keeps a shape of its own."""
+    one: dict[str, tuple[str, str]] = {}
+    for where, pattern in found:
+        shape = pattern
+        for env in [*envs, DEVOPS, IDENTITY]:
+            for fence_of in FENCES.values():
+                fence = fence_of(naming, env)
+                if fence != naming.project_prefix() and fence != f"{naming.slug}/":
+                    shape = shape.replace(fence, "\0")
+        one.setdefault(shape, (where, pattern))
+    return one
+
+
 def test_every_wildcard_pattern_is_fenced_against_other_environments_and_colliding_projects(
     settings, rendered_patterns
 ):
     envs = [e.name for e in settings.environments]
     assert len(rendered_patterns) > 50  # the boundary, the persona policies, the DevOps resource policies...
-    problems = [p for where, pattern in rendered_patterns for p in collisions(settings.naming, envs, where, pattern)]
+    checked = shapes(settings.naming, envs, rendered_patterns).values()
+    problems = [p for where, pattern in checked for p in collisions(settings.naming, envs, where, pattern)]
     assert not problems, "\n".join(problems[:20])
+
+
+def test_a_shape_stands_for_each_environments_own_pattern(settings):
+    naming, envs = settings.naming, [e.name for e in settings.environments]
+    found = [(env, f"arn:aws:iam::*:role/{naming.prefix(env)}*") for env in envs]
+    found.append(("devops", f"arn:aws:s3:::{naming.prefix(DEVOPS)}artifacts-*/{envs[-1]}/*"))
+    assert len(shapes(naming, envs, found)) == 2
 
 
 class SingleHyphen(Naming):
