@@ -53,11 +53,11 @@ install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_mod
 # Answers as key=value words, e.g. ARGS='environments=dev,prd account_strategy=hybrid'.
 ARGS ?=
 
-# The project goes to $(OUT)/<slug>, a git repository linked to this checkout's commit (multienv_bake.py);
+# The project goes to $(OUT)/<slug>, a git repository linked to this checkout's commit (multienv_template/bake.py);
 # one holding work (commits, edits) is refused and kept: FORCE=1 replaces it, OUT=<folder> bakes elsewhere.
 FORCE ?=
 bake: $(BIN)/cookiecutter  ## generate a project into out/<slug>, linked for make regenerate: make bake ARGS='environments=dev,prd account_strategy=hybrid'
-	$(BIN)/python multienv_bake.py --out '$(OUT)' $(if $(FORCE),--force) $(ARGS)
+	$(BIN)/python -m multienv_template.bake --out '$(OUT)' $(if $(FORCE),--force) $(ARGS)
 
 test: install  ## lint the template, then bake the option matrix and run each bake's own checks
 	$(BIN)/ruff check .

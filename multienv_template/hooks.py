@@ -11,18 +11,18 @@ import posixpath
 import shlex
 from collections.abc import Mapping
 
-from multienv_answers import (
+from .answers import (
     PlanError,
 )
-from multienv_plan import (
+from .plan import (
     Plan,
     answers_of,
     build_plan,
     toml_tables,
     toml_value,
 )
-from multienv_sizes import size_problems
-from multienv_vocabulary import (
+from .sizes import size_problems
+from .vocabulary import (
     ENV_PLACEHOLDER,
     PER_ENVIRONMENT_TEMPLATES,
 )

@@ -1,26 +1,20 @@
 """Jinja extension that hands the plan to the template files and hooks.
 
 Templates call ``multienv_plan(cookiecutter)`` for the validated plan and hold layout
-only; every decision is made in ``multienv_plan``.
+only; every decision is made in ``multienv_template.plan``. Cookiecutter loads this class
+through ``local_extensions.py`` at the template root (``_extensions`` in cookiecutter.json).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from jinja2.ext import Extension
 
-_ROOT = str(Path(__file__).resolve().parent)
-if _ROOT not in sys.path:  # cruft renders without cookiecutter's import patch
-    sys.path.insert(0, _ROOT)
+from . import preflight
 
-import multienv_preflight  # noqa: E402
+preflight.require()  # before the plan imports what an old Python lacks
 
-multienv_preflight.require()  # before the plan imports what an old Python lacks
-
-import multienv_hooks  # noqa: E402
-import multienv_plan  # noqa: E402
+from . import hooks as multienv_hooks  # noqa: E402
+from . import plan as multienv_plan  # noqa: E402
 
 _cache: dict[tuple, multienv_plan.Plan] = {}
 

@@ -6,11 +6,11 @@ under the chosen strategy, the DevOps account and every name derived from the sl
 as the generated repository's own ``Settings`` (what its ``multienv.toml`` loads as).
 Every violation is collected, so a user sees all of them at once.
 
-The hooks (``multienv_hooks``), the Jinja files (through ``local_extensions``) and the
-tests all read this module. The answers are parsed and checked in ``multienv_answers``;
+The hooks (``multienv_template.hooks``), the Jinja files (through ``multienv_template.jinja``) and
+the tests all read this module. The answers are parsed and checked in ``answers``;
 the vocabulary (tiers, strategies, the naming scheme, the promotion rules, the persona
 table) lives in the generated repository itself, in its ``multienv`` runtime and
-``multienv_tools`` packages, which ``multienv_vocabulary`` imports from the template tree:
+``multienv_tools`` packages, which ``vocabulary`` imports from the template tree:
 one copy serves the template and every generated repository.
 """
 
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
-from multienv_answers import (
+from .answers import (
     CODE_OWNER_PATTERN,
     CODE_OWNER_RULE,
     FIELDS,
@@ -50,7 +50,7 @@ from multienv_answers import (
     parse_strategy,
     resolve_account_ids,
 )
-from multienv_vocabulary import (
+from .vocabulary import (
     Account,
     model,
     naming,

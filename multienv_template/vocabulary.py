@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
 RUNTIME_TEMPLATE = PROJECT_TEMPLATE / "src" / "multienv"
 TOOLS_TEMPLATE = PROJECT_TEMPLATE / "tools" / "multienv_tools"

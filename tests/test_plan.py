@@ -7,10 +7,10 @@ import re
 import pytest
 from conftest import DEFAULT_ANSWERS
 
-import multienv_hooks
-import multienv_plan
-from multienv_plan import PlanError, build_plan
-from multienv_vocabulary import AccountStrategy, Tier
+from multienv_template import hooks as multienv_hooks
+from multienv_template import plan as multienv_plan
+from multienv_template.plan import PlanError, build_plan
+from multienv_template.vocabulary import AccountStrategy, Tier
 
 BASE = DEFAULT_ANSWERS
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import DEFAULT_ANSWERS, leftover_template_syntax
 from matrix import pick
 
-import multienv_plan
-from multienv_vocabulary import Tier
+from multienv_template import plan as multienv_plan
+from multienv_template.vocabulary import Tier
 
 BASE = DEFAULT_ANSWERS
 # The combinations whose resolver and config run here: the defaults, custom tiers, another identity.

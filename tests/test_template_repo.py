@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import TEMPLATE
 
-from multienv_vocabulary import AccountStrategy, Tier
+from multienv_template.vocabulary import AccountStrategy, Tier
 
 COOKIECUTTER = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 README = (TEMPLATE / "README.md").read_text(encoding="utf-8")
