@@ -15,6 +15,7 @@ preflight.require()  # before the plan imports what an old Python lacks
 
 from . import hooks as multienv_hooks  # noqa: E402
 from . import plan as multienv_plan  # noqa: E402
+from .vocabulary import TEMPLATE_ROOT  # noqa: E402
 
 _cache: dict[tuple, multienv_plan.Plan] = {}
 
@@ -44,10 +45,6 @@ class MultienvExtension(Extension):
         environment.globals["multienv_plan"] = plan_of
         environment.globals["multienv_per_environment_files"] = multienv_hooks.per_environment_files
         environment.filters["multienv_answers"] = multienv_plan.answers_of
-        # The hooks are shell scripts whose bodies are computed here, where the plan is already
-        # loaded: a shell starts in about a millisecond, a Python hook in tens (a bake's cost).
-        environment.filters["multienv_pre_gen_shell"] = lambda c: multienv_hooks.pre_gen_shell(
-            multienv_plan.answers_of(c), c.get("_template"), c.get("_output_dir")
-        )
-        environment.filters["multienv_post_gen_shell"] = lambda c: multienv_hooks.post_gen_shell(plan_of(c))
+        # The hooks (hooks/*.py) import this package from the checkout being rendered.
+        environment.globals["multienv_template_root"] = str(TEMPLATE_ROOT)
         environment.filters["toml"] = multienv_plan.toml_value
