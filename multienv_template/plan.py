@@ -292,7 +292,7 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
 
     slug = _text(answers, "project_slug")
     region = _text(answers, "aws_region")
-    if accounts and SLUG_PATTERN.match(slug):
+    if accounts and assumed_strategy is not None and SLUG_PATTERN.match(slug):
         scheme = naming.Naming(slug=slug, region=region)
         devops_id = accounts[assumed_strategy.devops_account_key()].id
         env_ids = {name: accounts[assumed_strategy.account_key(name, tier)].id for name, tier in assumed}
