@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
+from . import presets
 from .answers import (
     CODE_OWNER_PATTERN,
     CODE_OWNER_RULE,
@@ -52,7 +53,6 @@ from .answers import (
 )
 from .vocabulary import (
     Account,
-    model,
     naming,
     persona_cases,
     personas,
@@ -114,7 +114,7 @@ class Plan:
         """The keys ``config/<env>.toml`` starts with: tier-dependent values and secret references."""
         env = environment.name
         return {
-            **model.tier_defaults(environment.tier),
+            **presets.tier_defaults(environment.tier),
             "secrets": {
                 "app": {"store": "secretsmanager", "name": self.naming.secret_name(env, "app")},
                 "api_token": {"store": "ssm", "name": self.naming.ssm_parameter(env, "api-token")},
@@ -133,13 +133,13 @@ class Plan:
 
     @property
     def ci_dispatch_targets(self) -> list[str]:
-        return pipeline.dispatch_targets((e.name, e.tier) for e in self.environments)
+        return presets.dispatch_targets((e.name, e.tier) for e in self.environments)
 
     # --- personas and the access matrix (decided in the generated package's personas.py and persona_cases.py)
     def persona_rows(self) -> list[tuple[str, list[str]]]:
         """(persona title, its grant in each environment) for the persona table of docs/personas.md."""
         return [
-            (personas.TITLES[p], [personas.grant(e.tier, p).summary for e in self.environments])
+            (presets.PERSONA_TITLES[p], [personas.grant(e.tier, p).summary for e in self.environments])
             for p in personas.PERSONAS
         ]
 

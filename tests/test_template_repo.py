@@ -129,3 +129,20 @@ def test_dependabot_watches_the_template_s_own_locks_where_they_are():
     assert set(watched) == set(lock)
     for ecosystem, directory in watched.items():
         assert (TEMPLATE / directory.lstrip("/") / lock[ecosystem]).is_file(), (ecosystem, directory)
+
+
+def test_what_only_a_bake_uses_is_defined_in_the_template_package_alone():
+    """The presets are written into a bake once; defined in shipped code, they would ship in every service."""
+    from multienv_template import presets
+
+    names = ("tier_defaults", "PERSONA_TITLES", "TITLES", "dispatch_targets")
+    assert all(hasattr(presets, name) for name in names if name != "TITLES")
+    definition = re.compile(rf"^(?:def ({'|'.join(names)})\(|({'|'.join(names)}) = )", re.M)
+    skipped = {".git", ".venv", ".venv-checkov", ".make", "multienv_template", "tests", "out"}
+    found = [
+        f"{path.relative_to(TEMPLATE)}: {match.group(0)}"
+        for path in TEMPLATE.rglob("*.py")
+        if not skipped & set(path.relative_to(TEMPLATE).parts)
+        for match in definition.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
