@@ -1,7 +1,9 @@
 """Median wall time of a command-line bake of the defaults, next to a one-file template.
 
 Both are measured in this run, on this machine, so the ratio is what matters:
-the cost this template adds over cookiecutter's own floor. Target: ratio <= 2.0.
+the cost this template adds over cookiecutter's own floor. Target: ratio <= 3.0 (docs/design.md,
+"Python hooks that call the template package"). --compare TEMPLATE bakes another checkout in the
+same interleaved run, for a before/after.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bench_report import Target, add_check_option, verdict
 TEMPLATE = Path(__file__).resolve().parents[1]
 COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
 ROUNDS = 21
-RATIO_TARGET = 2.0
+RATIO_TARGET = 3.0
 
 
 def one_file_template(root: Path) -> Path:
