@@ -8,7 +8,7 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: help install lock bake test lint bench bench-check bench-coldstart bench-access clean
+.PHONY: help install lock bake test typecheck bench bench-check bench-coldstart bench-access clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -53,16 +53,19 @@ install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_mod
 # Answers as key=value words, e.g. ARGS='environments=dev,prd account_strategy=hybrid'.
 ARGS ?=
 
-# The project goes to $(OUT)/<slug>, a git repository linked to this checkout's commit (multienv_bake.py);
+# The project goes to $(OUT)/<slug>, a git repository linked to this checkout's commit (multienv_template/bake.py);
 # one holding work (commits, edits) is refused and kept: FORCE=1 replaces it, OUT=<folder> bakes elsewhere.
 FORCE ?=
 bake: $(BIN)/cookiecutter  ## generate a project into out/<slug>, linked for make regenerate: make bake ARGS='environments=dev,prd account_strategy=hybrid'
-	$(BIN)/python multienv_bake.py --out '$(OUT)' $(if $(FORCE),--force) $(ARGS)
+	$(BIN)/python -m multienv_template.bake --out '$(OUT)' $(if $(FORCE),--force) $(ARGS)
 
-test: install  ## lint the template, then bake the option matrix and run each bake's own checks
+test: install typecheck  ## lint and type-check the template, then bake the option matrix and run each bake's own checks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto --dist loadgroup
+
+typecheck: install  ## mypy over the template's Python (multienv_template/, hooks/, local_extensions.py, migrations.py)
+	$(BIN)/mypy
 
 # BENCH_ARGS=--check makes a benchmark exit 1 when it misses its target.
 bench: install  ## bake-time benchmark against a one-file template, with its target and verdict

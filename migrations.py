@@ -28,6 +28,7 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RELEASES = "releases.toml"
@@ -103,7 +104,7 @@ def parse_releases(text: str, where: str = RELEASES) -> list[Release]:
     releases, problems = [], []
     for index, entry in enumerate(data.get("release", []), start=1):
         name = entry.get("version", f"#{index}")
-        moves = []
+        moves: list[Migration] = []
         for number, migration in enumerate(entry.get("migrations", []), start=1):
             if set(migration) == {"move", "to"}:
                 moves.append(Move(migration["move"], migration["to"]))
@@ -184,7 +185,8 @@ def update(project: Path, cruft_arguments: list[str]) -> int:
     sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 
     # The module, not the function cruft._commands re-exports under the same name.
-    cruft_update = importlib.import_module("cruft._commands.update")
+    # Patched below (its internals are untyped: Any).
+    cruft_update: Any = importlib.import_module("cruft._commands.update")
 
     moves = pending_migrations(project)
     package = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))["context"]["cookiecutter"][
@@ -199,7 +201,7 @@ def update(project: Path, cruft_arguments: list[str]) -> int:
         return merge(old_main_directory, new_main_directory, project_dir, *args, **kwargs)
 
     cruft_update._apply_project_updates = migrated_merge
-    generate = importlib.import_module("cruft._commands.utils.generate")
+    generate: Any = importlib.import_module("cruft._commands.utils.generate")
     render = generate.cookiecutter_template
 
     def fresh_render(*args, **kwargs):

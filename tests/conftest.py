@@ -29,7 +29,7 @@ def _default_answers() -> dict[str, str]:
     from cookiecutter.main import _patch_import_path_for_repo
     from cookiecutter.prompt import prompt_for_config
 
-    import multienv_plan
+    from multienv_template import plan as multienv_plan
 
     with _patch_import_path_for_repo(str(TEMPLATE)):
         context = prompt_for_config(generate_context(str(TEMPLATE / "cookiecutter.json")), no_input=True)

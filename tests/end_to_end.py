@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-import multienv_plan
+from multienv_template import plan as multienv_plan
 
 ACCESS_SUMMARY = re.compile(
     r"access matrix: (\d+) designed cases \((\d+) allow, (\d+) deny\), (\d+) generated \([^)]*\), "

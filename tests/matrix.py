@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import multienv_vocabulary
+from multienv_template import vocabulary as multienv_vocabulary
 
 STRATEGIES = tuple(s.value for s in multienv_vocabulary.AccountStrategy)
 ENV_SETS = {

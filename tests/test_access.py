@@ -17,8 +17,8 @@ import pytest
 import yaml
 from conftest import DEFAULT_ANSWERS, SHARED_VENV, TEMPLATE, run_project
 
-import multienv_plan
-import multienv_vocabulary
+from multienv_template import plan as multienv_plan
+from multienv_template import vocabulary as multienv_vocabulary
 
 personas = multienv_plan.personas
 persona_cases = multienv_plan.persona_cases

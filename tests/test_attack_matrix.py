@@ -11,8 +11,8 @@ import pytest
 from conftest import DEFAULT_ANSWERS
 from test_access import boundary, check_access, drop, edit_statements
 
-import multienv_plan
-import multienv_vocabulary
+from multienv_template import plan as multienv_plan
+from multienv_template import vocabulary as multienv_vocabulary
 
 
 def failures(run) -> list[str]:

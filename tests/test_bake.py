@@ -13,8 +13,8 @@ import pytest
 from conftest import TEMPLATE, leftover_template_syntax, run_project, template_as_git_repo
 from matrix import LARGEST, SUPPORTED
 
-import multienv_plan
-import multienv_vocabulary
+from multienv_template import plan as multienv_plan
+from multienv_template import vocabulary as multienv_vocabulary
 
 
 def grouped(combinations):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import DEFAULT_ANSWERS, NODE_DIR
 
-from multienv_vocabulary import naming
+from multienv_template.vocabulary import naming
 
 DRIVER = Path(__file__).with_name("colliding_deploy.py")
 ENVIRONMENTS = "dev,prd"

@@ -8,7 +8,7 @@ import pytest
 from conftest import DEFAULT_ANSWERS, TEMPLATE
 from matrix import SUPPORTED
 
-import multienv_plan
+from multienv_template import plan as multienv_plan
 
 # The README of the defaults fits in this many lines, and grows by at most this much per
 # environment added (the environments table); everything longer lives in docs/.

@@ -17,8 +17,8 @@ from conftest import DEFAULT_ANSWERS, run_project
 from matrix import GITHUB_IDS, STRATEGIES
 from test_access import check_access, edit_statements
 
-import multienv_plan
-import multienv_vocabulary
+from multienv_template import plan as multienv_plan
+from multienv_template import vocabulary as multienv_vocabulary
 
 github_oidc = multienv_vocabulary.generated_module("multienv_tools.github_oidc")
 simulator = multienv_vocabulary.generated_module("multienv_tools.simulator")

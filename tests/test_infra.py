@@ -19,7 +19,7 @@ from conftest import DEFAULT_ANSWERS, TEMPLATE, leftover_template_syntax, run_pr
 from end_to_end import assert_every_check_ran, assert_local_deploy_checked_everything
 from matrix import END_TO_END, Combination
 
-import multienv_plan
+from multienv_template import plan as multienv_plan
 
 
 def checkov_venv() -> Path:

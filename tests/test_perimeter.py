@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-import multienv_vocabulary
+from multienv_template import vocabulary as multienv_vocabulary
 
 cfn = multienv_vocabulary.generated_module("multienv_tools.cfn")
 org_perimeter = multienv_vocabulary.generated_module("multienv_tools.org_perimeter")

@@ -7,10 +7,10 @@ import re
 import pytest
 from conftest import DEFAULT_ANSWERS
 
-import multienv_hooks
-import multienv_plan
-from multienv_plan import PlanError, build_plan
-from multienv_vocabulary import AccountStrategy, Tier
+from multienv_template import hooks as multienv_hooks
+from multienv_template import plan as multienv_plan
+from multienv_template.plan import PlanError, build_plan
+from multienv_template.vocabulary import AccountStrategy, Tier
 
 BASE = DEFAULT_ANSWERS
 
@@ -220,14 +220,7 @@ def test_pre_gen_hook_accepts_the_defaults():
 
 
 def test_per_environment_files_are_written_for_every_environment(tmp_path):
-    import subprocess
-
-    subprocess.run(
-        ["sh", "-c", multienv_hooks.post_gen_shell(plan(environments="dev,uat:staging,prd"))],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-    )
+    multienv_hooks.write_per_environment_files(plan(environments="dev,uat:staging,prd"), tmp_path)
     assert sorted(path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file()) == [
         "config/dev.toml",
         "config/prd.toml",
@@ -247,27 +240,27 @@ def test_toml_values_round_trip(value, literal):
     assert tomllib.loads(f"v = {literal}")["v"] == value
 
 
-def test_the_hook_scripts_reproduce_any_text_byte_for_byte(tmp_path, monkeypatch):
-    """The post-gen hook writes files through the shell: quotes, $, backticks and newlines survive."""
-    import subprocess
-
-    tricky = {"config/a.toml": 'it\'s $HOME `id` \\ "x"\n\nno newline at the end', "b/c/d.txt": "-n\n"}
+def test_the_post_gen_hook_writes_any_text_byte_for_byte(tmp_path, monkeypatch, capsys):
+    """Quotes, $, backticks, CR and newlines survive; the next steps name the project."""
+    tricky = {"config/a.toml": 'it\'s $HOME `id` \\ "x"\r\n\nno newline at the end', "b/c/d.txt": "-n\n"}
     monkeypatch.setattr(multienv_hooks, "per_environment_contents", lambda plan: tricky)
-    script = multienv_hooks.post_gen_shell(plan())
-    subprocess.run(["sh", "-c", script], cwd=tmp_path, check=True)
-    assert {name: (tmp_path / name).read_text() for name in tricky} == tricky
+    assert multienv_hooks.post_gen(BASE, tmp_path) == 0
+    assert {name: (tmp_path / name).read_bytes().decode() for name in tricky} == tricky
+    assert capsys.readouterr().out.splitlines()[1:3] == [f"Generated {tmp_path}. Next:", f"  cd '{tmp_path}'"]
 
 
-def test_the_pre_gen_script_prints_every_error_line_and_fails(tmp_path):
-    import subprocess
-
-    script = multienv_hooks.pre_gen_shell({**BASE, "project_name": "it's", "environments": "dev"})
-    run = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=False)
-    assert run.returncode == 1
-    assert run.stderr.splitlines() == multienv_hooks.error_lines(
-        {**BASE, "project_name": "it's", "environments": "dev"}
-    )
-    assert multienv_hooks.pre_gen_shell(BASE) == "exit 0"
+def test_the_pre_gen_hook_prints_every_error_line_and_fails(capsys):
+    answers = {**BASE, "project_name": "it's", "environments": "dev"}
+    assert multienv_hooks.pre_gen(answers) == 1
+    assert capsys.readouterr().err.splitlines() == multienv_hooks.error_lines(answers)
+    retried = {**answers, "_template": "gh:org/multienv-template", "_output_dir": "/tmp/out"}
+    assert multienv_hooks.pre_gen(retried) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        *multienv_hooks.error_lines(answers),
+        *multienv_hooks.retry_lines(answers, "gh:org/multienv-template", "/tmp/out"),
+    ]
+    assert multienv_hooks.pre_gen({**BASE, "_template": "."}) == 0
+    assert capsys.readouterr().err == ""
 
 
 # (strategy, account_ids as given, {account name: id} expected in the plan)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import TEMPLATE
 
-import multienv_preflight
+from multienv_template import preflight as multienv_preflight
 
 CASES = [
     # (python, cookiecutter, the start of each ERROR line)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import SHARED_VENV, run_project, template_as_git_repo
 
-from multienv_vocabulary import naming
+from multienv_template.vocabulary import naming
 
 CRUFT = Path(sys.executable).parent / "cruft"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]

@@ -13,8 +13,9 @@ import pytest
 from conftest import DEFAULT_ANSWERS, leftover_template_syntax
 from matrix import pick
 
-import multienv_plan
-from multienv_vocabulary import Tier
+from multienv_template import plan as multienv_plan
+from multienv_template import presets
+from multienv_template.vocabulary import Tier
 
 BASE = DEFAULT_ANSWERS
 # The combinations whose resolver and config run here: the defaults, custom tiers, another identity.
@@ -136,7 +137,7 @@ TIER_DEFAULTS = {
 
 @pytest.mark.parametrize("tier", list(Tier))
 def test_tier_defaults_keep_debug_out_of_production(tier):
-    values = multienv_plan.model.tier_defaults(tier)
+    values = presets.tier_defaults(tier)
     assert (values["service"]["debug"], values["log"]["level"]) == TIER_DEFAULTS[tier]
 
 

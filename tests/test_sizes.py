@@ -10,9 +10,9 @@ import pytest
 from conftest import DEFAULT_ANSWERS
 from matrix import LONGEST_SLUG, STRATEGIES, TWELVE_ENVIRONMENTS
 
-import multienv_plan
-import multienv_sizes
-import multienv_vocabulary
+from multienv_template import plan as multienv_plan
+from multienv_template import sizes as multienv_sizes
+from multienv_template import vocabulary as multienv_vocabulary
 
 policy_sizes = multienv_vocabulary.generated_module("multienv_tools.policy_sizes")
 settings_module = multienv_vocabulary.generated_module("multienv.settings")

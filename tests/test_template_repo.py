@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import TEMPLATE
 
-from multienv_vocabulary import AccountStrategy, Tier
+from multienv_template.vocabulary import AccountStrategy, Tier
 
 COOKIECUTTER = json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 README = (TEMPLATE / "README.md").read_text(encoding="utf-8")
@@ -90,3 +90,59 @@ def test_the_template_ci_passes_zizmor_and_the_workflow_schema():
     ):
         run = subprocess.run([str(part) for part in command], capture_output=True, text=True, check=False)
         assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_pre_commit_hooks_are_local_and_run_the_locked_tools():
+    """Local hooks only (pre-commit fetches any other from GitHub), each a tool of .venv."""
+
+    config = yaml.safe_load((TEMPLATE / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    hooks = config["repos"][0]["hooks"]
+    assert {"ruff-check", "ruff-format", "mypy"} <= {hook["id"] for hook in hooks}
+    for hook in hooks:
+        tool = hook["entry"].split()[0]
+        assert tool.startswith(".venv/bin/") and (Path(sys.prefix) / "bin" / Path(tool).name).is_file(), hook
+    run = subprocess.run(
+        [Path(sys.prefix) / "bin" / "pre-commit", "validate-config", ".pre-commit-config.yaml"],
+        cwd=TEMPLATE,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_dependabot_watches_the_template_s_own_locks_where_they_are():
+
+    path = TEMPLATE / ".github" / "dependabot.yml"
+    run = subprocess.run(
+        [Path(sys.prefix) / "bin" / "check-jsonschema", "--builtin-schema", "vendor.dependabot", path],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    watched = {
+        update["package-ecosystem"]: update["directory"] for update in yaml.safe_load(path.read_text())["updates"]
+    }
+    lock = {"pip": "requirements-dev.txt", "npm": "package-lock.json", "github-actions": ".github/workflows/ci.yml"}
+    assert set(watched) == set(lock)
+    for ecosystem, directory in watched.items():
+        assert (TEMPLATE / directory.lstrip("/") / lock[ecosystem]).is_file(), (ecosystem, directory)
+
+
+def test_what_only_a_bake_uses_is_defined_in_the_template_package_alone():
+    """The presets are written into a bake once; defined in shipped code, they would ship in every service."""
+    from multienv_template import presets
+
+    names = ("tier_defaults", "PERSONA_TITLES", "TITLES", "dispatch_targets")
+    assert all(hasattr(presets, name) for name in names if name != "TITLES")
+    definition = re.compile(rf"^(?:def ({'|'.join(names)})\(|({'|'.join(names)}) = )", re.M)
+    skipped = {".git", ".venv", ".venv-checkov", ".make", "multienv_template", "tests", "out"}
+    found = [
+        f"{path.relative_to(TEMPLATE)}: {match.group(0)}"
+        for path in TEMPLATE.rglob("*.py")
+        if not skipped & set(path.relative_to(TEMPLATE).parts)
+        for match in definition.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []

@@ -15,7 +15,7 @@ import yaml
 from conftest import TEMPLATE
 from matrix import BY_ID
 
-from multienv_vocabulary import naming
+from multienv_template.vocabulary import naming
 
 # The defaults' names, from the scheme itself.
 NAMES = naming.Naming("my-multienv-app", "us-east-1")

@@ -170,19 +170,3 @@ _SUMMARIES = {
 # --------------------------------------------------------------------------- configuration per tier
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-def tier_defaults(tier: Tier) -> dict[str, dict[str, object]]:
-    """Configuration values that follow from a tier; the template writes them into ``config/<env>.toml``.
-
-    Debug output and DEBUG logs stay where no real user or data is (sandbox and development);
-    production logs warnings and above. ``config.py`` refuses debug in production whatever a file says.
-    """
-    debug = tier.rank <= Tier.DEVELOPMENT.rank
-    if debug:
-        level = "DEBUG"
-    elif tier.is_production:
-        level = "WARNING"
-    else:
-        level = "INFO"
-    return {"service": {"debug": debug}, "log": {"level": level}}

@@ -23,14 +23,6 @@ from multienv.naming import PERSONAS
 PROJECT_ADMIN, DEVOPS_ENGINEER, SOFTWARE_DEVELOPER, QA_ENGINEER = PERSONAS
 
 
-TITLES = {
-    PROJECT_ADMIN: "Project Administrator",
-    DEVOPS_ENGINEER: "DevOps Engineer",
-    SOFTWARE_DEVELOPER: "Software Developer",
-    QA_ENGINEER: "QA Engineer",
-}
-
-
 class Capability(StrEnum):
     """One block of permissions; each is one managed policy in ``infra/personas.yaml``."""
 

@@ -124,8 +124,3 @@ def stages(environments: Iterable[tuple[str, str]]) -> list[Stage]:
             chain.append(name)
         result.append(Stage(name, tier, after, condition))
     return result
-
-
-def dispatch_targets(environments: Iterable[tuple[str, str]]) -> list[str]:
-    """What a manual run may deploy: the chain, or one sandbox environment."""
-    return [PROMOTE, *(s.environment for s in stages(environments) if not s.in_chain)]

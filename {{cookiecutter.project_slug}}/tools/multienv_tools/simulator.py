@@ -10,6 +10,7 @@ repeats) is simulated once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -117,10 +118,15 @@ class Simulator:
         return (ordered, extra) if meanwhile is not None else ordered
 
     def close(self) -> None:
-        """Stop the process if it still runs (an error while the requests were built)."""
+        """Stop the process if it still runs (an error while the requests were built); close its pipes."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        for reader in self._readers:
+            reader.join()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            with contextlib.suppress(OSError):  # a write still buffered for a process that is gone
+                stream.close()
 
     def __enter__(self) -> Simulator:
         return self

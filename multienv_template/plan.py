@@ -6,11 +6,11 @@ under the chosen strategy, the DevOps account and every name derived from the sl
 as the generated repository's own ``Settings`` (what its ``multienv.toml`` loads as).
 Every violation is collected, so a user sees all of them at once.
 
-The hooks (``multienv_hooks``), the Jinja files (through ``local_extensions``) and the
-tests all read this module. The answers are parsed and checked in ``multienv_answers``;
+The hooks (``multienv_template.hooks``), the Jinja files (through ``multienv_template.jinja``) and
+the tests all read this module. The answers are parsed and checked in ``answers``;
 the vocabulary (tiers, strategies, the naming scheme, the promotion rules, the persona
 table) lives in the generated repository itself, in its ``multienv`` runtime and
-``multienv_tools`` packages, which ``multienv_vocabulary`` imports from the template tree:
+``multienv_tools`` packages, which ``vocabulary`` imports from the template tree:
 one copy serves the template and every generated repository.
 """
 
@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
-from multienv_answers import (
+from . import presets
+from .answers import (
     CODE_OWNER_PATTERN,
     CODE_OWNER_RULE,
     FIELDS,
@@ -50,9 +51,8 @@ from multienv_answers import (
     parse_strategy,
     resolve_account_ids,
 )
-from multienv_vocabulary import (
+from .vocabulary import (
     Account,
-    model,
     naming,
     persona_cases,
     personas,
@@ -114,7 +114,7 @@ class Plan:
         """The keys ``config/<env>.toml`` starts with: tier-dependent values and secret references."""
         env = environment.name
         return {
-            **model.tier_defaults(environment.tier),
+            **presets.tier_defaults(environment.tier),
             "secrets": {
                 "app": {"store": "secretsmanager", "name": self.naming.secret_name(env, "app")},
                 "api_token": {"store": "ssm", "name": self.naming.ssm_parameter(env, "api-token")},
@@ -133,13 +133,13 @@ class Plan:
 
     @property
     def ci_dispatch_targets(self) -> list[str]:
-        return pipeline.dispatch_targets((e.name, e.tier) for e in self.environments)
+        return presets.dispatch_targets((e.name, e.tier) for e in self.environments)
 
     # --- personas and the access matrix (decided in the generated package's personas.py and persona_cases.py)
     def persona_rows(self) -> list[tuple[str, list[str]]]:
         """(persona title, its grant in each environment) for the persona table of docs/personas.md."""
         return [
-            (personas.TITLES[p], [personas.grant(e.tier, p).summary for e in self.environments])
+            (presets.PERSONA_TITLES[p], [personas.grant(e.tier, p).summary for e in self.environments])
             for p in personas.PERSONAS
         ]
 
@@ -292,7 +292,7 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
 
     slug = _text(answers, "project_slug")
     region = _text(answers, "aws_region")
-    if accounts and SLUG_PATTERN.match(slug):
+    if accounts and assumed_strategy is not None and SLUG_PATTERN.match(slug):
         scheme = naming.Naming(slug=slug, region=region)
         devops_id = accounts[assumed_strategy.devops_account_key()].id
         env_ids = {name: accounts[assumed_strategy.account_key(name, tier)].id for name, tier in assumed}

@@ -5,7 +5,7 @@ policies (bucket, key, repository) name every environment: each one adds some 75
 So an otherwise valid plan's DevOps stack is rendered here as the generated repository will
 render it: ``multienv.toml`` and ``infra/devops.yaml`` through cookiecutter's own Jinja
 environment, into a temporary folder outside the output, then the stack through the generated
-``stacks.py``, ``cfn.py`` and ``policy_sizes.py`` (loaded by path, as ``multienv_vocabulary``
+``stacks.py``, ``cfn.py`` and ``policy_sizes.py`` (loaded by path, as ``vocabulary``
 does). Every policy it renders over ``policy_sizes.HEADROOM`` of its AWS limit is a problem
 naming the field, its value, the policy, its size and the limit.
 
@@ -31,8 +31,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from multienv_answers import Problem
-from multienv_vocabulary import PROJECT_TEMPLATE, TEMPLATE_ROOT, generated_module
+from .answers import Problem
+from .vocabulary import PROJECT_TEMPLATE, TEMPLATE_ROOT, generated_module
 
 SETTINGS_FILE = "multienv.toml"
 # Up to this many environments the DevOps stack fits in any answers (tests/test_sizes.py renders the worst).

@@ -2,7 +2,7 @@
 
 Parses the environments (names, tiers, promotion order), the account strategy and the account
 IDs, and says, for each rejected answer, which field, what value and what is allowed.
-``multienv_plan.build_plan`` turns the parsed answers into the ``Plan``.
+``plan.build_plan`` turns the parsed answers into the ``Plan``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from multienv_vocabulary import (
+from .vocabulary import (
     TEMPLATE_ROOT,
     Account,
     AccountStrategy,

@@ -12,8 +12,9 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
 RUNTIME_TEMPLATE = PROJECT_TEMPLATE / "src" / "multienv"
 TOOLS_TEMPLATE = PROJECT_TEMPLATE / "tools" / "multienv_tools"
@@ -40,12 +41,16 @@ def generated_module(qualified: str) -> ModuleType:
     return importlib.import_module(qualified)
 
 
-model = generated_module("multienv.model")
-naming = generated_module("multienv.naming")
-settings = generated_module("multienv.settings")
-personas = generated_module("multienv_tools.personas")
-persona_cases = generated_module("multienv_tools.persona_cases")
-pipeline = generated_module("multienv_tools.pipeline")
+if TYPE_CHECKING:  # mypy reads the same files through mypy_path (pyproject.toml)
+    from multienv import model, naming, settings
+    from multienv_tools import persona_cases, personas, pipeline
+else:
+    model = generated_module("multienv.model")
+    naming = generated_module("multienv.naming")
+    settings = generated_module("multienv.settings")
+    personas = generated_module("multienv_tools.personas")
+    persona_cases = generated_module("multienv_tools.persona_cases")
+    pipeline = generated_module("multienv_tools.pipeline")
 Tier = model.Tier
 AccountStrategy = model.AccountStrategy
 Account = model.Account

@@ -1,28 +1,30 @@
-"""The bodies of the template's shell hooks, computed where the plan is already loaded.
+"""What the template's hooks do: ``hooks/pre_gen_project.py`` and ``hooks/post_gen_project.py`` call
+``pre_gen`` and ``post_gen`` with cookiecutter's context, and hold nothing else.
 
-The pre-gen hook prints every problem of the answers and how to retry; the post-gen hook writes
-the per-environment files and prints the next steps. A shell starts in about a millisecond, a
-Python hook in tens: the hooks are shell scripts whose text ``local_extensions`` renders from here.
+The pre-gen hook prints every problem of the answers and how to retry, and fails, so cookiecutter
+removes the project folder: nothing is written. The post-gen hook writes the per-environment files
+and prints the next steps; it is offline and deterministic, since a failure there deletes the bake.
 """
 
 from __future__ import annotations
 
-import posixpath
 import shlex
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 
-from multienv_answers import (
+from .answers import (
     PlanError,
 )
-from multienv_plan import (
+from .plan import (
     Plan,
     answers_of,
     build_plan,
     toml_tables,
     toml_value,
 )
-from multienv_sizes import size_problems
-from multienv_vocabulary import (
+from .sizes import size_problems
+from .vocabulary import (
     ENV_PLACEHOLDER,
     PER_ENVIRONMENT_TEMPLATES,
 )
@@ -54,40 +56,49 @@ def retry_lines(answers: Mapping[str, object], template: str, output_dir: str | 
     ]
 
 
-def pre_gen_shell(answers: Mapping[str, object], template: str | None = None, output_dir: str | None = None) -> str:
-    """The body of the pre-gen hook: print the ERROR lines to stderr and fail, or succeed.
+def pre_gen(context: Mapping[str, object]) -> int:
+    """The pre-gen hook: print the ERROR lines to stderr and return 1, or return 0.
 
-    With ``template`` (what cookiecutter was asked to bake), a retry command follows the lines."""
-    lines = error_lines(answers)
+    With ``_template`` in the context (what cookiecutter was asked to bake), the command that bakes
+    again with these answers follows the lines."""
+    lines = error_lines(context)
     if not lines:
-        return "exit 0"
+        return 0
+    template = context.get("_template")
     if template:
-        lines += retry_lines(answers, template, output_dir)
-    return "printf '%s\\n' " + " ".join(shlex.quote(line) for line in lines) + " >&2\nexit 1"
+        output_dir = context.get("_output_dir")
+        lines += retry_lines(context, str(template), str(output_dir) if output_dir else None)
+    print("\n".join(lines), file=sys.stderr)
+    return 1
 
 
-def next_steps_shell() -> str:
+def next_steps(project: Path) -> list[str]:
     """What the post-gen hook prints last: where the project is and the next three commands."""
-    return "\n".join(
-        [
-            "here=$(pwd)",
-            "printf '%s\\n' '' \"Generated $here. Next:\" \"  cd '$here'\" "
-            "'  make install       # the development tools, in .venv' "
-            "'  make check         # everything CI runs, offline; then: make local-deploy'",
-        ]
-    )
+    return [
+        "",
+        f"Generated {project}. Next:",
+        f"  cd '{project}'",
+        "  make install       # the development tools, in .venv",
+        "  make check         # everything CI runs, offline; then: make local-deploy",
+    ]
 
 
-def post_gen_shell(plan: Plan) -> str:
-    """The body of the post-gen hook: write each per-environment file, byte for byte."""
-    commands = ["set -eu"]
+def write_per_environment_files(plan: Plan, project: Path) -> list[Path]:
+    """Write each per-environment file under ``project``, byte for byte; returns the paths written."""
+    written = []
     for name, text in per_environment_contents(plan).items():
-        folder = posixpath.dirname(name)
-        if folder:
-            commands.append(f"mkdir -p {shlex.quote(folder)}")
-        commands.append(f"printf '%s' {shlex.quote(text)} > {shlex.quote(name)}")
-    commands.append(next_steps_shell())
-    return "\n".join(commands)
+        target = project / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(text.encode("utf-8"))
+        written.append(target)
+    return written
+
+
+def post_gen(context: Mapping[str, object], project: Path) -> int:
+    """The post-gen hook, run in the new ``project``: the per-environment files, then the next steps."""
+    write_per_environment_files(build_plan(answers_of(context)), project)
+    print("\n".join(next_steps(project)))
+    return 0
 
 
 def per_environment_files() -> list[str]:
