@@ -6,6 +6,7 @@ only; every decision is made in ``multienv_plan``.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -39,6 +40,16 @@ PROJECT_DIR_SOURCE = "{{cookiecutter.project_slug}}"
 SAFE_PROJECT_DIR_SOURCE = '{{ cookiecutter.project_slug | replace("/", "_") | replace("\\\\", "_") }}'
 
 
+def _platform() -> dict[str, str]:
+    """The platform release a generated repository pins: its version and git ref (platform/releases.py)."""
+    spec = importlib.util.spec_from_file_location(
+        "multienv_platform_releases", Path(_ROOT) / "platform" / "releases.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {"version": module.platform_version(), "ref": module.platform_ref()}
+
+
 class MultienvExtension(Extension):
     def preprocess(self, source, name, filename=None):
         if name is None and source == PROJECT_DIR_SOURCE:
@@ -49,6 +60,7 @@ class MultienvExtension(Extension):
         super().__init__(environment)
         environment.globals["multienv_plan"] = plan_of
         environment.globals["multienv_per_environment_files"] = multienv_hooks.per_environment_files
+        environment.globals["multienv_platform"] = _platform
         environment.filters["multienv_answers"] = multienv_plan.answers_of
         # The hooks are shell scripts whose bodies are computed here, where the plan is already
         # loaded: a shell starts in about a millisecond, a Python hook in tens (a bake's cost).

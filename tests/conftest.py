@@ -19,7 +19,7 @@ sys.path.insert(0, str(TEMPLATE))
 # The baked projects' checks run in this interpreter's virtual environment: one shared
 # environment for every bake instead of one `make install` per bake.
 SHARED_VENV = Path(sys.prefix)
-ACCESS = TEMPLATE / "{{cookiecutter.project_slug}}" / "access"
+ACCESS = TEMPLATE / "platform" / "tools" / "src" / "multienv_tools" / "access"
 NODE_DIR = SHARED_VENV / "access-node"
 
 
@@ -93,6 +93,15 @@ def template_as_git_repo(tmp_path: Path) -> Path:
 
 def pytest_configure(config):
     config.option.template = str(TEMPLATE)  # bake this template wherever pytest starts
+    # The bakes run the platform installed in this environment: the wheels of this working tree,
+    # built and installed once (again only when platform/ or releases.toml changed), before any worker starts.
+    if not hasattr(config, "workerinput"):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("platform_wheels", TEMPLATE / "platform" / "wheels.py")
+        wheels = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(wheels)
+        wheels.install()
 
 
 class Bake:

@@ -19,9 +19,9 @@ case on the next run), every Identity Center action that shapes a permission set
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +66,17 @@ AUDIT_WRITES: Mapping[str, tuple[str, ...]] = {
         "PutRetentionConfiguration",
         "PutConfigRule",
     ),
-    "guardduty": ("Delete", "Stop", "Update", "Disable", "Disassociate", "CreateFilter", "CreateIPSet",
-                  "CreateTrustedEntitySet", "ArchiveFindings"),
+    "guardduty": (
+        "Delete",
+        "Stop",
+        "Update",
+        "Disable",
+        "Disassociate",
+        "CreateFilter",
+        "CreateIPSet",
+        "CreateTrustedEntitySet",
+        "ArchiveFindings",
+    ),
     "securityhub": (
         "Delete",
         "Disable",
@@ -626,7 +635,11 @@ def untagged_cases(settings: Settings, homes: Mapping[str, str]) -> list[OrgCase
                 "allow",
                 "deny",
                 ANY_ACTION,
-                context={f"aws:PrincipalTag/{ENV_TAG}": env, "aws:TagKeys": [ENV_TAG], f"aws:RequestTag/{ENV_TAG}": other},
+                context={
+                    f"aws:PrincipalTag/{ENV_TAG}": env,
+                    "aws:TagKeys": [ENV_TAG],
+                    f"aws:RequestTag/{ENV_TAG}": other,
+                },
             )
         )
         cases.append(
@@ -690,7 +703,11 @@ def function_grant_cases(settings: Settings, homes: Mapping[str, str]) -> list[O
         grants = (
             ({"lambda:Principal": OUTSIDE_ACCOUNT}, "deny", "an account outside the project"),
             ({"lambda:Principal": f"arn:{p}:iam::{OUTSIDE_ACCOUNT}:root"}, "deny", "an outside account by ARN"),
-            ({"lambda:Principal": f"arn:{p}:iam::{OUTSIDE_ACCOUNT}:role/x.amazonaws.com"}, "deny", "a role named like a service"),
+            (
+                {"lambda:Principal": f"arn:{p}:iam::{OUTSIDE_ACCOUNT}:role/x.amazonaws.com"},
+                "deny",
+                "a role named like a service",
+            ),
             ({"lambda:Principal": "*"}, "deny", "everyone"),
             ({"lambda:Principal": "*", "lambda:FunctionUrlAuthType": "NONE"}, "deny", "everyone through its URL"),
             ({"lambda:Principal": f"arn:{p}:iam::{sibling}:root"}, "deny", "a project account by ARN, not ID"),

@@ -35,7 +35,8 @@ from multienv.settings import load_settings, parse_settings
 from . import regenerate_preview, upgrade
 from .retire import describe
 
-ROOT = Path(__file__).resolve().parents[2]
+# The repository being regenerated: the command runs at its root (make, CI).
+ROOT = Path.cwd()
 
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.
@@ -50,7 +51,7 @@ CHANGEABLE = (
     "code_owners",
 )
 # Files the template writes once per environment; __env__ stands for the environment's name.
-PER_ENVIRONMENT_FILES = {{ multienv_per_environment_files() | tojson }}
+PER_ENVIRONMENT_FILES = ["config/__env__.toml"]
 
 
 class RegenerateError(RuntimeError):
