@@ -21,6 +21,12 @@ sys.path.insert(0, str(TEMPLATE))
 SHARED_VENV = Path(sys.prefix)
 ACCESS = TEMPLATE / "platform" / "tools" / "src" / "multienv_tools" / "access"
 NODE_DIR = SHARED_VENV / "access-node"
+# A bake_copy's own copy of the platform's packages (run by its make through PLATFORM_SRC).
+PLATFORM_COPY = ".platform-src"
+PLATFORM_PACKAGES = (
+    TEMPLATE / "platform" / "runtime" / "src" / "multienv",
+    TEMPLATE / "platform" / "tools" / "src" / "multienv_tools",
+)
 
 
 def _default_answers() -> dict[str, str]:
@@ -58,8 +64,11 @@ def leftover_template_syntax(project: Path) -> list[str]:
 def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the baked project's own make targets in the shared environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    # A copy that holds its own platform sources (bake_copy's, for sabotage) runs them instead.
+    own = project / PLATFORM_COPY
+    platform = [f"PLATFORM_SRC={own}"] if own.is_dir() else []
     return subprocess.run(
-        ["make", *targets, f"VENV={SHARED_VENV}"],
+        ["make", *targets, f"VENV={SHARED_VENV}", *platform],
         cwd=project,
         env=env,
         capture_output=True,
@@ -163,6 +172,10 @@ def bake_copy(_baked_once, tmp_path):
         source = _baked_once(answers).project_path
         target = tmp_path / "copy" / source.name
         shutil.copytree(source, target, symlinks=True)
+        for package in PLATFORM_PACKAGES:  # the platform's sources, for a test to sabotage
+            shutil.copytree(
+                package, target / PLATFORM_COPY / package.name, ignore=shutil.ignore_patterns("__pycache__")
+            )
         return SimpleNamespace(project=target)
 
     return _copy

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import DEFAULT_ANSWERS, SHARED_VENV, TEMPLATE, run_project
+from conftest import DEFAULT_ANSWERS, PLATFORM_COPY, SHARED_VENV, TEMPLATE, run_project
 
 import multienv_plan
 import multienv_vocabulary
@@ -493,7 +493,7 @@ def test_sabotage_no_data_deny_misses_a_read(bake_copy, node_modules):
 def test_sabotage_ci_roles_back_inside_the_environments_prefix(bake_copy, node_modules):
     # <slug>-<env>-ci in a shared account: the environment's administrator makes itself the deployer.
     result = bake_copy(account_strategy="single_account")
-    naming_py = result.project / "src" / "multienv" / "naming.py"
+    naming_py = result.project / PLATFORM_COPY / "multienv" / "naming.py"
     text = naming_py.read_text(encoding="utf-8")
     assert 'return self.name(DEVOPS, f"{env}-{CI}")' in text
     naming_py.write_text(text.replace('return self.name(DEVOPS, f"{env}-{CI}")', "return self.name(env, CI)"))

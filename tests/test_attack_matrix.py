@@ -8,7 +8,7 @@ fail, naming the technique and the scope. The designed cases are not what is che
 from __future__ import annotations
 
 import pytest
-from conftest import DEFAULT_ANSWERS
+from conftest import DEFAULT_ANSWERS, PLATFORM_COPY
 from test_access import check_access, drop, edit_statements
 
 import multienv_plan
@@ -149,7 +149,7 @@ def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake_copy, node_
 def test_a_closed_known_open_entry_must_be_removed(bake_copy, node_modules):
     # An entry that matches no allowed case is itself a failure, so the list cannot go stale.
     result = bake_copy(account_strategy="single_account")
-    catalog = result.project / "tools" / "multienv_tools" / "attack_catalog.py"
+    catalog = result.project / PLATFORM_COPY / "multienv_tools" / "attack_catalog.py"
     text = catalog.read_text()
     marker = "KNOWN_OPEN: tuple[KnownOpen, ...] = ("
     assert marker in text

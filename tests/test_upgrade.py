@@ -164,7 +164,7 @@ def test_upgrading_a_1_0_0_repository_keeps_edits_where_they_belong_and_passes_m
     preview = subprocess.run(
         [sys.executable, "-m", "multienv_tools.regenerate", "--preview", "--checkout", work],
         cwd=project,
-        env={**os.environ, "PYTHONPATH": "src:tools"},
+        env={**os.environ, "PYTHONPATH": "src"},
         capture_output=True,
         text=True,
         check=False,
