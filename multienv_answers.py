@@ -26,8 +26,9 @@ FIELDS = tuple(
     key for key in json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text(encoding="utf-8")) if key[0] != "_"
 )
 
-SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
-SLUG_RULE = "kebab-case: a lowercase letter first, then lowercase letters, digits and single hyphens"
+# The slug's rule is the naming scheme's: its fences rely on it (no two hyphens in a row).
+SLUG_PATTERN = naming.SLUG_PATTERN
+SLUG_RULE = naming.SLUG_RULE
 # S3 reserves these bucket-name prefixes, and every bucket name here starts with the slug.
 SLUG_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 PACKAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")

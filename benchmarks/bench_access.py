@@ -10,7 +10,7 @@ Bakes the defaults, or the shape the options give, then measures (medians of sev
 
 Targets: `make check-access` at most CHECK_ACCESS_TARGET seconds for the defaults and
 LARGEST_TARGET for ``--largest`` (twelve environments of twelve-character names under a
-32-character slug, tests/matrix.py), and one process for the sample at least ONE_PROCESS_TARGET
+31-character slug, tests/matrix.py), and one process for the sample at least ONE_PROCESS_TARGET
 times faster than one process per case.
 
 Usage: python benchmarks/bench_access.py [--runs 5] [--sample 40] [--largest] [--account-strategy S]
@@ -57,7 +57,7 @@ def children_cpu() -> float:
 
 
 def largest_answers() -> dict[str, str]:
-    """The twelve-environment, 32-character-slug shape of tests/matrix.py."""
+    """The twelve-environment, 31-character-slug shape of tests/matrix.py."""
     sys.path[:0] = [str(TEMPLATE), str(TEMPLATE / "tests")]
     import matrix
 
@@ -78,7 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sample", type=int, default=40)
-    parser.add_argument("--largest", action="store_true", help="twelve environments under a 32-character slug")
+    parser.add_argument("--largest", action="store_true", help="twelve environments under a 31-character slug")
     parser.add_argument("--environments", help="the environments answer")
     parser.add_argument("--project-slug", dest="project_slug", help="the project_slug answer")
     parser.add_argument("--account-strategy", dest="account_strategy", help="the account_strategy answer")

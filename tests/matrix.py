@@ -26,9 +26,9 @@ ENV_SETS = {
 CUSTOM_IDS = "devops=111111111111,nonprod=222222222222,prod=333333333333"
 # GitHub's IDs of the owner and the repository, as `gh api repos/OWNER/REPO --jq '.owner.id, .id'` prints them.
 GITHUB_IDS = {"github_owner_id": "1001", "github_repository_id": "2002"}
-# Twelve environments with names of twelve characters under a 32-character slug: the largest
+# Twelve environments with names of twelve characters under a 31-character slug: the largest
 # shape the naming limits allow, which every policy must fit with 40% of its AWS limit to spare.
-LONGEST_SLUG = "abcdefghij-klmnopqrst-uvwxyz-abc"
+LONGEST_SLUG = "abcdefghij-klmnopqrst-uvwxyz-ab"
 TWELVE_ENVIRONMENTS = ",".join(
     f"{name}:{tier}"
     for name, tier in [
@@ -134,7 +134,7 @@ END_TO_END = [
         BY_ID["hybrid-named-accounts"].answers,
         sign_in='source = "identity-center"\npermission_set_prefix = "app-"',
     ),
-    # The largest shape deploys too: twelve environments in one shared account, a 32-character slug.
+    # The largest shape deploys too: twelve environments in one shared account, a 31-character slug.
     Combination(
         "twelve-long-consolidated_nonprod",
         BY_ID["twelve-long-consolidated_nonprod"].answers,

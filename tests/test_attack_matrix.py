@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import DEFAULT_ANSWERS, PLATFORM_COPY
-from test_access import check_access, drop, edit_statements
+from test_access import boundary, check_access, drop, edit_statements
 
 import multienv_plan
 import multienv_vocabulary
@@ -49,13 +49,10 @@ def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake_cop
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
 
     def every_role(statement):  # the boundary's IAM allow reaches past the function roles
-        if statement.get("Sid") == "Roles":
-            statement["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/*"}
-            return True
-        return False
+        statement["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/*"}
 
-    assert edit_statements(bootstrap, every_role) == 1
-    assert edit_statements(bootstrap, drop("ReadOnly")) == 1
+    assert edit_statements(bootstrap, boundary("Roles", every_role)) == 1
+    assert edit_statements(bootstrap, boundary("ReadOnly")) == 1
     run = check_access(result.project, "bounded-role")
     assert run.returncode != 0, run.stdout
     plan = multienv_plan.build_plan(dict(DEFAULT_ANSWERS))
@@ -85,8 +82,12 @@ def test_sabotage_key_fence_forgets_the_project(bake_copy, node_modules):
     run = check_access(result.project, "project-admin")
     assert run.returncode != 0, run.stdout
     generated = [line for line in failures(run) if line.startswith("FAIL generated")]
-    peer = f"{multienv_plan.build_plan(dict(DEFAULT_ANSWERS)).naming.slug}-peer sbx key (peer-project))"
-    assert any("project-admin of sbx: key-" in line and peer in line for line in generated), "\n".join(generated)
+    # Another project's key of sbx (the peers take turns: <slug>-peer, <slug>-sbx-x, ...).
+    slug = multienv_plan.build_plan(dict(DEFAULT_ANSWERS)).naming.slug
+    peers = [line for line in generated if "project-admin of sbx:" in line and " sbx key (peer-project))" in line]
+    assert any(f" on {slug}-peer sbx key" in line or f" on {slug}-sbx-x sbx key" in line for line in peers), "\n".join(
+        generated
+    )
 
 
 def _env_tag_only(statement):
@@ -119,7 +120,7 @@ def test_sabotage_every_bounded_role_passes_the_execution_role(bake_copy, node_m
     # the pipeline creates deploys any stack as the execution role.
     result = bake_copy()
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
-    assert edit_statements(bootstrap, _sid("PassExec", lambda statement: statement.pop("Condition"))) == 1
+    assert edit_statements(bootstrap, boundary("PassExec", lambda statement: statement.pop("Condition"))) == 1
     run = check_access(result.project, "bounded-role")
     assert run.returncode != 0, run.stdout
     execution = multienv_plan.build_plan(dict(DEFAULT_ANSWERS)).naming.cfn_execution_role("sbx")
@@ -261,3 +262,61 @@ def test_sabotage_function_grants_refuse_only_everyone(bake_copy, node_modules):
     )
     for why in ("an account outside the project", "an outside account by ARN", "a role named like a service"):
         assert any(f"function granted to {why})" in line for line in lines), why
+
+
+# The fence's delimiter as the generated naming.py and the prefix parameters write it.
+DOUBLE_HYPHEN = ('SEPARATOR = "--"', 'SEPARATOR = "-"')
+PREFIX_PATTERN = ("^[a-z][a-z0-9]*(-[a-z0-9]+)*--[a-z][a-z0-9]*-$", "^[a-z][a-z0-9-]*-$")
+
+
+@pytest.mark.slow
+def test_sabotage_single_hyphen_fences_take_in_a_colliding_project(bake_copy, node_modules):
+    # <slug>-<env>- as the fence: a project slugged <slug>-<env>-x has every name inside it, so
+    # the environment's roles reach its roles, functions, data and stacks.
+    result = bake_copy()
+    naming_py = result.project / PLATFORM_COPY / "multienv" / "naming.py"
+    text = naming_py.read_text()
+    assert DOUBLE_HYPHEN[0] in text
+    naming_py.write_text(text.replace(*DOUBLE_HYPHEN))
+    infra = result.project / "infra"
+    for template in (infra / "workload-bootstrap.yaml", infra / "personas.yaml"):
+        body = template.read_text()
+        assert PREFIX_PATTERN[0] in body, template
+        template.write_text(body.replace(*PREFIX_PATTERN))
+    run = check_access(result.project, "project-admin,bounded-role")
+    assert run.returncode != 0, run.stdout
+    slug = multienv_plan.build_plan(dict(DEFAULT_ANSWERS)).naming.slug
+    generated = [line for line in failures(run) if line.startswith("FAIL generated") and "(peer-project))" in line]
+    for who in ("project-admin of sbx:", "bounded-role of sbx:"):
+        assert any(who in line and f" {slug}-sbx-x sbx " in line for line in generated), "\n".join(generated)
+
+
+@pytest.mark.slow
+def test_sabotage_paths_let_an_environment_take_another_roles_name(bake_copy, node_modules):
+    # role/<prefix>* spans "/": without the path Denies, sbx creates role/<sbx prefix>x/<prd's
+    # role name> first, and production's stack can no longer create its role.
+    result = bake_copy()
+    infra = result.project / "infra"
+    assert edit_statements(infra / "workload-bootstrap.yaml", boundary("NoPaths")) == 1
+    assert edit_statements(infra / "personas.yaml", drop("DenyIamPaths")) == 2
+    run = check_access(result.project, "project-admin,cfn-exec,bounded-role")
+    assert run.returncode != 0, run.stdout
+    generated = [line for line in failures(run) if line.startswith("FAIL generated") and "squat-role-name" in line]
+    for scope in ("(other-environment))", "(devops-platform))"):
+        assert any(line.endswith(scope) and "project-admin of" in line for line in generated), "\n".join(generated)
+    assert any("cfn-exec of" in line or "bounded-role of" in line for line in generated), "\n".join(generated)
+
+
+@pytest.mark.slow
+def test_sabotage_rules_on_the_default_bus_copy_every_environments_events(bake_copy, node_modules):
+    result = bake_copy(account_strategy="consolidated_nonprod")
+    infra = result.project / "infra"
+    for template in (infra / "workload-bootstrap.yaml", infra / "personas.yaml"):
+        body = template.read_text()
+        assert "rule/${EventBusName}/*" in body, template
+        template.write_text(body.replace("rule/${EventBusName}/*", "rule/${ResourcePrefix}*"))
+    run = check_access(result.project, "project-admin,bounded-role")
+    assert run.returncode != 0, run.stdout
+    generated = [line for line in failures(run) if line.startswith("FAIL generated") and "default event bus" in line]
+    for who in ("project-admin of", "bounded-role of"):
+        assert any(who in line and "events:PutRule" in line for line in generated), "\n".join(generated)

@@ -22,7 +22,7 @@ def readme_budget(environment_count: int) -> int:
     return README_LINES_FOR_THE_DEFAULTS + README_LINES_PER_ENVIRONMENT * max(extra, 0)
 
 
-# Every supported combination, the twelve environments under a 32-character slug included.
+# Every supported combination, the twelve environments under a 31-character slug included.
 @pytest.mark.parametrize("combination", SUPPORTED, ids=str)
 def test_the_readme_stays_within_its_line_budget(bake, combination):
     result = bake(**combination.answers)

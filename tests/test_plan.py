@@ -121,10 +121,10 @@ def test_partition_follows_the_region():
 
 
 def test_the_longest_legal_slug_is_accepted_and_one_more_character_is_not():
-    # The artifact bucket "<slug>-devops-artifacts-<12 digits>" is the tightest limit: 63 - 30 = 33.
-    assert plan(project_slug="a" * 33, package_name="app")
+    # The artifact bucket "<slug>--devops-artifacts-<12 digits>" is the tightest limit: 63 - 31 = 32.
+    assert plan(project_slug="a" * 32, package_name="app")
     with pytest.raises(PlanError) as error:
-        plan(project_slug="a" * 34, package_name="app")
+        plan(project_slug="a" * 33, package_name="app")
     assert [p.field for p in error.value.problems] == ["project_slug"]
     assert "64 characters long; AWS allows 63" in str(error.value)
 
@@ -134,7 +134,7 @@ TWELVE = "dev,integration1:testing,prd"  # an environment name of the full twelv
 
 @pytest.mark.parametrize(
     ("environments", "limit", "says"),
-    [("dev,prd", 33, "whatever the environments"), (TWELVE, 32, "with these environment names")],
+    [("dev,prd", 32, "whatever the environments"), (TWELVE, 31, "with these environment names")],
 )
 def test_the_slug_limit_is_said_and_is_the_one_the_plan_keeps(environments, limit, says):
     accepted = plan(project_slug="a" * limit, package_name="app", environments=environments)
@@ -186,7 +186,7 @@ def test_every_kind_of_name_over_its_limit_is_reported_with_the_longest_name():
         plan(project_slug="a" * 50, package_name="app")
     text = str(error.value)
     assert re.search(
-        rf"iam role name '{'a' * 50}-[a-z]{{3}}-software-developer' 73 characters long; AWS allows 64", text
+        rf"iam role name '{'a' * 50}--[a-z]{{3}}-software-developer' 74 characters long; AWS allows 64", text
     )
     assert "s3 bucket name" in text and "AWS allows 63" in text
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import SHARED_VENV, run_project, template_as_git_repo
 
+from multienv_vocabulary import naming
+
 CRUFT = Path(sys.executable).parent / "cruft"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
 TEAM_CODE = '\n\ndef team_feature() -> str:\n    return "kept"\n'
@@ -457,11 +459,12 @@ def test_preview_names_the_conflicting_lines(linked_project):
 
 
 def test_removing_an_environment_lists_what_it_had_deployed(linked_project):
+    names = naming.Naming("my-multienv-app", "us-east-1")
+    stacks = ", ".join(names.stack("sbx", s) for s in (naming.APP_STACK, naming.PERSONAS_STACK, naming.BOOTSTRAP_STACK))
     deployed = [
         "sbx leaves multienv.toml",
-        "account 000000000002 (sbx): stacks my-multienv-app-sbx-app, my-multienv-app-sbx-personas, "
-        "my-multienv-app-sbx-bootstrap",
-        "CI role my-multienv-app-devops-sbx-ci",
+        f"account 000000000002 (sbx): stacks {stacks}",
+        f"CI role {names.ci_role('sbx')}",
         "python -m multienv_tools.deploy destroy --env sbx",
     ]
     preview = run_tool(linked_project, "--set", "environments=dev,tst,prd", "--preview")

@@ -75,7 +75,7 @@ LONGEST_GITHUB_ID = "9" * 19
 
 
 def worst(strategy: str, region: str = LONGEST_REGION) -> dict[str, str]:
-    """The longest answers the rules allow at the proven count: 32-character slug, twelve-character names."""
+    """The longest answers the rules allow at the proven count: 31-character slug, twelve-character names."""
     names = TWELVE_ENVIRONMENTS.split(",")
     assert len(names) == multienv_sizes.PROVEN_ENVIRONMENTS
     answers = multienv_plan.answers_of(

@@ -15,6 +15,11 @@ import yaml
 from conftest import TEMPLATE
 from matrix import BY_ID
 
+from multienv_vocabulary import naming
+
+# The defaults' names, from the scheme itself.
+NAMES = naming.Naming("my-multienv-app", "us-east-1")
+
 WORKFLOWS = Path(".github") / "workflows"
 
 # What the rules say, written out by hand for two environment sets: the deploy jobs in
@@ -110,8 +115,8 @@ def test_roles_come_from_multienv_toml(bake):
     run = resolve_roles(project, "uat")
     assert run.returncode == 0, run.stderr
     assert dict(line.split("=", 1) for line in run.stdout.splitlines()) == {
-        "ci_role_arn": "arn:aws:iam::111111111111:role/my-multienv-app-devops-uat-ci",
-        "deployer_role_arn": "arn:aws:iam::222222222222:role/my-multienv-app-uat-deployer",
+        "ci_role_arn": NAMES.role_arn("111111111111", NAMES.ci_role("uat")),
+        "deployer_role_arn": NAMES.role_arn("222222222222", NAMES.deployer_role("uat")),
         "devops_account_id": "111111111111",
         "env_account_id": "222222222222",
         "region": "us-east-1",
@@ -176,8 +181,8 @@ def test_drift_roles_come_from_multienv_toml(bake):
     run = resolve_roles(project, "uat", "drift-roles")
     assert run.returncode == 0, run.stderr
     assert dict(line.split("=", 1) for line in run.stdout.splitlines()) == {
-        "drift_role_arn": "arn:aws:iam::111111111111:role/my-multienv-app-devops-drift",
-        "drift_reader_role_arn": "arn:aws:iam::222222222222:role/my-multienv-app-uat-drift",
+        "drift_role_arn": NAMES.role_arn("111111111111", NAMES.drift_role()),
+        "drift_reader_role_arn": NAMES.role_arn("222222222222", NAMES.drift_reader_role("uat")),
         "devops_account_id": "111111111111",
         "env_account_id": "222222222222",
         "region": "us-east-1",

@@ -1,4 +1,10 @@
-"""The naming scheme: every AWS resource of this project is called ``<slug>-<env>-<name>``.
+"""The naming scheme: every AWS resource of this project is called ``<slug>--<env>-<name>``.
+
+The double hyphen is the fence's delimiter. A slug never holds two hyphens in a row and an
+environment name holds none, so ``<slug>--<env>-`` starts another project's name only when both
+slugs and both environments are equal: no other project's names (``<slug>-<env>-x``,
+``<slug>-devops``, a slug ours extends) fall inside any of our patterns, nor ours inside theirs
+(``tests/platform/test_fences.py`` checks every rendered pattern against such names).
 
 One scheme, one module. The IaC parameters, the persona policies, the deploy tool,
 the CI workflows and the access matrix all derive their names from here, and the
@@ -8,6 +14,7 @@ name fits inside AWS limits before it writes anything. Standard library only.
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 
 from .config_schema import SHARED
@@ -24,14 +31,22 @@ LIMITS = {
     "log_group": 512,
 }
 
+# What a slug may be (the template refuses any other): no two hyphens in a row, none at either end.
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+SLUG_RULE = "kebab-case: a lowercase letter first, then lowercase letters, digits and single hyphens"
+# Between the slug and the rest of every name: what no slug contains. With environment names of
+# letters and digits only (model.ENV_NAME_PATTERN), ``<slug>--<env>-`` starts another project's or
+# environment's prefix only when it is the same one.
+SEPARATOR = "--"
+
 DEVOPS = "devops"
-# The env part of the people-facing role names in an identity account (``<slug>-identity-<persona>``).
+# The env part of the people-facing role names in an identity account (``<slug>--identity-<persona>``).
 IDENTITY = "identity"
 # Names whose prefix the scheme already uses for something that is no environment: an environment
 # so named would own (and be fenced into) those resources.
 RESERVED_ENV_NAMES = {
-    DEVOPS: "<slug>-devops-* names the DevOps account's resources and CI roles",
-    IDENTITY: "<slug>-identity-* names the people-facing roles of the identity account",
+    DEVOPS: "<slug>--devops-* names the DevOps account's resources and CI roles",
+    IDENTITY: "<slug>--identity-* names the people-facing roles of the identity account",
     SHARED: f"config/{SHARED}.toml is the configuration every environment shares",
 }
 
@@ -44,7 +59,7 @@ def reserved_name_problem(env: str) -> str:
     return ""
 
 
-# The stacks, ``<slug>-devops-platform`` and ``<slug>-<env>-<stack>`` for the others.
+# The stacks, ``<slug>--devops-platform`` and ``<slug>--<env>-<stack>`` for the others.
 DEVOPS_STACK = "platform"
 BOOTSTRAP_STACK = "bootstrap"
 PERSONAS_STACK = "personas"
@@ -86,16 +101,16 @@ class Naming(namedtuple("Naming", "slug region")):
         return partition(self.region)
 
     def name(self, env: str, thing: str) -> str:
-        """``<slug>-<env>-<thing>``: the one shape of every resource name."""
-        return f"{self.slug}-{env}-{thing}"
+        """``<slug>--<env>-<thing>``: the one shape of every resource name."""
+        return f"{self.slug}{SEPARATOR}{env}-{thing}"
 
     def project_prefix(self) -> str:
-        """What every resource of every environment starts with."""
-        return f"{self.slug}-"
+        """What every resource of every environment starts with: ``<slug>--``, which no other slug's starts with."""
+        return f"{self.slug}{SEPARATOR}"
 
     def prefix(self, env: str) -> str:
         """What every resource of ``env`` starts with; the trailing hyphen keeps ``dev`` off ``dev2``."""
-        return f"{self.slug}-{env}-"
+        return f"{self.slug}{SEPARATOR}{env}-"
 
     def devops_prefix(self) -> str:
         """What every resource of the DevOps account starts with."""
@@ -109,9 +124,9 @@ class Naming(namedtuple("Naming", "slug region")):
         return self.name(env, CFN_EXECUTION)
 
     def ci_role(self, env: str) -> str:
-        """The role GitHub Actions assumes in the DevOps account for ``env``: ``<slug>-devops-<env>-ci``.
+        """The role GitHub Actions assumes in the DevOps account for ``env``: ``<slug>--devops-<env>-ci``.
 
-        Named under the DevOps prefix, never ``<slug>-<env>-``: where the DevOps side shares an
+        Named under the DevOps prefix, never ``<slug>--<env>-``: where the DevOps side shares an
         account with the environments, every name under an environment's prefix is that
         environment's to change, and a CI role there would let an environment's roles make
         themselves its deployer.
@@ -119,12 +134,12 @@ class Naming(namedtuple("Naming", "slug region")):
         return self.name(DEVOPS, f"{env}-{CI}")
 
     def drift_role(self) -> str:
-        """The role the drift workflow assumes in the DevOps account, ``<slug>-devops-drift``: one for every
+        """The role the drift workflow assumes in the DevOps account, ``<slug>--devops-drift``: one for every
         environment, as its job runs in no GitHub environment; it may only chain to the drift readers."""
         return self.name(DEVOPS, DRIFT)
 
     def drift_reader_role(self, env: str) -> str:
-        """``env``'s read-only role for drift detection, ``<slug>-<env>-drift``: trusts the drift role only."""
+        """``env``'s read-only role for drift detection, ``<slug>--<env>-drift``: trusts the drift role only."""
         return self.name(env, DRIFT)
 
     def platform_role_patterns(self, account_id: str = "*") -> list[str]:
@@ -149,7 +164,22 @@ class Naming(namedtuple("Naming", "slug region")):
         return f"{self.name(DEVOPS, 'artifacts')}-{devops_account_id}"
 
     def ecr_repository(self) -> str:
-        return self.name(DEVOPS, "images")
+        """``<slug>/devops-images``: ECR refuses two separators in a row, so its fence is the ``/`` of a
+        namespace, which no slug holds either."""
+        return f"{self.slug}/{DEVOPS}-images"
+
+    # --- events ----------------------------------------------------------------
+    def event_bus(self, env: str) -> str:
+        """The environment's own event bus, ``<slug>--<env>-bus``: the only bus its roles put rules on.
+
+        The account's default bus receives every AWS service event of the account, every
+        environment's alike, so a rule there would copy another environment's events.
+        """
+        return self.name(env, "bus")
+
+    def event_rule_pattern(self, account_id: str, env: str) -> str:
+        """Rules on the environment's bus (``rule/<bus>/<rule>``); a default-bus rule's ARN has no ``/``."""
+        return f"arn:{self.partition}:events:{self.region}:{account_id}:rule/{self.event_bus(env)}/*"
 
     def artifact_prefix(self, env: str) -> str:
         """Key prefix in the artifact bucket that ``env``'s deployer may read."""
@@ -158,8 +188,8 @@ class Naming(namedtuple("Naming", "slug region")):
     # --- secrets and parameters ----------------------------------------------
     # An environment's application secrets live in its own account, under a path of its own:
     # ``<slug>/<env>/`` (Secrets Manager) and ``/<slug>/<env>/`` (SSM). The ``/`` fences by path:
-    # slugs hold no ``/``, so no other project's names fall inside (a ``<slug>-<env>-`` prefix
-    # would take in a project slugged ``<slug>-<env>-x``), and no other environment's do.
+    # slugs hold no ``/``, so no other project's names fall inside (a single-hyphen prefix,
+    # ``<slug>-<env>-``, would take in a project slugged ``<slug>-<env>-x``), and no other environment's do.
     def secret_name(self, env: str, name: str) -> str:
         """Secrets Manager name, ``<slug>/<env>/<name>``; the path form keeps ARNs prefix-matchable."""
         return f"{self.slug}/{env}/{name}"
@@ -217,7 +247,7 @@ class Naming(namedtuple("Naming", "slug region")):
     def function_role(self, env: str, thing: str = "app") -> str:
         """The execution role of a function; it carries the environment's permissions boundary.
 
-        ``<slug>-<env>-<thing>-role``: the only role names the pipeline may create or change
+        ``<slug>--<env>-<thing>-role``: the only role names the pipeline may create or change
         (``function_role(env, "*")`` in the boundary). No platform role ends in ``-role``.
         """
         return self.name(env, f"{thing}-role")
@@ -278,8 +308,8 @@ class Naming(namedtuple("Naming", "slug region")):
 
     def slug_limit(self, envs: list[str], devops_account_id: str, env_accounts: dict[str, str]) -> int:
         """The most characters a slug may have with these environments and accounts: every name holds
-        the slug once, so each allows its AWS limit less the rest of the name (33 with any environments,
-        from the artifact bucket; 44 less the longest environment name when that is less)."""
+        the slug once, so each allows its AWS limit less the rest of the name (32 with any environments,
+        from the artifact bucket; 43 less the longest environment name when that is less)."""
         return min(
             LIMITS[kind] - (len(name) - len(self.slug))
             for kind, name in self.all_names(envs, devops_account_id, env_accounts)

@@ -67,8 +67,9 @@ SAMPLE_SUFFIX = "AbCdEf"
 
 
 def peer_naming(naming: Naming, env: str) -> Naming:
-    """Another project in the same accounts, slugged ``<slug>-<env>-x``: its names start with the
-    ``<slug>-<env>-`` prefix of ours, so only a path fence (``<slug>/<env>/``) keeps it out."""
+    """Another project in the same accounts, slugged ``<slug>-<env>-x``: its names would start with a
+    single-hyphen prefix ``<slug>-<env>-``; the double hyphen (``<slug>--<env>-``) and the path
+    (``<slug>/<env>/``) keep it out."""
     return naming._replace(slug=f"{naming.slug}-{env}-x")
 
 
@@ -172,7 +173,7 @@ class World:
 
     @property
     def identity_account(self) -> str:
-        """The account of the people-facing roles ``<slug>-identity-<persona>`` (``[personas]``)."""
+        """The account of the people-facing roles ``<slug>--identity-<persona>`` (``[personas]``)."""
         return next(a.id for a in self.settings.accounts if a.key == self.trust.identity_account)
 
     def skip_reason(self, case: Case, where: str) -> str:

@@ -12,8 +12,14 @@ reach, for every principal these templates create:
   application's function role and any role created under the permissions boundary;
 - against every other environment's roles and resources, the DevOps account's platform,
   the platform roles and stacks of its own environment, account-wide settings, and the
-  roles and resources of a second project generated from this template into the same
-  accounts (``PEER``).
+  roles and resources of other projects generated from this template into the same
+  accounts: ``<slug>-peer`` and the peers whose slugs are chosen to collide with ours
+  (``attack_world.Layout.peers``: ``<slug>-<env>-x``, ``<slug>-devops``, ``<slug>-identity``,
+  and slugs ours extends);
+- with names of their own that would squat another's: a role created under a path of the
+  principal's own prefix that carries another environment's (or the identity account's) role
+  name (IAM names are unique per account whatever the path), and a rule on the account's
+  default event bus, which every environment's AWS service events reach.
 
 Every generated case expects a Deny. Principals, targets and names come from
 ``multienv.toml`` (``settings.py``), ``naming.py``, ``stack_specs`` and the rendered
@@ -33,7 +39,8 @@ from dataclasses import dataclass, field
 from .persona_cases import Case
 
 # The second project generated into the same accounts: ``<slug>-<PEER>``. It extends this
-# project's slug with a hyphen on purpose, the closest a legitimate neighbour can get.
+# project's slug with a hyphen on purpose; the peers of ``attack_world.Layout.peers`` go further
+# and choose their slugs so that, under a single-hyphen scheme, their names would be ours.
 PEER = "peer"
 
 
@@ -91,6 +98,14 @@ USER = "user"
 
 
 OIDC = "oidc-provider"
+
+
+# A role ARN under a path of the principal's own prefix that ends in another's role name.
+ROLE_PATH = "role-path"
+
+
+# A rule on the account's default event bus, named under the principal's own prefix.
+DEFAULT_BUS_RULE = "default-bus-rule"
 
 
 # Scopes: why a target is out of a principal's reach.
@@ -254,6 +269,11 @@ TECHNIQUES: tuple[Technique, ...] = (
     Technique("send-command", "ssm:SendCommand", INSTANCE, "run commands on an instance"),
     Technique("start-session", "ssm:StartSession", INSTANCE, "open a shell on an instance"),
     Technique("oidc-client", "iam:AddClientIDToOpenIDConnectProvider", OIDC, "widen the OIDC audience"),
+    # Names unique per account whatever the path: the role created first takes the name.
+    Technique("squat-role-name", "iam:CreateRole", ROLE_PATH, "take another's role name first, under a path"),
+    # The default bus receives every AWS service event of the account, every environment's.
+    Technique("default-bus-rule", "events:PutRule", DEFAULT_BUS_RULE, "copy every environment's events"),
+    Technique("default-bus-target", "events:PutTargets", DEFAULT_BUS_RULE, "send the default bus's events away"),
     Technique("oidc-thumbprint", "iam:UpdateOpenIDConnectProviderThumbprint", OIDC, "trust another OIDC issuer"),
     # Credentials of people and machines outside the naming scheme.
     Technique("access-key", "iam:CreateAccessKey", USER, "mint an access key for a user"),

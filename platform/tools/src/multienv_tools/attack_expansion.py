@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from itertools import chain, zip_longest
 
-from multienv.naming import APP_STACK
+from multienv.naming import APP_STACK, IDENTITY
 
 from .attack_catalog import (
     ACCOUNT,
@@ -31,10 +32,12 @@ from .attack_world import (
     Layout,
     _trusts_service,
     account_targets,
+    default_bus_rule,
     devops_targets,
     environment_targets,
     foreign_key,
     principals,
+    squatting_targets,
 )
 from .personas import PERSONAS, Capability, grant
 
@@ -112,27 +115,48 @@ def own_platform_targets(layout: Layout, principal: Principal) -> list[Target]:
     return targets
 
 
+def _interleaved(groups: list[list[Target]]) -> list[Target]:
+    """Label-major, group-minor: consecutive picks of one kind land in consecutive groups."""
+    return [t for t in chain.from_iterable(zip_longest(*groups)) if t is not None]
+
+
 def scoped_targets(layout: Layout, principal: Principal) -> dict[str, list[Target]]:
     """What ``principal`` must not reach, per scope."""
     s, n = layout.settings, layout.naming
     others = [e for e in s.environments if e.name != principal.env]
     home = s.environment(principal.env).account.id
+    env = principal.env
     # Label-major, environment-minor: consecutive picks land in consecutive environments.
     per_env = [environment_targets(layout, n, e.name, e.account.id, OTHER_ENV, "") for e in others]
-    other_env = [targets[i] for i in range(len(per_env[0]) if per_env else 0) for targets in per_env]
+    # Another environment's role names, taken first under a path of this environment's prefix.
+    victims = [
+        (f"{n.slug} {e.name} {label}", name, e.name)
+        for e in others
+        for label, name in (("function role", n.function_role(e.name)), ("deployer role", n.deployer_role(e.name)))
+    ]
+    platform = [(f"{n.slug} identity {p} role", n.name(IDENTITY, p), "") for p in PERSONAS]
+    platform.append((f"{n.slug} devops {env} ci role", n.ci_role(env), ""))
+    # The other projects of the same accounts (the peer, and the slugs chosen to collide), their
+    # environment of the same name, in the same account, tagged alike.
+    peers = [
+        [
+            *environment_targets(layout, peer, env, home, PEER_PROJECT, env),
+            *devops_targets(layout, peer, PEER_PROJECT),
+        ]
+        for peer in layout.peers(env)
+    ]
     scopes = {
-        OTHER_ENV: other_env,
-        DEVOPS_PLATFORM: devops_targets(layout, n, DEVOPS_PLATFORM),
-        OWN_PLATFORM: own_platform_targets(layout, principal),
-        # The second project's environment of the same name, in the same account, tagged alike.
-        PEER_PROJECT: [
-            *environment_targets(layout, layout.peer, principal.env, home, PEER_PROJECT, principal.env),
-            *devops_targets(layout, layout.peer, PEER_PROJECT),
-            foreign_key(layout, principal.env, home, PEER_PROJECT),
+        OTHER_ENV: [*_interleaved(per_env), *squatting_targets(layout, env, home, victims, OTHER_ENV)],
+        DEVOPS_PLATFORM: [
+            *devops_targets(layout, n, DEVOPS_PLATFORM),
+            *squatting_targets(layout, env, home, platform, DEVOPS_PLATFORM),
         ],
+        OWN_PLATFORM: own_platform_targets(layout, principal),
+        PEER_PROJECT: [*_interleaved(peers), foreign_key(layout, env, home, PEER_PROJECT)],
         # An account's settings belong to its administrator, never to a role of this project: not
         # even to the Project Administrator of an environment alone in its account ("full" is its names).
-        ACCOUNT_WIDE: account_targets(layout, principal.account),
+        # Its default event bus too, which every AWS service event of the account reaches.
+        ACCOUNT_WIDE: [*account_targets(layout, principal.account), default_bus_rule(layout, env, principal.account)],
     }
     return scopes
 

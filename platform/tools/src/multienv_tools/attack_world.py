@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, DEVOPS_STACK, PERSONAS_STACK, Naming
+from multienv.naming import IDENTITY as IDENTITY_ENV
 from multienv.settings import Settings
 
 from .attack_catalog import (
     ACCOUNT,
     ACCOUNT_WIDE,
     BUCKET,
+    DEFAULT_BUS_RULE,
     ENV_TAG,
     FUNCTION,
     INSTANCE,
@@ -28,6 +30,7 @@ from .attack_catalog import (
     QUEUE,
     REPOSITORY,
     ROLE,
+    ROLE_PATH,
     SECRET,
     STACK,
     TOPIC,
@@ -64,6 +67,25 @@ class Layout:
         if peer.too_long(envs, s.devops.id, accounts):
             peer = Naming(f"{slug[: len(slug) - len(PEER) - 1].rstrip('-')}-{PEER}", self.naming.region)
         return peer
+
+    def peers(self, env: str) -> list[Naming]:
+        """The projects of this template that share our accounts, as seen from ``env``: ``<slug>-peer``
+        and the slugs chosen to collide with ours. Under a single-hyphen scheme (``<slug>-<env>-``)
+        ``<slug>-<env>-x`` has every name inside ``env``'s fence, ``<slug>-devops`` and
+        ``<slug>-identity`` inside the DevOps and identity names, and a slug ours extends
+        (``my-multienv`` for ``my-multienv-app``) holds ours inside its own when its environment
+        is named after the rest of ours. Their slugs may be longer than a bake accepts: a name
+        that could not exist is still one no fence may take in."""
+        slug, region = self.naming.slug, self.naming.region
+        parts = slug.split("-")
+        slugs = [
+            self.peer.slug,
+            f"{slug}-{env}-x",
+            f"{slug}-{DEVOPS}",
+            f"{slug}-{IDENTITY_ENV}",
+            *("-".join(parts[:end]) for end in range(len(parts) - 1, 0, -1)),
+        ]
+        return [Naming(s, region) for s in dict.fromkeys(slugs)]
 
     def shared(self, account_id: str) -> bool:
         """Whether an account holds more than one environment, or an environment and the DevOps platform."""
@@ -267,6 +289,37 @@ def devops_targets(layout: Layout, naming: Naming, scope: str) -> list[Target]:
             )
         )
     return targets
+
+
+def squatting_targets(
+    layout: Layout, env: str, account: str, victims: list[tuple[str, str, str]], scope: str
+) -> list[Target]:
+    """Roles ``env``'s principals could create in ``account`` to take a victim's name first: the
+    path is of ``env``'s own prefix (``role/<prefix>x/<victim>``), so a ``role/<prefix>*`` pattern
+    takes it in, and IAM keeps one role per name whatever the path. ``victims``: (label, role
+    name, its environment). The request carries ``env``'s boundary: only a fence on paths refuses it."""
+    n = layout.naming
+    boundary = {"iam:PermissionsBoundary": n.policy_arn(account, n.boundary_policy(env))}
+    return [
+        Target(
+            scope,
+            ROLE_PATH,
+            f"{label} name under a path of {env}",
+            n.role_arn(account, f"{n.prefix(env)}x/{name}"),
+            account,
+            victim_env,
+            boundary,
+        )
+        for label, name, victim_env in victims
+    ]
+
+
+def default_bus_rule(layout: Layout, env: str, account: str) -> Target:
+    """A rule on ``account``'s default event bus named under ``env``'s prefix: the bus every AWS
+    service event of the account reaches, every environment's and every project's."""
+    n = layout.naming
+    arn = f"arn:{n.partition}:events:{layout.settings.region}:{account}:rule/{n.prefix(env)}copy"
+    return Target(ACCOUNT_WIDE, DEFAULT_BUS_RULE, f"account {account} default event bus", arn, account)
 
 
 def foreign_key(layout: Layout, env: str, account: str, scope: str) -> Target:

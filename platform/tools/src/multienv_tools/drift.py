@@ -9,7 +9,7 @@ yet is reported, not an error. Every stack is checked before the command fails, 
 lists all the drift.
 
 The scheduled workflow ``.github/workflows/drift.yml`` runs it as the environment's drift reader
-(``<slug>-<env>-drift``, in ``infra/workload-bootstrap.yaml``), which can detect drift of the
+(``<slug>--<env>-drift``, in ``infra/workload-bootstrap.yaml``), which can detect drift of the
 environment's stacks and read what detection reads, nothing else; it reaches it through the drift
 role of the DevOps account (``infra/devops.yaml``), which trusts drift.yml's runs on the default
 branch only and may only chain on. No GitHub environment, so no daily approval.

@@ -474,12 +474,12 @@ def release_cases(env_names: Iterable[str], accounts: dict[str, str] | None = No
     return cases
 
 
-# The function role of an environment (``<slug>-<env>-app-role``) as a case's principal.
+# The function role of an environment (``<slug>--<env>-app-role``) as a case's principal.
 APP_ROLE = "app-role"
 # A case's resource ``config:<key>``: the secret or parameter ``[secrets.<key>]`` of resource_env's
 # configuration names, in that environment's account; ``peer-config:<key>``: the same name in another
-# project of the same account, slugged ``<slug>-<env>-x`` (the project a ``<slug>-<env>-`` prefix
-# would take in; the path ``<slug>/<env>/`` does not).
+# project of the same account, slugged ``<slug>-<env>-x`` (the project a single-hyphen prefix
+# ``<slug>-<env>-`` would take in; neither ``<slug>--<env>-`` nor the path ``<slug>/<env>/`` does).
 CONFIGURED = "config:"
 PEER_CONFIGURED = "peer-config:"
 READ_ACTION = {"secretsmanager": "secretsmanager:GetSecretValue", "ssm": "ssm:GetParameter"}
@@ -535,7 +535,7 @@ CASES_HEADER = """\
 #   artifact, devops-secret (its Deployer Role's secret in the DevOps account), persona-policy,
 #   bootstrap-stack, personas-stack,
 #   app-stack, foreign-role (a role outside the naming scheme), artifact-bucket, identity-role
-#   (<slug>-identity-project-admin), oidc-provider, parameter, table-stream, execution, stream,
+#   (<slug>--identity-project-admin), oidc-provider, parameter, table-stream, execution, stream,
 #   workgroup, live-alias (the function's alias live), build-project, foreign-user (an IAM user
 #   outside the scheme), devops-key (the DevOps account's key), untagged-key (a key without an
 #   env tag), squatted-object (in a bucket named like the environment's, in an account not the

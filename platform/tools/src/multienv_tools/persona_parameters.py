@@ -58,6 +58,7 @@ def stack_parameters(
         "EnvName": env,
         "ResourcePrefix": naming.prefix(env),
         "SecretPrefix": naming.secret_name(env, ""),
+        "EventBusName": naming.event_bus(env),
         "BoundaryPolicyName": naming.boundary_policy(env),
         "ProtectedArns": ",".join(protected_arns(naming, env, account_id)),
         "TrustSource": trust.source,
@@ -112,12 +113,12 @@ def protected_arns(naming, env: str, account_id: str = "*") -> list[str]:
 
 
 def stack_arns(naming, env: str, stacks: Iterable[str]) -> list[str]:
-    """ARN patterns of ``env``'s stacks named ``<slug>-<env>-<stack>``, in any account and region."""
+    """ARN patterns of ``env``'s stacks named ``<slug>--<env>-<stack>``, in any account and region."""
     return [f"arn:{naming.partition}:cloudformation:*:*:stack/{naming.stack(env, stack)}/*" for stack in stacks]
 
 
 def platform_patterns(naming) -> list[str]:
-    """The DevOps and identity resources (``<slug>-devops-*``, ``<slug>-identity-*``), one pattern per service.
+    """The DevOps and identity resources (``<slug>--devops-*``, ``<slug>--identity-*``), one pattern per service.
 
     Denied to every persona role: in a shared account they sit next to the environments. Each
     pattern names its service (AWS matches no wildcard in an ARN's service segment).

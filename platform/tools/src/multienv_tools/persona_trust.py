@@ -24,9 +24,9 @@ IDENTITY = "identity"  # the env part of the people-facing role names in an iden
 
 
 # What a production environment's sign-in names end in: the identity role
-# ``<slug>-identity-<persona>-pr``, the permission set ``<prefix><persona>-pr``, the SAML
-# provider ``<saml_provider>-pr``. Two letters: ``<slug>-identity-software-developer`` already
-# takes 61 of IAM's 64 characters under the longest slug a bake accepts (33).
+# ``<slug>--identity-<persona>-pr``, the permission set ``<prefix><persona>-pr``, the SAML
+# provider ``<saml_provider>-pr``. Two letters: ``<slug>--identity-software-developer-pr`` takes
+# all of IAM's 64 characters under the longest slug a bake accepts (32).
 PRODUCTION_SIGN_IN = "-pr"
 
 
@@ -49,7 +49,7 @@ class Trust:
     """Who may assume the persona roles: read from ``[personas]`` in ``multienv.toml``.
 
     ``account``: people sign in to an identity account (``identity_account``, default the
-    DevOps account) and assume ``<slug>-identity-<persona>`` there, which may assume the
+    DevOps account) and assume ``<slug>--identity-<persona>`` there, which may assume the
     persona role of each environment. ``identity-center``: the IAM Identity Center
     permission set ``<permission_set_prefix><persona>`` in the environment's account.
     ``saml``: the SAML provider ``saml_provider`` in the environment's account. A production

@@ -39,7 +39,7 @@ class StackSpec:
 def environment_stack(
     settings: Settings, env_name: str, kind: str, stack: str, template: str, parameters: dict[str, str]
 ) -> StackSpec:
-    """A stack of one environment, ``<slug>-<env>-<stack>``, in that environment's account."""
+    """A stack of one environment, ``<slug>--<env>-<stack>``, in that environment's account."""
     env = settings.environment(env_name)
     return StackSpec(
         kind=kind,

@@ -81,6 +81,7 @@ def bootstrap_spec(settings: Settings, env_name: str) -> StackSpec:
             "ArtifactBucketName": naming.artifact_bucket(devops_id),
             "ArtifactPrefix": naming.artifact_prefix(env_name),
             "EcrRepositoryName": naming.ecr_repository(),
+            "EventBusName": naming.event_bus(env_name),
             "SecretPrefix": naming.secret_name(env_name, ""),
             "ProtectedArns": ",".join(protected_arns(naming, env_name)),
             "WorkloadRoleNames": naming.function_role(env_name, "*"),

@@ -1,0 +1,85 @@
+"""Two projects whose slugs collide (``<slug>`` and ``<slug>-dev-x``) deployed into the same local
+AWS accounts: neither reaches the other's roles, functions, artifacts or CI (``colliding_deploy.py``).
+
+The attacker's matrix (``peer-project`` cases, every strategy, every bake) and the fence check of
+the rendered patterns (``tests/platform/test_fences.py``) prove every strategy; this runs the real
+deploy tool twice against one moto server, in the two layouts where the projects share most, and
+once with the fences put back to a single hyphen, where it must fail as the issue's finding did.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import DEFAULT_ANSWERS, NODE_DIR, PLATFORM_PACKAGES
+
+from multienv_vocabulary import naming
+
+DRIVER = Path(__file__).with_name("colliding_deploy.py")
+ENVIRONMENTS = "dev,prd"
+
+
+def bake_pair(bake, strategy: str) -> tuple[Path, Path]:
+    ours = DEFAULT_ANSWERS["project_slug"]
+    theirs = f"{ours}-{ENVIRONMENTS.split(',')[0]}-x"  # every name of theirs in dev's single-hyphen fence
+    first = bake(account_strategy=strategy, environments=ENVIRONMENTS)
+    second = bake(account_strategy=strategy, environments=ENVIRONMENTS, project_slug=theirs, package_name="app")
+    assert first.exit_code == 0 and second.exit_code == 0, (first.exception, second.exception)
+    return first.project, second.project
+
+
+def deploy_both(first: Path, second: Path, platform: Path | None = None) -> subprocess.CompletedProcess:
+    """The driver in the first project's service sources and the installed platform, or ``platform``:
+    a folder holding a copy of the platform's packages, which comes first (the sabotage's)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MULTIENV_HOME")}
+    env["PYTHONPATH"] = os.pathsep.join([str(first / "src"), *([str(platform)] if platform else [])])
+    modules = str(NODE_DIR / "node_modules")
+    return subprocess.run(
+        [sys.executable, str(DRIVER), modules, str(first), str(second)],
+        cwd=first,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["single_account", "full_isolation"])
+def test_colliding_projects_deployed_side_by_side_reach_nothing_of_each_other(bake, node_modules, strategy):
+    first, second = bake_pair(bake, strategy)
+    run = deploy_both(first, second)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "colliding deploy OK" in run.stdout
+    theirs = naming.Naming(second.name, DEFAULT_ANSWERS["aws_region"])
+    refused = [line for line in run.stdout.splitlines() if "ok:" in line and line.endswith("denied")]
+    # Ours tried their CI role and functions, and they tried ours.
+    assert any(theirs.ci_role("prd") in line and line.lstrip().startswith(f"ok: {first.name} ") for line in refused)
+    assert any(line.lstrip().startswith(f"ok: {second.name} ") for line in refused)
+
+
+@pytest.mark.slow
+def test_sabotage_single_hyphen_names_let_one_project_into_the_other(bake, node_modules, tmp_path):
+    first, second = bake_pair(bake, "single_account")
+    platform = tmp_path / "platform-src"  # both projects run one platform: a copy of it, sabotaged
+    for package in PLATFORM_PACKAGES:
+        shutil.copytree(package, platform / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+    naming_py = platform / "multienv" / "naming.py"
+    text = naming_py.read_text()
+    assert 'SEPARATOR = "--"' in text
+    naming_py.write_text(text.replace('SEPARATOR = "--"', 'SEPARATOR = "-"'))
+    for project in (first, second):
+        for template in [*(project / "infra").glob("*.yaml"), *(project / "infra" / "stacksets").glob("*.yaml")]:
+            text = template.read_text().replace("^[a-z][a-z0-9]*(-[a-z0-9]+)*--[a-z][a-z0-9]*-$", "^[a-z][a-z0-9-]*-$")
+            template.write_text(text.replace(f"{project.name}--", f"{project.name}-"))
+    run = deploy_both(first, second, platform)
+    assert run.returncode != 0, run.stdout[-3000:]
+    old = naming.Naming(second.name, DEFAULT_ANSWERS["aws_region"])
+    ci_role = f"{old.slug}-{naming.DEVOPS}-prd-{naming.CI}"  # the single-hyphen CI role of theirs
+    assert f"{first.name} dev project-admin: iam:PutRolePolicy" in run.stderr and ci_role in run.stderr, run.stderr
