@@ -180,12 +180,14 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
     for line in run.stderr.splitlines():
         if line.startswith("migrated: "):  # the runner's account of each file it moved
             print(line)
-    changed = regenerate_preview.classify(ROOT, PER_ENVIRONMENT_FILES)
+    kept = regenerate_preview.kept_by_migrations(run.stderr)
+    changed = regenerate_preview.with_kept(regenerate_preview.classify(ROOT, PER_ENVIRONMENT_FILES), kept)
     by_hand = {regenerate_preview.CONFLICT, regenerate_preview.EDITED_BUT_REMOVED}
     if any(change.kind in by_hand for change in changed):
         raise RegenerateError(
             "the update left conflicts to resolve by hand (merge them, delete the .rej files; "
-            "a file whose environment is gone but was edited: delete it or keep it; then commit):\n"
+            "a file whose environment is gone but was edited: delete it or keep it; a platform file the "
+            "template removed but you edited: port the edit, then delete it; then commit):\n"
             + regenerate_preview.report(changed)
         )
     return changed
