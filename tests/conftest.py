@@ -61,11 +61,17 @@ def leftover_template_syntax(project: Path) -> list[str]:
     return found
 
 
+def platform_copy(project: Path) -> Path:
+    """Where a bake_copy keeps its own copy of the platform's packages: beside the project, so the
+    project's own checks (its lint, which reads every Python file under it) never see it."""
+    return project.parent / f"{project.name}{PLATFORM_COPY}"
+
+
 def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the baked project's own make targets in the shared environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     # A copy that holds its own platform sources (bake_copy's, for sabotage) runs them instead.
-    own = project / PLATFORM_COPY
+    own = platform_copy(project)
     platform = [f"PLATFORM_SRC={own}"] if own.is_dir() else []
     return subprocess.run(
         ["make", *targets, f"VENV={SHARED_VENV}", *platform],
@@ -173,9 +179,7 @@ def bake_copy(_baked_once, tmp_path):
         target = tmp_path / "copy" / source.name
         shutil.copytree(source, target, symlinks=True)
         for package in PLATFORM_PACKAGES:  # the platform's sources, for a test to sabotage
-            shutil.copytree(
-                package, target / PLATFORM_COPY / package.name, ignore=shutil.ignore_patterns("__pycache__")
-            )
+            shutil.copytree(package, platform_copy(target) / package.name, ignore=shutil.ignore_patterns("__pycache__"))
         return SimpleNamespace(project=target)
 
     return _copy
