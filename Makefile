@@ -36,11 +36,11 @@ $(BIN)/cookiecutter: $(DEV_LOCKS) | $(UV)
 
 # The generated projects' access matrix runs iam-simulate (npm); the tests share one copy.
 ACCESS_NODE := $(VENV)/access-node
-ACCESS_LOCK := {{cookiecutter.project_slug}}/access/package-lock.json
+ACCESS_LOCK := platform/tools/src/multienv_tools/access/package-lock.json
 
 $(ACCESS_NODE)/node_modules/.package-lock.json: $(ACCESS_LOCK)
 	mkdir -p $(ACCESS_NODE)
-	cp '{{cookiecutter.project_slug}}/access/package.json' '$(ACCESS_LOCK)' $(ACCESS_NODE)/
+	cp platform/tools/src/multienv_tools/access/package.json '$(ACCESS_LOCK)' $(ACCESS_NODE)/
 	cd $(ACCESS_NODE) && npm ci --no-audit --no-fund --loglevel=error
 
 $(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN) | $(UV)
@@ -48,7 +48,8 @@ $(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN) | $(UV)
 	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes $(CHECKOV_PIN)
 	touch $@
 
-install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node)
+install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node), the platform's wheels from this tree
+	$(BIN)/python platform/wheels.py --install
 
 # Answers as key=value words, e.g. ARGS='environments=dev,prd account_strategy=hybrid'.
 ARGS ?=

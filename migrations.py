@@ -12,8 +12,10 @@ Releases and upgrades).
 table lists and the repository's current version's table (read from git at the commit
 ``.cruft.json`` records) does not. Their migrations run in order, inside ``cruft update``, just
 before it computes and applies the merge: on the rendering of the current version and on the
-repository alike (``git mv``), so the merge finds each moved file at its new place. A migration
-whose source is absent, or whose target exists already, does nothing: running one twice is safe.
+repository alike (``git mv``), so the merge finds each moved file at its new place. A removed file
+goes from both where the team never edited it; an edited one stays, reported ("migrated: PATH:
+edited but removed by the template"), for a person to port and delete. A migration whose source is
+absent, or whose target exists already, does nothing: running one twice is safe.
 Standard library, plus cruft when updating.
 """
 
@@ -48,7 +50,7 @@ class Move:
     def paths(self, package: str) -> tuple[str, str]:
         return self.source.format(package=package), self.target.format(package=package)
 
-    def apply(self, root: Path, package: str, *, git: bool) -> str | None:
+    def apply(self, root: Path, package: str, *, git: bool, rendering: Path | None = None) -> str | None:
         """Move in ``root`` (with ``git mv`` in a repository); say what moved, or None."""
         source, target = self.paths(package)
         if not (root / source).is_file() or (root / target).exists():
@@ -70,7 +72,7 @@ class RenameKey:
     key: str
     to: str
 
-    def apply(self, root: Path, package: str, *, git: bool) -> str | None:
+    def apply(self, root: Path, package: str, *, git: bool, rendering: Path | None = None) -> str | None:
         path = root / self.file
         if not path.is_file():
             return None
@@ -88,7 +90,43 @@ class RenameKey:
         return f"{self.file}: [{self.table}] {self.key} -> {self.to}"
 
 
-Migration = Move | RenameKey
+# The words the regeneration's report uses for such a file (multienv_tools.regenerate_preview).
+EDITED_BUT_REMOVED = "edited but removed by the template"
+
+
+@dataclass(frozen=True)
+class Remove:
+    """A file the template no longer puts in a repository (the platform package provides it now).
+
+    In a rendering, and in a repository whose copy is the rendering's byte for byte, it goes (with
+    ``git rm`` in a repository). A copy the team edited stays where it is, reported as edited but
+    removed by the template: the merge leaves it alone, and a person ports the edit and deletes it.
+    """
+
+    path: str
+
+    def paths(self, package: str) -> tuple[str]:
+        return (self.path.format(package=package),)
+
+    def apply(self, root: Path, package: str, *, git: bool, rendering: Path | None = None) -> str | None:
+        """``rendering``: the template's rendering of the repository's current version, to tell an
+        edited copy from the template's; without it (the rendering itself) the file just goes."""
+        (path,) = self.paths(package)
+        if not (root / path).is_file():
+            return None
+        if rendering is not None:
+            template = rendering / path
+            if not template.is_file() or template.read_bytes() != (root / path).read_bytes():
+                return f"{path}: {EDITED_BUT_REMOVED} (kept: port the edit, then delete the file)"
+        if git:
+            # -f: a file an earlier migration moved (git mv) is staged; its bytes are the template's, checked above
+            subprocess.run(["git", "rm", "-q", "-f", "--", path], cwd=root, capture_output=True, check=True)
+        else:
+            (root / path).unlink()
+        return f"{path}: removed (the platform package provides it)"
+
+
+Migration = Move | RenameKey | Remove
 
 
 @dataclass(frozen=True)
@@ -108,6 +146,8 @@ def parse_releases(text: str, where: str = RELEASES) -> list[Release]:
         for number, migration in enumerate(entry.get("migrations", []), start=1):
             if set(migration) == {"move", "to"}:
                 moves.append(Move(migration["move"], migration["to"]))
+            elif set(migration) == {"remove"}:
+                moves.append(Remove(migration["remove"]))
             elif set(migration) == {"rename_key", "in", "to"}:
                 file, _, dotted = migration["in"].partition(":")
                 table, _, key = dotted.rpartition(".")
@@ -117,8 +157,8 @@ def parse_releases(text: str, where: str = RELEASES) -> list[Release]:
                 moves.append(RenameKey(file, table, key, migration["to"]))
             else:
                 problems.append(
-                    f"{where}: release {name}: migration {number}: write {{ move = ..., to = ... }} or "
-                    '{ rename_key = "key", in = "file:table.key", to = "new" }'
+                    f"{where}: release {name}: migration {number}: write {{ move = ..., to = ... }}, "
+                    '{ remove = "path" } or { rename_key = "key", in = "file:table.key", to = "new" }'
                 )
         if "version" not in entry or "commit" not in entry:
             problems.append(f"{where}: release #{index}: needs version and commit")
@@ -154,8 +194,16 @@ def pending_migrations(project: Path, repo: Path = HERE) -> list[Migration]:
     return [move for release in crossed(target, releases_at(repo, state["commit"])) for move in release.migrations]
 
 
-def migrate(root: Path, package: str, moves: list[Migration], *, git: bool) -> list[str]:
-    return [done for move in moves if (done := move.apply(root, package, git=git))]
+def migrate_both(project: Path, rendering: Path, package: str, moves: list[Migration]) -> list[str]:
+    """Each migration on the repository (``git``), then on the rendering of its current version, in
+    step: a removal compares the repository's copy with the rendering's as the earlier ones left it."""
+    done = []
+    for move in moves:
+        line = move.apply(project, package, git=True, rendering=rendering)
+        move.apply(rendering, package, git=False)
+        if line:
+            done.append(line)
+    return done
 
 
 def forget_template_modules(repo: Path) -> list[str]:
@@ -195,8 +243,7 @@ def update(project: Path, cruft_arguments: list[str]) -> int:
     merge = cruft_update._apply_project_updates
 
     def migrated_merge(old_main_directory: Path, new_main_directory: Path, project_dir: Path, *args, **kwargs):
-        migrate(old_main_directory, package, moves, git=False)
-        for line in migrate(project_dir, package, moves, git=True):
+        for line in migrate_both(Path(project_dir), Path(old_main_directory), package, moves):
             print(f"migrated: {line}", file=sys.stderr)
         return merge(old_main_directory, new_main_directory, project_dir, *args, **kwargs)
 

@@ -156,7 +156,7 @@ def simulator_target(project: Path, env: dict[str, str], node_modules: Path, arg
     built = subprocess.run(
         [str(VENV / "bin" / "python"), "-c", script],
         cwd=project,
-        env={**env, "PYTHONPATH": "src:tools"},
+        env={**env, "PYTHONPATH": "src"},
         check=True,
         capture_output=True,
         text=True,

@@ -139,7 +139,7 @@ def link_and_commit(folder: Path, project: Path) -> list[str]:
         linked = subprocess.run(
             [sys.executable, "-m", "multienv_tools.regenerate", "--link", str(TEMPLATE), "--checkout", commit],
             cwd=folder,
-            env={**environ, "PYTHONPATH": "src:tools"},
+            env={**environ, "PYTHONPATH": "src"},
             capture_output=True,
             text=True,
             check=False,

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_TEMPLATE = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
-RUNTIME_TEMPLATE = PROJECT_TEMPLATE / "src" / "multienv"
-TOOLS_TEMPLATE = PROJECT_TEMPLATE / "tools" / "multienv_tools"
+RUNTIME_TEMPLATE = TEMPLATE_ROOT / "platform" / "runtime" / "src" / "multienv"
+TOOLS_TEMPLATE = TEMPLATE_ROOT / "platform" / "tools" / "src" / "multienv_tools"
 PER_ENVIRONMENT_TEMPLATES = TEMPLATE_ROOT / "per_environment"
 ENV_PLACEHOLDER = "__env__"
 # The generated repository's two stdlib-importable packages, by import name.

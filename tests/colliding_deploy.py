@@ -1,7 +1,7 @@
 """Two projects whose slugs collide, deployed into the same local AWS accounts, then probed.
 
-Run as a script inside the first project (``PYTHONPATH=src:tools``) with both project folders as
-arguments: one moto server on 127.0.0.1, each project deployed with its own deploy tool calls
+Run as a script inside the first project (``PYTHONPATH=src``, the platform installed) with both
+project folders as arguments: one moto server on 127.0.0.1, each project deployed with its own deploy tool calls
 (``MULTIENV_HOME`` says whose ``multienv.toml``: the deploy tool reads it, the templates are each
 project's own render), the second reusing the DevOps account's GitHub OIDC provider. Then, with
 moto's IAM enforcement on (identity policies only, which is where the name fences are), each

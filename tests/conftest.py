@@ -19,8 +19,14 @@ sys.path.insert(0, str(TEMPLATE))
 # The baked projects' checks run in this interpreter's virtual environment: one shared
 # environment for every bake instead of one `make install` per bake.
 SHARED_VENV = Path(sys.prefix)
-ACCESS = TEMPLATE / "{{cookiecutter.project_slug}}" / "access"
+ACCESS = TEMPLATE / "platform" / "tools" / "src" / "multienv_tools" / "access"
 NODE_DIR = SHARED_VENV / "access-node"
+# A bake_copy's own copy of the platform's packages (run by its make through PLATFORM_SRC).
+PLATFORM_COPY = ".platform-src"
+PLATFORM_PACKAGES = (
+    TEMPLATE / "platform" / "runtime" / "src" / "multienv",
+    TEMPLATE / "platform" / "tools" / "src" / "multienv_tools",
+)
 
 
 def _default_answers() -> dict[str, str]:
@@ -55,11 +61,20 @@ def leftover_template_syntax(project: Path) -> list[str]:
     return found
 
 
+def platform_copy(project: Path) -> Path:
+    """Where a bake_copy keeps its own copy of the platform's packages: beside the project, so the
+    project's own checks (its lint, which reads every Python file under it) never see it."""
+    return project.parent / f"{project.name}{PLATFORM_COPY}"
+
+
 def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the baked project's own make targets in the shared environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    # A copy that holds its own platform sources (bake_copy's, for sabotage) runs them instead.
+    own = platform_copy(project)
+    platform = [f"PLATFORM_SRC={own}"] if own.is_dir() else []
     return subprocess.run(
-        ["make", *targets, f"VENV={SHARED_VENV}"],
+        ["make", *targets, f"VENV={SHARED_VENV}", *platform],
         cwd=project,
         env=env,
         capture_output=True,
@@ -93,6 +108,15 @@ def template_as_git_repo(tmp_path: Path) -> Path:
 
 def pytest_configure(config):
     config.option.template = str(TEMPLATE)  # bake this template wherever pytest starts
+    # The bakes run the platform installed in this environment: the wheels of this working tree,
+    # built and installed once (again only when platform/ or releases.toml changed), before any worker starts.
+    if not hasattr(config, "workerinput"):
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("platform_wheels", TEMPLATE / "platform" / "wheels.py")
+        wheels = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(wheels)
+        wheels.install()
 
 
 class Bake:
@@ -154,6 +178,8 @@ def bake_copy(_baked_once, tmp_path):
         source = _baked_once(answers).project_path
         target = tmp_path / "copy" / source.name
         shutil.copytree(source, target, symlinks=True)
+        for package in PLATFORM_PACKAGES:  # the platform's sources, for a test to sabotage
+            shutil.copytree(package, platform_copy(target) / package.name, ignore=shutil.ignore_patterns("__pycache__"))
         return SimpleNamespace(project=target)
 
     return _copy

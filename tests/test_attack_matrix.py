@@ -8,7 +8,7 @@ fail, naming the technique and the scope. The designed cases are not what is che
 from __future__ import annotations
 
 import pytest
-from conftest import DEFAULT_ANSWERS
+from conftest import DEFAULT_ANSWERS, platform_copy
 from test_access import boundary, check_access, drop, edit_statements
 
 from multienv_template import plan as multienv_plan
@@ -150,7 +150,7 @@ def test_sabotage_perimeter_lets_outsiders_and_other_tenants_in(bake_copy, node_
 def test_a_closed_known_open_entry_must_be_removed(bake_copy, node_modules):
     # An entry that matches no allowed case is itself a failure, so the list cannot go stale.
     result = bake_copy(account_strategy="single_account")
-    catalog = result.project / "tools" / "multienv_tools" / "attack_catalog.py"
+    catalog = platform_copy(result.project) / "multienv_tools" / "attack_catalog.py"
     text = catalog.read_text()
     marker = "KNOWN_OPEN: tuple[KnownOpen, ...] = ("
     assert marker in text
@@ -274,7 +274,7 @@ def test_sabotage_single_hyphen_fences_take_in_a_colliding_project(bake_copy, no
     # <slug>-<env>- as the fence: a project slugged <slug>-<env>-x has every name inside it, so
     # the environment's roles reach its roles, functions, data and stacks.
     result = bake_copy()
-    naming_py = result.project / "src" / "multienv" / "naming.py"
+    naming_py = platform_copy(result.project) / "multienv" / "naming.py"
     text = naming_py.read_text()
     assert DOUBLE_HYPHEN[0] in text
     naming_py.write_text(text.replace(*DOUBLE_HYPHEN))

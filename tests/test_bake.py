@@ -137,7 +137,7 @@ def test_every_rendered_policy_keeps_its_headroom(bake_once, combination):
     run = subprocess.run(
         [sys.executable, "-m", "multienv_tools.policy_sizes"],
         cwd=result.project,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(["src", "tools"])},
+        env={**os.environ, "PYTHONPATH": "src"},
         capture_output=True,
         text=True,
     )

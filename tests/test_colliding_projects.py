@@ -10,12 +10,13 @@ put back to a single hyphen, where it must fail as the collision it guards again
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_ANSWERS, NODE_DIR
+from conftest import DEFAULT_ANSWERS, NODE_DIR, PLATFORM_PACKAGES
 
 from multienv_template.vocabulary import naming
 
@@ -32,9 +33,11 @@ def bake_pair(bake, strategy: str) -> tuple[Path, Path]:
     return first.project, second.project
 
 
-def deploy_both(first: Path, second: Path) -> subprocess.CompletedProcess:
+def deploy_both(first: Path, second: Path, platform: Path | None = None) -> subprocess.CompletedProcess:
+    """The driver in the first project's service sources and the installed platform, or ``platform``:
+    a folder holding a copy of the platform's packages, which comes first (the sabotage's)."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "MULTIENV_HOME")}
-    env["PYTHONPATH"] = f"{first / 'src'}{os.pathsep}{first / 'tools'}"
+    env["PYTHONPATH"] = os.pathsep.join([str(first / "src"), *([str(platform)] if platform else [])])
     modules = str(NODE_DIR / "node_modules")
     return subprocess.run(
         [sys.executable, str(DRIVER), modules, str(first), str(second)],
@@ -62,15 +65,20 @@ def test_colliding_projects_deployed_side_by_side_reach_nothing_of_each_other(ba
 
 
 @pytest.mark.slow
-def test_sabotage_single_hyphen_names_let_one_project_into_the_other(bake, node_modules):
+def test_sabotage_single_hyphen_names_let_one_project_into_the_other(bake, node_modules, tmp_path):
     first, second = bake_pair(bake, "single_account")
+    platform = tmp_path / "platform-src"  # both projects run one platform: a copy of it, sabotaged
+    for package in PLATFORM_PACKAGES:
+        shutil.copytree(package, platform / package.name, ignore=shutil.ignore_patterns("__pycache__"))
+    naming_py = platform / "multienv" / "naming.py"
+    text = naming_py.read_text()
+    assert 'SEPARATOR = "--"' in text
+    naming_py.write_text(text.replace('SEPARATOR = "--"', 'SEPARATOR = "-"'))
     for project in (first, second):
-        naming_py = project / "src" / "multienv" / "naming.py"
-        naming_py.write_text(naming_py.read_text().replace('SEPARATOR = "--"', 'SEPARATOR = "-"'))
         for template in [*(project / "infra").glob("*.yaml"), *(project / "infra" / "stacksets").glob("*.yaml")]:
             text = template.read_text().replace("^[a-z][a-z0-9]*(-[a-z0-9]+)*--[a-z][a-z0-9]*-$", "^[a-z][a-z0-9-]*-$")
             template.write_text(text.replace(f"{project.name}--", f"{project.name}-"))
-    run = deploy_both(first, second)
+    run = deploy_both(first, second, platform)
     assert run.returncode != 0, run.stdout[-3000:]
     old = naming.Naming(second.name, DEFAULT_ANSWERS["aws_region"])
     ci_role = f"{old.slug}-{naming.DEVOPS}-prd-{naming.CI}"  # the single-hyphen CI role of theirs

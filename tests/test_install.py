@@ -65,8 +65,8 @@ def test_each_lock_pins_what_its_in_file_asks_with_hashes(stem):
     assert pins, "no pins read"
     asked = requested(stem.with_suffix(".in"))
     if stem == LOCKS["project-dev"]:  # the tooling package's declared dependencies are locked there too
-        tools = tomllib.loads((PROJECT_TEMPLATE / "tools" / "pyproject.toml").read_text(encoding="utf-8"))
-        asked += [Requirement(line) for line in tools["project"]["dependencies"]]
+        tools = tomllib.loads((TEMPLATE / "platform" / "tools" / "pyproject.toml").read_text(encoding="utf-8"))
+        asked += [Requirement(line) for line in tools["tool"]["hatch"]["metadata"]["hooks"]["custom"]["dependencies"]]
     wrong = []
     for requirement in asked:
         pin = pins.get(canonicalize_name(requirement.name))
@@ -144,6 +144,14 @@ def test_a_newcomer_runs_the_readme_in_a_fresh_folder(tmp_path):
         if key not in ("VIRTUAL_ENV", "PYTHONPATH", "VENV", "CHECKOV_VENV", "NODE_MODULES", "MAKEFLAGS", "MFLAGS")
     }
     env["PATH"] = path
+    # The platform as this working tree builds it, offline: hashed file:// wheels instead of the git pin.
+    wheels = subprocess.run(
+        [sys.executable, str(TEMPLATE / "platform" / "wheels.py"), str(tmp_path / "wheels")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    env["PLATFORM_REQUIREMENTS"] = wheels.stdout.strip()
     config = tmp_path / "cookiecutter-config.yaml"
     config.write_text(f"cookiecutters_dir: {tmp_path / 'cache'}\nreplay_dir: {tmp_path / 'replay'}\n")
     cli = [str(Path(sys.executable).parent / "cookiecutter"), str(TEMPLATE), "--no-input", "-o", str(out)]

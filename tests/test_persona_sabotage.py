@@ -7,6 +7,7 @@ that guard the fix must fail, by name.
 from __future__ import annotations
 
 import pytest
+from conftest import platform_copy
 from test_access import assert_caught, drop, edit_statements
 
 NON_ADMINISTRATORS = "devops-engineer,software-developer,qa-engineer"
@@ -130,7 +131,7 @@ def test_sabotage_production_trusts_the_lower_tiers_sign_in(bake_copy, node_modu
         text = toml.read_text()
         assert 'source = "account"' in text
         toml.write_text(text.replace('source = "account"', SIGN_IN[source], 1))
-    trust_py = result.project / "tools" / "multienv_tools" / "persona_trust.py"
+    trust_py = platform_copy(result.project) / "multienv_tools" / "persona_trust.py"
     text = trust_py.read_text()
     fixed = '    return str(tier) == "production"\n'
     assert fixed in text

@@ -351,7 +351,7 @@ def run_tool(project: Path, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(SHARED_VENV / "bin" / "python"), "-m", "multienv_tools.regenerate", *arguments],
         cwd=project,
-        env={**os.environ, "PYTHONPATH": "src:tools"},
+        env={**os.environ, "PYTHONPATH": "src"},
         capture_output=True,
         text=True,
         check=False,

@@ -12,12 +12,15 @@ import pytest
 from conftest import TEMPLATE, run_project
 
 import migrations
+from multienv_template import vocabulary as multienv_vocabulary
 
+regenerate_preview = multienv_vocabulary.generated_module("multienv_tools.regenerate_preview")
 CRUFT = Path(sys.executable).parent / "cruft"
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
 RELEASES = migrations.parse_releases((TEMPLATE / migrations.RELEASES).read_text(encoding="utf-8"))
 TEAM_RESOLVER = '\n\ndef team_resolver_hint() -> str:\n    return "kept"\n'
 TEAM_SERVICE = '\n\ndef team_feature() -> str:\n    return "kept"\n'
+TEAM_DEPLOY = '\n\ndef team_deploy_hook() -> str:\n    return "kept"\n'
 TEAM_CONFIG = "# tuned by the team\n"
 
 
@@ -76,15 +79,53 @@ def test_a_malformed_table_names_every_problem():
     assert "release 9.0.0: migration 1" in message and "needs version and commit" in message
 
 
-def test_the_layout_release_moves_the_runtime_and_the_tooling():
-    moved = {move.target for move in release("2.0.0").migrations}
-    assert "tools/multienv_tools/regenerate.py" in moved
-    assert "src/multienv/env.py" in moved and "tools/multienv_tools/deploy.py" in moved
+def test_a_removal_takes_the_templates_copy_and_keeps_an_edited_one(tmp_path):
+    removal = migrations.Remove("src/{package}/cfn.py")
+    project, rendering = tmp_path / "project", tmp_path / "rendering"
+    for root in (project, rendering):
+        (root / "src" / "app").mkdir(parents=True)
+        (root / "src" / "app" / "cfn.py").write_text("platform\n")
+    said = removal.apply(project, "app", git=False, rendering=rendering)
+    assert said == "src/app/cfn.py: removed (the platform package provides it)"
+    assert not (project / "src" / "app" / "cfn.py").exists()
+    assert removal.apply(project, "app", git=False, rendering=rendering) is None  # twice is harmless
+
+    (project / "src" / "app" / "cfn.py").write_text("platform\nteam\n")
+    said = removal.apply(project, "app", git=False, rendering=rendering)
+    assert (project / "src" / "app" / "cfn.py").read_text() == "platform\nteam\n"  # kept, and said so
+    assert said.startswith(f"src/app/cfn.py: {regenerate_preview.EDITED_BUT_REMOVED} ")
+    # The regeneration's report takes the runner's line as a file to handle by hand.
+    assert regenerate_preview.kept_by_migrations(f"migrated: {said}\nmigrated: a -> b\n") == [
+        regenerate_preview.Change("src/app/cfn.py", regenerate_preview.EDITED_BUT_REMOVED)
+    ]
+    assert removal.apply(rendering, "app", git=False) is not None  # the rendering's own copy just goes
+    assert not (rendering / "src" / "app" / "cfn.py").exists()
+    # A file the team added where the rendering has none is the team's: kept too.
+    assert "kept" in removal.apply(project, "app", git=False, rendering=rendering)
+
+
+def test_the_layout_release_takes_every_platform_file_of_1_0_0_out_of_the_repository():
     project = TEMPLATE / "{{cookiecutter.project_slug}}"
-    for move in release("2.0.0").migrations:
-        source, target = move.paths("{{cookiecutter.package_name}}")
-        assert (project / target).is_file(), f"{target}: the template has no such file"
-        assert not (project / source).exists() or source.endswith(("/env.py", "/config.py")), source
+    package = "{{cookiecutter.package_name}}"
+    shipped = {"runtime": TEMPLATE / "platform" / "runtime" / "src", "tools": TEMPLATE / "platform" / "tools" / "src"}
+    moves = [m for m in release("2.0.0").migrations if isinstance(m, migrations.Move)]
+    removed = {m.paths(package)[0] for m in release("2.0.0").migrations if isinstance(m, migrations.Remove)}
+    assert removed, "the release removes nothing"
+    for path in removed:
+        assert not (project / path).exists(), f"{path}: the template still has it"
+        name = Path(path).name
+        packaged = [root for root in shipped.values() if list(root.glob(f"*/{name}"))]
+        assert packaged, f"{path}: no platform package provides {name}"
+    for move in moves:
+        target = move.paths(package)[1]
+        assert target in removed or (project / target).is_file(), f"{target}: neither the template's nor removed"
+    # Every file of 1.0.0 the template no longer has there goes: moved to a place kept or removed.
+    listed = git(TEMPLATE, "ls-tree", "-r", "--name-only", release("1.0.0").commit, "--", str(project.name))
+    old = [line.removeprefix(f"{project.name}/") for line in listed.splitlines()]
+    gone = [path for path in old if path.startswith((f"src/{package}/", "tools/")) and not (project / path).exists()]
+    assert gone, "1.0.0 had no platform files?"
+    handled = removed | {m.paths(package)[0] for m in moves}
+    assert [path for path in gone if path not in handled] == []
 
 
 def template_with_history(tmp_path: Path) -> tuple[Path, str]:
@@ -107,7 +148,7 @@ def template_with_history(tmp_path: Path) -> tuple[Path, str]:
 
 
 @pytest.mark.slow
-def test_upgrading_a_1_0_0_repository_keeps_edits_where_they_belong_and_passes_make_check(tmp_path):
+def test_upgrading_a_1_0_0_repository_keeps_every_edit_reports_the_removed_ones_and_passes_make_check(tmp_path):
     template, work = template_with_history(tmp_path)
     out = tmp_path / "out"
     subprocess.run(
@@ -130,7 +171,12 @@ def test_upgrading_a_1_0_0_repository_keeps_edits_where_they_belong_and_passes_m
     git(project, "add", "-A")
     git(project, "commit", "-qm", "1.0.0")
     assert (project / "tools" / "regenerate.py").is_file()  # the 1.0.0 layout
-    for path, text in ((package / "env.py", TEAM_RESOLVER), (package / "__init__.py", TEAM_SERVICE)):
+    edits = (
+        (package / "env.py", TEAM_RESOLVER),
+        (package / "__init__.py", TEAM_SERVICE),
+        (package / "deploy.py", TEAM_DEPLOY),
+    )
+    for path, text in edits:
         path.write_text(path.read_text() + text)
     (project / "config" / "dev.toml").write_text((project / "config" / "dev.toml").read_text() + TEAM_CONFIG)
     git(project, "commit", "-qam", "team work")
@@ -144,18 +190,30 @@ def test_upgrading_a_1_0_0_repository_keeps_edits_where_they_belong_and_passes_m
         check=False,
     )
     assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
-    assert "migrated: src/my_multienv_app/env.py -> src/multienv/env.py" in upgrade.stderr
+    said = upgrade.stderr
+    assert "migrated: src/my_multienv_app/env.py -> src/multienv/env.py" in said
+    kept = regenerate_preview.EDITED_BUT_REMOVED
+    # The platform's files leave the repository; the two the team edited stay, reported.
+    assert f"migrated: src/multienv/env.py: {kept} " in said
+    assert f"migrated: src/my_multienv_app/deploy.py: {kept} " in said
+    assert "migrated: src/my_multienv_app/cfn.py: removed" in said and "migrated: tools/regenerate.py: removed" in said
     status = git(project, "status", "--porcelain", "--untracked-files=all")
     assert not [line for line in status.splitlines() if line[:2] in migrations_unmerged() or line.endswith(".rej")]
 
-    runtime_env = (project / "src" / "multienv" / "env.py").read_text()
-    assert TEAM_RESOLVER in runtime_env  # followed the file to where the template moved it
+    assert TEAM_RESOLVER in (project / "src" / "multienv" / "env.py").read_text()  # moved aside, not lost
+    assert TEAM_DEPLOY in (package / "deploy.py").read_text()
+    assert sorted(p.name for p in (project / "src" / "multienv").iterdir()) == ["env.py"]
     assert TEAM_RESOLVER not in (package / "env.py").read_text()  # the entry point the template put back
+    assert "from multienv.env import main" in (package / "env.py").read_text()
     assert TEAM_SERVICE in (package / "__init__.py").read_text()
     assert TEAM_CONFIG in (project / "config" / "dev.toml").read_text()
-    assert not (project / "tools" / "regenerate.py").exists()
+    assert not (package / "cfn.py").exists() and not (package / "settings.py").exists()
+    assert not (project / "tools").exists()
     assert json.loads((project / ".cruft.json").read_text())["commit"] == git(template, "rev-parse", work).strip()
 
+    # The team ports its two edits (here: drops them) and deletes the files, as the report asks.
+    git(project, "rm", "-q", "-f", "src/multienv/env.py", "src/my_multienv_app/deploy.py")
+    assert not (project / "src" / "multienv").exists()  # else ruff takes multienv for the repository's own
     git(project, "add", "-A")
     git(project, "commit", "-qm", "upgrade to the working tree")
     check = run_project(project, "check")
@@ -164,7 +222,7 @@ def test_upgrading_a_1_0_0_repository_keeps_edits_where_they_belong_and_passes_m
     preview = subprocess.run(
         [sys.executable, "-m", "multienv_tools.regenerate", "--preview", "--checkout", work],
         cwd=project,
-        env={**os.environ, "PYTHONPATH": "src:tools"},
+        env={**os.environ, "PYTHONPATH": "src"},
         capture_output=True,
         text=True,
         check=False,

@@ -36,9 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tools")]
 
-from multienv_tools import app_artifact, lambda_runtime  # noqa: E402
-
 from multienv.settings import load_settings  # noqa: E402
+from multienv_tools import app_artifact, lambda_runtime  # noqa: E402
 
 DEPLOYED_TARGET_MS = 5.0
 WORKSTATION_TARGET_MS = 20.0

@@ -1,9 +1,13 @@
 # The install: uv, from the committed lock files, each part stamped so that nothing is redone
 # when its lock did not change. requirements-dev.txt pins the development tools and the
-# dependencies tools/pyproject.toml declares, every version with its hashes (compiled from
-# requirements-dev.in and tools/pyproject.toml by `make lock`); requirements-checkov.txt does the same for checkov; access/package-lock.json for
-# the simulator. The repository's own code is not installed: a .pth file puts src/ and tools/ on
-# the environment's path, so nothing is built and the service needs no dependencies.
+# dependencies of the platform's tooling, every version with its hashes (compiled from
+# requirements-dev.in by `make lock`); requirements-checkov.txt does the same for checkov.
+# requirements-platform.txt pins the platform (the runtime multienv and the tooling multienv-tools)
+# to one release of the template; the simulator's npm lock ships inside it. The service is not
+# installed: a .pth file puts src/ on the environment's path, so it needs no build.
+# PLATFORM_REQUIREMENTS names another file of the same two requirements (the template's tests give
+# wheels built from its working tree, as file:// URLs with their hashes).
+PLATFORM_REQUIREMENTS ?= requirements-platform.txt
 
 # uv: the one on PATH, else a copy pip installs once into .make/uv from requirements-uv.txt.
 UV ?= $(or $(shell command -v uv 2>/dev/null),.make/uv/bin/uv)
@@ -12,7 +16,7 @@ UV ?= $(or $(shell command -v uv 2>/dev/null),.make/uv/bin/uv)
 # it on first use: a missing tool is reported instead.
 ifeq ($(origin VENV),file)
 DEV_TOOLS := $(VENV)/.installed-dev
-ACCESS_TOOLS := access/node_modules/.package-lock.json
+ACCESS_TOOLS := $(VENV)/access-node/node_modules/.package-lock.json
 else
 DEV_TOOLS := need-dev-tools
 ACCESS_TOOLS := need-simulator
@@ -25,7 +29,7 @@ endif
 
 .PHONY: install lock need-dev-tools need-checkov need-simulator
 
-install: $(VENV)/.installed-dev $(CHECKOV_VENV)/.installed access/node_modules/.package-lock.json  ## .venv with the dev tools, .venv-checkov, the simulator in access/ (from the lock files)
+install: $(VENV)/.installed-dev $(CHECKOV_VENV)/.installed $(VENV)/access-node/node_modules/.package-lock.json  ## .venv with the dev tools and the platform, .venv-checkov, the simulator in .venv/access-node (from the lock files)
 
 # pip: the interpreter's own where it can install to a folder, else one from a throwaway
 # environment (creating it costs seconds), so that no pip is left in .venv either way.
@@ -38,11 +42,12 @@ UV_PIP = --quiet --disable-pip-version-check --require-hashes --no-deps --target
 	@rm -rf .make/pip
 	@touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt | $(UV)
-	@echo "==> $(VENV): the development tools pinned in requirements-dev.txt"
+$(VENV)/.installed-dev: requirements-dev.txt $(PLATFORM_REQUIREMENTS) | $(UV)
+	@echo "==> $(VENV): the development tools pinned in requirements-dev.txt, the platform $(PLATFORM_REQUIREMENTS) pins"
 	@test -x $(PYTHON) || $(UV) venv --quiet --python $(PYTHON3) $(VENV)
 	$(UV) pip sync --python $(PYTHON) --require-hashes requirements-dev.txt
-	$(PYTHON) -c 'import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "_local_code.pth").write_text("\n".join(sys.argv[1:]) + "\n")' "$(abspath src)" "$(abspath tools)"
+	$(UV) pip install --python $(PYTHON) --no-deps --reinstall -r $(PLATFORM_REQUIREMENTS)
+	$(PYTHON) -c 'import pathlib, sys, sysconfig; pathlib.Path(sysconfig.get_path("purelib"), "_local_code.pth").write_text("\n".join(sys.argv[1:]) + "\n")' "$(abspath src)"
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
@@ -51,10 +56,10 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt | $(UV)
 	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes requirements-checkov.txt
 	@touch $@
 
-access/node_modules/.package-lock.json: access/package-lock.json
-	@echo "==> access/node_modules: the IAM policy simulator, from access/package-lock.json"
-	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 or newer (the access matrix runs on it)" >&2; exit 1; }
-	cd access && npm ci --no-audit --no-fund --loglevel=error
+# The simulator the platform's access matrix drives, from the npm lock that ships in the platform.
+$(VENV)/access-node/node_modules/.package-lock.json: $(VENV)/.installed-dev
+	@echo "==> $(VENV)/access-node: the IAM policy simulator, from the platform's npm lock"
+	$(BIN)/multienv install-simulator $(VENV)/access-node
 	@touch $@
 
 need-dev-tools:
@@ -70,7 +75,7 @@ need-simulator:
 # at Python 3.11.5: one of its dependencies (soupsieve) needs it.
 LOCK = $(UV) pip compile --quiet --no-config --generate-hashes --universal $(if $(UPGRADE),--upgrade)
 lock: | $(UV)  ## recompile requirements-*.txt from requirements-*.in (needs the package index)
-	$(LOCK) --python-version 3.11 requirements-dev.in tools/pyproject.toml -o requirements-dev.txt
+	$(LOCK) --python-version 3.11 requirements-dev.in -o requirements-dev.txt
 	$(LOCK) --python-version 3.11.5 requirements-checkov.in -o requirements-checkov.txt
 	$(LOCK) --python-version 3.11 requirements-uv.in -o requirements-uv.txt
 	$(LOCK) --python-version 3.11 requirements-template-update.in -c requirements-dev.txt -o requirements-template-update.txt

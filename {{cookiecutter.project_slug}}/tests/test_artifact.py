@@ -1,7 +1,7 @@
 """What ships: the artifact holds the runtime, the service, its settings and config, and nothing else.
 
 These tests read the service's code (they zip it, import it, edit a copy of it), so a change to
-``src/{{ cookiecutter.package_name }}/`` reruns them; the platform's tests in ``platform/`` do not
+``src/{{ cookiecutter.package_name }}/`` reruns them; the platform's tests in ``tests/platform/`` do not
 read it and stay as they were (see the Makefile's test rules).
 """
 
@@ -11,12 +11,13 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
-from multienv_tools import app_artifact, lambda_runtime
-
 from multienv.settings import load_settings
+from multienv.snapshot import MODULE as snapshot_module
+from multienv_tools import app_artifact, lambda_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
@@ -46,10 +47,25 @@ def test_the_artifact_holds_the_runtime_the_service_settings_and_config_only(set
     assert not [n for n in names if n.startswith("multienv_tools") or "/tests/" in n]
 
 
-def test_an_edit_to_the_tooling_leaves_the_artifact_unchanged(settings, tmp_path):
+def test_the_runtime_in_the_artifact_is_the_installed_distribution(settings, tmp_path):
+    """The runtime ships from the platform release requirements-platform.txt pins, installed: file for
+    file and byte for byte its Python modules (and the snapshot the build writes beside them)."""
+    artifact = tmp_path / "app.zip"
+    app_artifact.build(settings, artifact)
+    with zipfile.ZipFile(artifact) as archive:
+        shipped = {n: archive.read(n) for n in archive.namelist() if n.startswith("multienv/")}
+    installed = [f for f in metadata.files("multienv") if f.parts[0] == "multienv" and f.suffix == ".py"]
+    assert installed, "the multienv distribution lists no modules: is it installed (make install)?"
+    expected = {f.as_posix(): Path(f.locate()).read_bytes() for f in installed}
+    snapshot = f"multienv/{snapshot_module}.py"
+    assert shipped.keys() - {snapshot} == expected.keys() - {snapshot}
+    assert {n: b for n, b in shipped.items() if n != snapshot} == {n: b for n, b in expected.items() if n != snapshot}
+
+
+def test_an_edit_outside_the_service_and_its_configuration_leaves_the_artifact_unchanged(settings, tmp_path):
     """CI redeploys when the artifact's sha256 changes: only what runs in AWS may change it."""
     copy = tmp_path / "repo"
-    for part in ("src", "tools", "config"):
+    for part in ("src", "config", "tests", "infra"):
         shutil.copytree(settings.root / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(settings.path, copy / "multienv.toml")
 
@@ -57,8 +73,8 @@ def test_an_edit_to_the_tooling_leaves_the_artifact_unchanged(settings, tmp_path
         return app_artifact.build(load_settings(copy / "multienv.toml"), tmp_path / "app.zip")
 
     before = build()
-    for tool in (copy / "tools" / "multienv_tools").glob("*.py"):
-        tool.write_text(tool.read_text(encoding="utf-8") + "\n# changes nothing that runs in AWS\n", encoding="utf-8")
+    for other in [*(copy / "tests").glob("*.py"), *(copy / "infra").glob("*.yaml")]:
+        other.write_text(other.read_text(encoding="utf-8") + "\n# changes nothing that runs in AWS\n", encoding="utf-8")
     assert build() == before
     handler = copy / "src" / settings.package / "handler.py"
     handler.write_text(handler.read_text(encoding="utf-8") + "\n# the service changed\n", encoding="utf-8")

@@ -4,12 +4,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-import {{ cookiecutter.package_name }}.handler as handler
-import {{ cookiecutter.package_name }}.schema as schema
 from multienv.config import ConfigError, Key
 from multienv.config_files import schema as combined_schema
 from multienv.settings import load_settings
+
+import {{ cookiecutter.package_name }}.handler as handler
+import {{ cookiecutter.package_name }}.schema as schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = load_settings(ROOT / "multienv.toml")

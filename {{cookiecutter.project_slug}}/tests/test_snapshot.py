@@ -9,12 +9,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from multienv_tools import app_artifact, lambda_runtime, snapshot_build
-
-import {{ cookiecutter.package_name }}.schema as schema
 from multienv import snapshot
 from multienv.env import resolve
 from multienv.settings import load_settings
+from multienv_tools import app_artifact, lambda_runtime, snapshot_build
+
+import {{ cookiecutter.package_name }}.schema as schema
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-
 from multienv.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
+from multienv.settings import load_settings
 from multienv_tools import attack_catalog as ac
 from multienv_tools import attack_expansion, attack_verdict, attack_world
 from multienv_tools.access_policies import attack_layout, collect_policies, render_all
-
-from multienv.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,6 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from fixture_schema import KEYS
-
 from multienv.config import ConfigError, load_config, merge
 from multienv.model import LOG_LEVELS, Tier
 from multienv.secrets import AwsFetch, SecretError, Secrets

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from fixture_schema import KEYS
-from multienv_tools.config_diff import differences
-from test_config import SHARED
-
 from multienv.config import ConfigError
 from multienv.settings import load_settings, parse_settings
+from multienv_tools.config_diff import differences
+from test_config import SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")

@@ -10,7 +10,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 # What the production gate relies on reviews of: who may deploy, with what rights, where.
-REVIEWED_PATHS = ("/infra/", "/access/", "/multienv.toml", "/.github/")
+REVIEWED_PATHS = (
+    "/infra/",
+    "/access/",
+    "/multienv.toml",
+    "/.github/",
+    "/requirements-platform.txt",
+    "/requirements-deploy.txt",
+    "/Makefile",
+    "/make/",
+)
 # Each pinned thing and the Dependabot ecosystem and folder that keeps it current.
 PINNED = (
     (".github/workflows/checks.yml", "github-actions", "/"),
@@ -18,7 +27,6 @@ PINNED = (
     ("requirements-uv.txt", "pip", "/"),
     ("requirements-deploy.txt", "pip", "/"),
     ("requirements-checkov.txt", "pip", "/"),
-    ("access/package-lock.json", "npm", "/access"),
 )
 
 
@@ -82,7 +90,7 @@ def run_platform_probe(tmp_path: Path, module: str):
     platform.mkdir(parents=True)
     shutil.copy(Path(__file__).with_name("conftest.py"), platform / "conftest.py")
     (platform / "test_probe.py").write_text(PROBE.format(package=package, module=module), encoding="utf-8")
-    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'src'}:{ROOT / 'tools'}"}
+    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'src'}"}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/platform"],
         cwd=tmp_path,

@@ -4,13 +4,12 @@ import io
 import tomllib
 
 import pytest
-from multienv_tools import app_artifact, deploy, deploy_target, personas, stack_ops, stacks
-from multienv_tools.local_aws import LOCAL_CREDENTIALS
-from multienv_tools.persona_stacks import persona_spec
-
 from multienv.model import is_placeholder, placeholder_account_id
 from multienv.naming import PERSONAS
 from multienv.settings import SettingsError, load_settings, parse_settings
+from multienv_tools import app_artifact, deploy, deploy_target, personas, stack_ops, stacks
+from multienv_tools.local_aws import LOCAL_CREDENTIALS
+from multienv_tools.persona_stacks import persona_spec
 
 
 @pytest.fixture(scope="module")

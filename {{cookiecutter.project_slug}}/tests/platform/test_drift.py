@@ -10,11 +10,10 @@ import io
 import boto3
 import pytest
 from botocore.stub import Stubber
-from multienv_tools import deploy_target, drift
-from multienv_tools.local_aws import LOCAL_CREDENTIALS
-
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
 from multienv.settings import load_settings
+from multienv_tools import deploy_target, drift
+from multienv_tools.local_aws import LOCAL_CREDENTIALS
 
 
 @pytest.fixture(scope="module")

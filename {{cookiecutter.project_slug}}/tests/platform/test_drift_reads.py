@@ -11,9 +11,8 @@ import json
 from importlib.resources import files
 
 import pytest
-from multienv_tools import cfn, persona_stacks, stacks
-
 from multienv.settings import load_settings
+from multienv_tools import cfn, persona_stacks, stacks
 
 SCHEMAS = files("cfnlint") / "data" / "schemas"
 # Read-handler actions the drift session never needs here, each with the reason.

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from multienv.env import (
     ALLOW_LOCAL_PRODUCTION,
     AWS_MARKERS,

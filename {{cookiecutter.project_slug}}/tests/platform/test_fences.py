@@ -20,12 +20,11 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from multienv_tools.cfn import as_list, policies, render, statements
-from multienv_tools.stacks import stack_specs
-
 from multienv.model import ENV_NAME_PATTERN
 from multienv.naming import DEVOPS, IDENTITY, SEPARATOR, SLUG_PATTERN, Naming
 from multienv.settings import load_settings
+from multienv_tools.cfn import as_list, policies, render, statements
+from multienv_tools.stacks import stack_specs
 
 SHA = "0" * 64
 

@@ -5,13 +5,12 @@ IDs and conditions filled in, as CloudFormation would), and the policies are rea
 """
 
 import pytest
+from multienv.naming import LIMITS
+from multienv.settings import GITHUB_ID_PLACEHOLDER, load_settings
 from multienv_tools import persona_stacks, persona_trust, pipeline, policy_sizes
 from multienv_tools.cfn import as_list, policies, principals, render, statements
 from multienv_tools.persona_stacks import PERSONAS
 from multienv_tools.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
-
-from multienv.naming import LIMITS
-from multienv.settings import GITHUB_ID_PLACEHOLDER, load_settings
 
 SHA = "0" * 64
 GITHUB_OIDC = "token.actions.githubusercontent.com"

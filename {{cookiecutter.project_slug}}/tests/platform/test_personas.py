@@ -3,14 +3,13 @@
 from pathlib import Path
 
 import pytest
+from multienv.model import Tier
+from multienv.naming import PERSONAS
+from multienv.settings import load_settings
 from multienv_tools import persona_cases, persona_parameters, persona_trust, personas
 from multienv_tools.access_cases import read_cases
 from multienv_tools.access_policies import AccessError
 from multienv_tools.persona_stacks import persona_specs
-
-from multienv.model import Tier
-from multienv.naming import PERSONAS
-from multienv.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,11 +11,10 @@ import zipfile
 
 import boto3
 import pytest
-from multienv_tools import app_artifact, deploy_target, release
-from multienv_tools.local_aws import LOCAL_CREDENTIALS
-
 from multienv.naming import LIVE_ALIAS, PREVIOUS_ALIAS
 from multienv.settings import load_settings
+from multienv_tools import app_artifact, deploy_target, release
+from multienv_tools.local_aws import LOCAL_CREDENTIALS
 
 
 @pytest.fixture(scope="module")

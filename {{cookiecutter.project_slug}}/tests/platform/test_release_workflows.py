@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 
 import yaml
-from multienv_tools import pipeline
-
 from multienv.settings import load_settings
+from multienv_tools import pipeline
 {% raw %}
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -233,7 +232,7 @@ def test_drift_assumes_the_drift_role_then_the_drift_reader_with_the_accounts_pi
     (job,) = load("drift.yml")["jobs"].values()
     steps = job["steps"]
     roles = index_of(steps, lambda s: s.get("id") == "roles")
-    assert steps[roles]["run"].endswith('-m multienv_tools.ci drift-roles --env "${ENV_NAME}" >> "${GITHUB_OUTPUT}"')
+    assert steps[roles]["run"].endswith('multienv ci drift-roles --env "${ENV_NAME}" >> "${GITHUB_OUTPUT}"')
     hops = [(i, s) for i, s in enumerate(steps) if s.get("uses", "").startswith(CREDENTIALS_ACTION)]
     # configure-aws-credentials v6.2.3, pinned by its commit, on both hops.
     assert [s["uses"].split("@")[1] for _, s in hops] == ["e6de054238d6b7531b4efff3b6587d9aade6a06c"] * 2

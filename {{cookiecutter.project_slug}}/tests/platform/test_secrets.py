@@ -6,6 +6,7 @@ role reads exactly those, the boundary allows them, ``make secret-set`` puts the
 and configuration files written here, with the platform's keys only.
 """
 
+import importlib.util
 import io
 import os
 import subprocess
@@ -14,16 +15,17 @@ from pathlib import Path
 
 import boto3
 import pytest
-from multienv_tools import secret_store
-from multienv_tools.cfn import as_list, render, statements
-from multienv_tools.stacks import APP, BOOTSTRAP, stack_specs
-
 from multienv.config_files import load
 from multienv.config_schema import ConfigError
 from multienv.secrets import AwsFetch, Secrets, region_of
 from multienv.settings import load_settings, parse_settings
+from multienv_tools import secret_store
+from multienv_tools.cfn import as_list, render, statements
+from multienv_tools.stacks import APP, BOOTSTRAP, stack_specs
 
 ROOT = Path(__file__).resolve().parents[2]
+# The folder the runtime is installed in (site-packages), or a checkout on PYTHONPATH.
+RUNTIME_HOME = Path(importlib.util.find_spec("multienv").origin).parent.parent
 PACKAGE = "{{ cookiecutter.package_name }}"
 REGION = "eu-west-1"
 # moto's account for the credentials it is given (sts:GetCallerIdentity answers it).
@@ -131,7 +133,12 @@ print("\\n".join(sorted(set(sys.modules) - before)))
 def test_on_lambda_the_region_costs_no_file_and_no_import_outside_the_standard_library():
     done = subprocess.run(
         [sys.executable, "-S", "-c", COLD_PATH],
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "src"), "AWS_REGION": "sa-east-1"},
+        # -S: no site-packages; the installed runtime's own folder is given instead.
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": f"{ROOT / 'src'}:{RUNTIME_HOME}",
+            "AWS_REGION": "sa-east-1",
+        },
         capture_output=True,
         text=True,
         check=False,

@@ -5,7 +5,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from multienv.model import AccountStrategy, Tier, is_placeholder
 from multienv.naming import LIMITS
 from multienv.settings import SettingsError, load_settings, parse_settings

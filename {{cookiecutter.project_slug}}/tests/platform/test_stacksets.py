@@ -8,9 +8,8 @@ called directly.
 """
 
 import pytest
-from multienv_tools.stacks import bootstrap_spec
-
 from multienv.settings import load_settings
+from multienv_tools.stacks import bootstrap_spec
 
 ACCOUNTS_IN_UNIT = 2
 

@@ -47,7 +47,11 @@ def test_the_token_environment_runs_on_the_default_branch_only():
 
 def test_cruft_is_installed_from_hashed_pins_at_the_dev_locks_versions():
     installs = [step["run"] for step in job()["steps"] if "pip install" in step.get("run", "")]
-    assert installs == [f"python -m pip install --quiet --require-hashes --no-deps -r {LOCK}"]
+    assert installs == [
+        f"python -m pip install --quiet --require-hashes --no-deps -r {LOCK}",
+        "python -m pip install --quiet --require-hashes --no-deps -r requirements-deploy.txt\n"
+        "python -m pip install --quiet --no-deps --no-build-isolation -r requirements-platform.txt\n",
+    ]
     locked = pins(ROOT / LOCK)
     assert "cruft" in locked
     assert all(hashes > 0 for _, hashes in locked.values()), locked

@@ -6,6 +6,7 @@ import hashlib
 import zipfile
 from pathlib import Path
 
+import multienv
 from multienv.settings import Settings
 
 from . import snapshot_build
@@ -31,12 +32,17 @@ def sha256_of(path: Path) -> str:
 RUNTIME_PACKAGE = "multienv"
 
 
+def runtime_folder() -> Path:
+    """The runtime's package folder as this interpreter imports it: the installed distribution, pinned
+    by requirements-platform.txt (or a checkout given on PYTHONPATH), never a copy in the repository."""
+    return Path(multienv.__file__).resolve().parent
+
+
 def artifact_files(settings: Settings) -> list[tuple[Path, str]]:
-    """The artifact's allow-list: ``src/multienv/``, ``src/<package>/``, ``multienv.toml``, ``config/*.toml``."""
+    """The artifact's allow-list: the installed ``multienv/``, ``src/<package>/``, ``multienv.toml``, ``config/*.toml``."""
     root = settings.root
     files = []
-    for package in (RUNTIME_PACKAGE, settings.package):
-        folder = root / "src" / package
+    for folder in (runtime_folder(), root / "src" / settings.package):
         files += [(p, p.relative_to(folder.parent).as_posix()) for p in folder.rglob("*.py")]
     files.append((settings.path, settings.path.name))
     files += [(p, p.relative_to(root).as_posix()) for p in (root / "config").glob("*.toml")]

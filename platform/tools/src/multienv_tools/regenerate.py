@@ -35,7 +35,8 @@ from multienv.settings import load_settings, parse_settings
 from . import regenerate_preview, upgrade
 from .retire import describe
 
-ROOT = Path(__file__).resolve().parents[2]
+# The repository being regenerated: the command runs at its root (make, CI).
+ROOT = Path.cwd()
 
 CRUFT_STATE = ROOT / ".cruft.json"
 # Answers a team may change; the rest (name, slug, package) name the project itself.
@@ -50,7 +51,7 @@ CHANGEABLE = (
     "code_owners",
 )
 # Files the template writes once per environment; __env__ stands for the environment's name.
-PER_ENVIRONMENT_FILES = {{ multienv_per_environment_files() | tojson }}
+PER_ENVIRONMENT_FILES = ["config/__env__.toml"]
 
 
 class RegenerateError(RuntimeError):
@@ -179,12 +180,14 @@ def regenerate(changes: dict[str, str], checkout: str | None = None) -> list[reg
     for line in run.stderr.splitlines():
         if line.startswith("migrated: "):  # the runner's account of each file it moved
             print(line)
-    changed = regenerate_preview.classify(ROOT, PER_ENVIRONMENT_FILES)
+    kept = regenerate_preview.kept_by_migrations(run.stderr)
+    changed = regenerate_preview.with_kept(regenerate_preview.classify(ROOT, PER_ENVIRONMENT_FILES), kept)
     by_hand = {regenerate_preview.CONFLICT, regenerate_preview.EDITED_BUT_REMOVED}
     if any(change.kind in by_hand for change in changed):
         raise RegenerateError(
             "the update left conflicts to resolve by hand (merge them, delete the .rej files; "
-            "a file whose environment is gone but was edited: delete it or keep it; then commit):\n"
+            "a file whose environment is gone but was edited: delete it or keep it; a platform file the "
+            "template removed but you edited: port the edit, then delete it; then commit):\n"
             + regenerate_preview.report(changed)
         )
     return changed

@@ -20,14 +20,15 @@ from pathlib import Path
 
 from .access_policies import AccessError
 
-DRIVER = Path("access") / "simulate.cjs"
+# The driver ships in this package (package data), with the package.json and npm lock of the simulator it runs.
+DRIVER = Path(__file__).resolve().parent / "access" / "simulate.cjs"
 
 
 class Simulator:
     """``submit`` each request (a dict for iam-simulate, policies inline), then ``answers()`` in order."""
 
     def __init__(self, node_modules: Path, root: Path):
-        self.driver = root / DRIVER
+        self.driver = DRIVER
         env = {**os.environ, "NODE_PATH": str(Path(node_modules).resolve())}
         try:
             self.process = subprocess.Popen(

@@ -164,12 +164,25 @@ def find_settings_file(environ: Mapping[str, str] | None = None) -> str:
         return path
     here = os.path.dirname(os.path.realpath(__file__))  # noqa: PTH120
     folder = here
-    for _ in range(4):  # this package's folder, then up to three above it
+    for _ in range(4):  # this package's folder, then up to three above it: the artifact's root
         path = os.path.join(folder, SETTINGS_FILE)  # noqa: PTH118
         if os.path.isfile(path):  # noqa: PTH113
             return path
         folder = os.path.dirname(folder)  # noqa: PTH120
-    raise SettingsError(f"no {SETTINGS_FILE} found above {here}: set {HOME_VARIABLE} to the folder that holds it")
+    # Installed (a workstation, CI): the repository the command runs in, or one of its parents.
+    start = folder = os.getcwd()  # noqa: PTH109
+    while True:
+        path = os.path.join(folder, SETTINGS_FILE)  # noqa: PTH118
+        if os.path.isfile(path):  # noqa: PTH113
+            return path
+        parent = os.path.dirname(folder)  # noqa: PTH120
+        if parent == folder:
+            break
+        folder = parent
+    raise SettingsError(
+        f"no {SETTINGS_FILE} found above {here} or {start}: run at the repository's root, "
+        f"or set {HOME_VARIABLE} to the folder that holds it"
+    )
 
 
 def parse_settings(data: Mapping, path: str | Path) -> Settings:

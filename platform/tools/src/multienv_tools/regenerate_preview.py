@@ -168,6 +168,24 @@ def orphaned_files(root: Path, removed: set[str], patterns: list[str]) -> list[s
     ]
 
 
+def kept_by_migrations(output: str) -> list[Change]:
+    """Files a release's migration left in place because the team edited them, though the template
+    removed them: the runner says so in its ``migrated: PATH: edited but removed ...`` lines. git sees
+    such a file unchanged (or merely moved), so only the runner's account tells it."""
+    marker = f": {EDITED_BUT_REMOVED} "
+    return [
+        Change(line.removeprefix("migrated: ").partition(marker)[0], EDITED_BUT_REMOVED)
+        for line in output.splitlines()
+        if line.startswith("migrated: ") and marker in line
+    ]
+
+
+def with_kept(changes: list[Change], kept: list[Change]) -> list[Change]:
+    """``changes`` with the migrations' kept files in their class, one line a path, sorted by path."""
+    paths = {change.path for change in kept}
+    return sorted([c for c in changes if c.path not in paths] + kept, key=lambda change: change.path)
+
+
 def classify(root: Path, patterns: list[str]) -> list[Change]:
     """Every file a regeneration changed in ``root``, against HEAD, with its class; sorted by path.
 
@@ -249,7 +267,7 @@ def preview(root: Path, module: str, arguments: list[str], patterns: list[str]) 
             text=True,
             check=False,
         )
-        changes = classify(clone, patterns) if run.returncode != 2 else []
+        changes = with_kept(classify(clone, patterns), kept_by_migrations(run.stdout)) if run.returncode != 2 else []
         removed = removed_environments(clone) if run.returncode != 2 else set()
         lacking = lacking_secret_references(clone) if run.returncode == 0 else []
         return Preview(run.returncode, changes, run.stderr.strip(), removed, lacking)
