@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.package_name }}"
-sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tools")]
+sys.path[:0] = [str(ROOT / "src")]
 
 from multienv.settings import load_settings  # noqa: E402
 from multienv_tools import app_artifact, lambda_runtime  # noqa: E402

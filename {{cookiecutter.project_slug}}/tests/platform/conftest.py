@@ -1,4 +1,4 @@
-"""The platform's tests: the runtime (src/multienv), the tooling (tools/), infra/ and the rest.
+"""The platform's tests: the runtime (multienv) and the tooling (multienv_tools) as installed, infra/ and the rest.
 
 `make test` reruns them only when a file they read changed, and the service's own code is not
 one: of ``src/<package>/`` they read only the files ``PLATFORM_TEST_READS`` in the Makefile names

@@ -7,7 +7,7 @@
 //   [{id, simulation}]: requests with every policy inline.
 // Each request is decided when its line is read, while the writer is still building the next
 // ones. stdout, at the end: a JSON array of {id, decision, errors, deciding: [{policy, sid, effect}]}.
-// Called by `make check-access` (tools/multienv_tools/simulator.py); the decisions are compared
+// Called by `make check-access` (multienv_tools/simulator.py); the decisions are compared
 // with the expected ones there.
 'use strict';
 
