@@ -509,7 +509,11 @@ def test_make_bake_gives_a_linked_project_and_never_bakes_over_work(tmp_path):
     project = out / "my-multienv-app"
     assert f"Generated {project}. Next:" in baked.stdout
     recorded = json.loads((project / ".cruft.json").read_text())
-    assert (recorded["template"], recorded["commit"]) == (str(template), git(template, "rev-parse", "HEAD").strip())
+    head = git(template, "rev-parse", "HEAD").strip()
+    assert (recorded["template"], recorded["commit"]) == (str(template), head)
+    # The platform it installs is this checkout's, at the same commit, not a release not yet published.
+    pins = (project / "requirements-platform.txt").read_text()
+    assert pins.count(f"git+file://{template}@{head}#subdirectory=platform/") == 2, pins
     assert git(project, "status", "--porcelain") == ""
 
     preview = run_project(project, "regenerate", "ENVIRONMENTS=sbx,dev,tst,stg,prd", "PREVIEW=1")
