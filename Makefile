@@ -58,6 +58,7 @@ ARGS ?=
 # one holding work (commits, edits) is refused and kept: FORCE=1 replaces it, OUT=<folder> bakes elsewhere.
 FORCE ?=
 bake: $(BIN)/cookiecutter  ## generate a project into out/<slug>, linked for make regenerate: make bake ARGS='environments=dev,prd account_strategy=hybrid'
+	$(BIN)/python platform/wheels.py --install
 	$(BIN)/python -m multienv_template.bake --out '$(OUT)' $(if $(FORCE),--force) $(ARGS)
 
 test: install typecheck  ## lint and type-check the template, then bake the option matrix and run each bake's own checks
