@@ -244,6 +244,18 @@ def edit_statements(path: Path, edit) -> int:
     return changed
 
 
+def sid(name: str, edit):
+    """An edit for edit_statements: applies ``edit`` to the statement whose Sid is ``name``."""
+
+    def apply(statement):
+        if statement.get("Sid") == name:
+            edit(statement)
+            return True
+        return False
+
+    return apply
+
+
 def drop(*sids: str):
     """An edit for edit_statements: removes the statements with these Sids."""
 

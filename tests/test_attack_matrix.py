@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import DEFAULT_ANSWERS, platform_copy
-from test_access import boundary, check_access, drop, edit_statements
+from test_access import boundary, check_access, drop, edit_statements, sid
 
 from multienv_template import plan as multienv_plan
 from multienv_template import vocabulary as multienv_vocabulary
@@ -61,23 +61,13 @@ def test_sabotage_boundary_lets_the_pipeline_rewrite_the_platform_roles(bake_cop
     assert any("bounded-role of sbx" in line and deployer in line for line in generated), "\n".join(generated)
 
 
-def _sid(sid: str, edit):
-    def apply(statement):
-        if statement.get("Sid") == sid:
-            edit(statement)
-            return True
-        return False
-
-    return apply
-
-
 @pytest.mark.slow
 def test_sabotage_key_fence_forgets_the_project(bake_copy, node_modules):
     # Keys have no names: fenced by the env tag alone, a second project's key of the same
     # environment (same env tag) is the Project Administrator's to administer.
     result = bake_copy()
     personas_yaml = result.project / "infra" / "personas.yaml"
-    assert edit_statements(personas_yaml, _sid("AdministerTheEnvironmentsKeys", _env_tag_only)) == 1
+    assert edit_statements(personas_yaml, sid("AdministerTheEnvironmentsKeys", _env_tag_only)) == 1
     assert edit_statements(personas_yaml, drop("DenyKeysOfOtherProjects")) == 1
     run = check_access(result.project, "project-admin")
     assert run.returncode != 0, run.stdout
@@ -105,7 +95,7 @@ def test_sabotage_administrator_alone_in_its_account_gets_the_account(bake_copy,
         statement.clear()
         statement.update({"Sid": "Administer", "Effect": "Allow", "Action": "*", "Resource": "*"})
 
-    assert edit_statements(personas_yaml, _sid("AdministerTheEnvironmentsNames", everything)) == 1
+    assert edit_statements(personas_yaml, sid("AdministerTheEnvironmentsNames", everything)) == 1
     run = check_access(result.project, "project-admin")
     assert run.returncode != 0, run.stdout
     generated = [line for line in failures(run) if line.startswith("FAIL generated")]
@@ -175,14 +165,14 @@ def _perimeter_failures(project, edit, count: int = 1) -> list[str]:
 
 @pytest.mark.slow
 def test_sabotage_perimeter_leaves_its_exempt_roles_unprotected(bake_copy, node_modules):
-    # Finding 2: with the platform roles alone protected, an administrator creates (or retrusts)
+    # Exempt names: with the platform roles alone protected, an administrator creates (or retrusts)
     # a role with an exempt name and steps outside every statement.
     result = bake_copy()
 
     def platform_only(statement):
         statement["Resource"] = {"Ref": "PlatformArns"}
 
-    lines = _perimeter_failures(result.project, _sid("ProtectPlatformAndExemptRoles", platform_only))
+    lines = _perimeter_failures(result.project, sid("ProtectPlatformAndExemptRoles", platform_only))
     org_perimeter = multienv_vocabulary.generated_module("multienv_tools.org_perimeter")
     writes = org_perimeter.role_writes(org_perimeter.iam_actions(node_modules))
     for pattern in org_perimeter.ADMINISTRATOR_ROLES:
@@ -200,21 +190,21 @@ def test_sabotage_perimeter_lets_permission_sets_be_shaped(bake_copy, node_modul
     def providers_only(statement):
         statement["Action"] = [a for a in statement["Action"] if not a.startswith("sso:")]
 
-    lines = _perimeter_failures(result.project, _sid("ProtectIdentityProviders", providers_only))
+    lines = _perimeter_failures(result.project, sid("ProtectIdentityProviders", providers_only))
     for action in ("sso:CreatePermissionSet", "sso:PutInlinePolicyToPermissionSet", "sso:CreateAccountAssignment"):
         assert any(f"may not {action} " in line for line in lines), action
 
 
 @pytest.mark.slow
 def test_sabotage_tag_rule_holds_only_for_tagged_principals(bake_copy, node_modules):
-    # Finding 8: the rule as it was, for principals that carry an env tag only.
+    # Untagged principals: the rule as it was, for principals that carry an env tag only.
     result = bake_copy()
 
     def tagged_only(statement):
         statement["Condition"]["StringNotEquals"]["aws:RequestTag/env"] = "${aws:PrincipalTag/env}"
         statement["Condition"]["Null"]["aws:PrincipalTag/env"] = "false"
 
-    lines = _perimeter_failures(result.project, _sid("NoTaggingAsAnotherEnvironment", tagged_only))
+    lines = _perimeter_failures(result.project, sid("NoTaggingAsAnotherEnvironment", tagged_only))
     assert lines and all("a principal without an env tag" in line for line in lines), "\n".join(lines)
     for why in ("labels sbx's function", "labels itself", "creates a role labelled", "opens a session labelled"):
         assert any(why in line for line in lines), why
@@ -222,7 +212,7 @@ def test_sabotage_tag_rule_holds_only_for_tagged_principals(bake_copy, node_modu
 
 @pytest.mark.slow
 def test_sabotage_audit_rule_back_to_ten_actions(bake_copy, node_modules):
-    # Finding 8: the ten audit actions the perimeter protected before.
+    # Audit services: the ten actions the perimeter protected before.
     result = bake_copy()
     ten = [
         "cloudtrail:StopLogging",
@@ -237,7 +227,7 @@ def test_sabotage_audit_rule_back_to_ten_actions(bake_copy, node_modules):
         "organizations:LeaveOrganization",
     ]
     lines = _perimeter_failures(
-        result.project, _sid("ProtectAuditAndMembership", lambda statement: statement.update(Action=ten))
+        result.project, sid("ProtectAuditAndMembership", lambda statement: statement.update(Action=ten))
     )
     for action in (
         "config:PutConfigurationRecorder",
@@ -255,7 +245,7 @@ def test_sabotage_audit_rule_back_to_ten_actions(bake_copy, node_modules):
 
 @pytest.mark.slow
 def test_sabotage_function_grants_refuse_only_everyone(bake_copy, node_modules):
-    # Finding 8: only principal * refused; one outside account is granted.
+    # Function grants: only principal * refused; one outside account is granted.
     result = bake_copy()
     lines = _perimeter_failures(
         result.project, drop("FunctionGrantsStayInTheProject", "FunctionGrantsByAccountId"), count=2

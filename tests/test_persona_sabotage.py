@@ -1,4 +1,4 @@
-"""The persona fixes of issue 21, each undone on purpose: builds, no-data read paths, listing every
+"""The persona fixes for builds, no-data reads and sign-in, each undone on purpose: builds, no-data read paths, listing every
 function, and sign-in per tier. Each test bakes a project, puts the hole back in its templates or
 tooling and runs the project's own ``make check-access`` for the principals concerned: the cases
 that guard the fix must fail, by name.
@@ -8,19 +8,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import platform_copy
-from test_access import assert_caught, drop, edit_statements
+from test_access import assert_caught, drop, edit_statements, sid
 
 NON_ADMINISTRATORS = "devops-engineer,software-developer,qa-engineer"
-
-
-def _sid(sid: str, edit):
-    def apply(statement):
-        if statement.get("Sid") == sid:
-            edit(statement)
-            return True
-        return False
-
-    return apply
 
 
 @pytest.mark.slow
@@ -39,7 +29,7 @@ def test_sabotage_builds_with_the_buildspec_deny_only(bake_copy, node_modules, s
         )
 
     assert edit_statements(personas_yaml, drop("DenyBuildsAndTheirOverrides")) == 1
-    assert edit_statements(personas_yaml, _sid("Execute", start_builds)) == 1
+    assert edit_statements(personas_yaml, sid("Execute", start_builds)) == 1
     assert_caught(
         result.project,
         "qa-engineer codebuild:StartBuild",
@@ -62,7 +52,7 @@ def test_sabotage_reconfiguring_builds_is_caught(bake_copy, node_modules):
         statement["Action"] += ["codebuild:*Project", "codebuild:*Webhook"]
 
     assert edit_statements(personas_yaml, drop("DenyBuildsAndTheirOverrides")) == 1
-    assert edit_statements(personas_yaml, _sid("ChangeTheEnvironmentsResources", project_writes)) == 1
+    assert edit_statements(personas_yaml, sid("ChangeTheEnvironmentsResources", project_writes)) == 1
     assert_caught(
         result.project,
         "sbx-devops-engineer codebuild:UpdateProject",
@@ -85,8 +75,8 @@ def test_sabotage_no_data_personas_read_stack_events_again(bake_copy, node_modul
     def view_reads(statement):  # what a careless later Allow would add
         statement["Action"] = sorted({*statement["Action"], *reads})
 
-    assert edit_statements(personas_yaml, _sid("DenyDataReads", deny_as_before)) == 1
-    assert edit_statements(personas_yaml, _sid("DescribeStacks", view_reads)) == 1
+    assert edit_statements(personas_yaml, sid("DenyDataReads", deny_as_before)) == 1
+    assert edit_statements(personas_yaml, sid("DescribeStacks", view_reads)) == 1
     assert_caught(
         result.project,
         "prd-devops-engineer cloudformation:DescribeStackEvents ",
@@ -106,7 +96,7 @@ def test_sabotage_personas_list_every_function_again(bake_copy, node_modules):
         statement["Action"].append("lambda:ListFunctions")
 
     assert edit_statements(personas_yaml, drop("DenyListingEveryFunctionsConfiguration")) == 1
-    assert edit_statements(personas_yaml, _sid("ListEverywhere", list_everything)) == 1
+    assert edit_statements(personas_yaml, sid("ListEverywhere", list_everything)) == 1
     run_needles = ("qa-engineer lambda:ListFunctions", "(list every function's variables)")
     assert_caught(result.project, *run_needles, only="qa-engineer")
 
