@@ -32,6 +32,7 @@ UV_PIP = --quiet --disable-pip-version-check --require-hashes --no-deps --target
 $(BIN)/cookiecutter: $(DEV_LOCKS) | $(UV)
 	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON3) $(VENV)
 	$(UV) pip sync --python $(BIN)/python --require-hashes $(DEV_LOCKS)
+	rm -f $(VENV)/.multienv-platform  # the sync removed the platform's wheels: platform/wheels.py installs them again
 	touch $@
 
 # The generated projects' access matrix runs iam-simulate (npm); the tests share one copy.
