@@ -1,6 +1,6 @@
-"""Cold start of a generated repository: bake, then run the baked project's own benchmark on it.
+"""Cold start of a generated repository: bake, then run the platform's benchmark on it.
 
-The baked ``benchmarks/bench_coldstart.py`` builds and unzips the artifact and prints, in one
+``multienv bench-coldstart`` (the platform's ``multienv_tools/bench_coldstart.py``) builds and unzips the artifact and prints, in one
 interleaved run, its cold start over what the AWS Lambda Python runtime has imported before it
 imports a handler (the deployed budget: 5 ms), under ``python -S`` and with site, a workstation's (the TOML
 files read and checked), and dynaconf and pydantic-settings doing the same job, with targets
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-coldstart-") as folder:
         project = Path(cookiecutter(str(TEMPLATE), no_input=True, output_dir=folder, extra_context=extra))
         environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        command = [sys.executable, "benchmarks/bench_coldstart.py", "--rounds", str(args.rounds)]
+        command = [sys.executable, "-m", "multienv_tools.bench_coldstart", "--rounds", str(args.rounds)]
         done = subprocess.run([*command, *(["--check"] if args.check else [])], cwd=project, env=environ, check=False)
     return done.returncode
 

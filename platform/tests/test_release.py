@@ -63,7 +63,7 @@ def target(settings, local_aws, tmp_path):
 def answering(environment, **changes):
     """An invoker answering as the sample handler does in ``environment``, with ``changes`` applied."""
     answer = {"env": environment.name, "source": "ENV_NAME", "runtime": "aws-lambda"}
-    answer["config"] = {"env": environment.name, "tier": environment.tier.value}
+    answer["config"] = {"env": environment.name, "tier": environment.tier.value, "request_timeout_seconds": 10}
     answer.update(changes)
     seen = []
 

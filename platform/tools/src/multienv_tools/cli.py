@@ -31,6 +31,9 @@ VERBS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "secrets": ("secret_store", (), "list or set the application's secrets (secrets --help)"),
     "ci": ("ci", (), "what the workflows ask: roles, drift roles"),
     "regenerate": ("regenerate", (), "re-render from the template with changed answers, keeping edits"),
+    "bench-check": ("bench_check", (), "make check cold, unchanged and after one edit, with targets and verdicts"),
+    "bench-coldstart": ("bench_coldstart", (), "cold start of the artifact against bare python and two libraries"),
+    "bench-local-deploy": ("bench_local_deploy", (), "make local-deploy against starting the local AWS alone"),
 }
 PACKAGE = Path(__file__).resolve().parent
 SIMULATOR_FILES = ("package.json", "package-lock.json")

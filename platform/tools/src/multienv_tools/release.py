@@ -5,7 +5,8 @@
 
 ``release`` runs after ``app`` (which put the artifact into the function's unpublished code):
 it publishes that code as a new numbered version, checks the version runs the artifact,
-sends it ``smoke.EVENT`` and reads the answer with ``smoke.CHECKS``. Only when every check
+sends it the smoke event and reads the answer with the smoke checks (``smoke.load``: the
+platform's, then the team's ``tests/smoke.py``). Only when every check
 passes does ``live``, the alias everything invokes, move to the new version; the version it
 leaves is kept as ``previous``. On a failure ``live`` stays where it was and the command fails
 naming the version, the checks that failed and the version still live.
@@ -74,7 +75,7 @@ def point_alias(client: Any, function: str, alias: str, version: str) -> None:
 # --------------------------------------------------------------------------- invokers
 
 
-def lambda_invoker(client: Any) -> Invoker:
+def lambda_invoker(client: Any, event: Mapping[str, Any] = smoke.EVENT) -> Invoker:
     """Invoke the numbered version itself (never ``$LATEST``, never the alias) and return its answer."""
 
     def invoke(function: str, version: str, configuration: Mapping[str, Any]) -> Any:
@@ -82,7 +83,7 @@ def lambda_invoker(client: Any) -> Invoker:
             FunctionName=function,
             Qualifier=version,
             InvocationType="RequestResponse",
-            Payload=json.dumps(smoke.EVENT).encode(),
+            Payload=json.dumps(event).encode(),
         )
         payload = answer["Payload"].read().decode("utf-8", "replace")
         if answer.get("FunctionError"):
@@ -92,7 +93,9 @@ def lambda_invoker(client: Any) -> Invoker:
     return invoke
 
 
-def artifact_invoker(artifact: Path, environ: Mapping[str, str] | None = None) -> Invoker:
+def artifact_invoker(
+    artifact: Path, environ: Mapping[str, str] | None = None, event: Mapping[str, Any] = smoke.EVENT
+) -> Invoker:
     """For a local AWS: run the artifact's handler with the version's own configuration, as Lambda would."""
 
     def invoke(function: str, version: str, configuration: Mapping[str, Any]) -> Any:
@@ -112,7 +115,7 @@ def artifact_invoker(artifact: Path, environ: Mapping[str, str] | None = None) -
             env["AWS_LAMBDA_FUNCTION_NAME"] = function
             env["AWS_LAMBDA_FUNCTION_VERSION"] = version
             result = subprocess.run(  # our own interpreter, our own artifact
-                [sys.executable, "-s", "-c", code, json.dumps(smoke.EVENT)],
+                [sys.executable, "-s", "-c", code, json.dumps(event)],
                 cwd=folder,
                 env=env,
                 capture_output=True,
@@ -128,8 +131,8 @@ def artifact_invoker(artifact: Path, environ: Mapping[str, str] | None = None) -
     return invoke
 
 
-def invoker_for(ctx: Context, client: Any, artifact: Path) -> Invoker:
-    return artifact_invoker(artifact, ctx.environ) if ctx.is_local else lambda_invoker(client)
+def invoker_for(ctx: Context, client: Any, artifact: Path, event: Mapping[str, Any] = smoke.EVENT) -> Invoker:
+    return artifact_invoker(artifact, ctx.environ, event) if ctx.is_local else lambda_invoker(client, event)
 
 
 # --------------------------------------------------------------------------- commands
@@ -141,7 +144,11 @@ def release(ctx: Context, env: Environment, artifact: Path, invoker: Invoker | N
     function = naming.function(env.name)
     check_target(ctx, env.account.id, f"release {function}")
     client = ctx.client("lambda")
-    invoke = invoker or invoker_for(ctx, client, artifact)
+    try:
+        checks = smoke.load(Path.cwd())
+    except smoke.SmokeFileError as error:
+        raise DeployError(f"{function}: {error}; nothing was published") from error
+    invoke = invoker or invoker_for(ctx, client, artifact, checks.event)
     live = alias_version(client, function, LIVE)
     digest = sha256_of(artifact)
     want = code_sha256(digest)
@@ -164,7 +171,7 @@ def release(ctx: Context, env: Environment, artifact: Path, invoker: Invoker | N
 
     expected = smoke.Expected(env=env.name, tier=env.tier.value)
     try:
-        problems = smoke.problems(invoke(function, version, configuration), expected)
+        problems = smoke.problems(invoke(function, version, configuration), expected, checks.checks)
     except SmokeFailure as error:
         problems = [str(error)]
     except (ValueError, json.JSONDecodeError) as error:
@@ -179,7 +186,7 @@ def release(ctx: Context, env: Environment, artifact: Path, invoker: Invoker | N
                 ]
             )
         )
-    for check in smoke.CHECKS:
+    for check in checks.checks:
         ctx.say(f"   smoke ok: {check.__name__.replace('_', ' ')}")
 
     if live == version:

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path.cwd()  # run at the root of a service repository (multienv bench-...)
 BASELINE = (
     "import boto3; from moto.server import ThreadedMotoServer; "
     "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False); server.start(); server.stop()"
@@ -35,7 +35,10 @@ JOBS = {
 
 
 def run_once(command: list[str]) -> float:
-    environ = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT / 'tools'}"}
+    environ = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+    }
     start = time.perf_counter()
     subprocess.run(command, env=environ, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start

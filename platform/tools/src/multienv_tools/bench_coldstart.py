@@ -32,18 +32,16 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "{{ cookiecutter.package_name }}"
-sys.path[:0] = [str(ROOT / "src")]
+from multienv.settings import load_settings
 
-from multienv.settings import load_settings  # noqa: E402
-from multienv_tools import app_artifact, lambda_runtime  # noqa: E402
+from . import app_artifact, lambda_runtime
+
+ROOT = Path.cwd()  # run at the root of a service repository (multienv bench-...)
 
 DEPLOYED_TARGET_MS = 5.0
 WORKSTATION_TARGET_MS = 20.0
 DYNACONF_RATIO_TARGET = 20.0
 
-HANDLER = f"from {PACKAGE}.handler import handler; handler(dict(), None)"
 PRELOADED = lambda_runtime.preload_statement()
 DYNACONF = """
 import os
@@ -107,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings(ROOT / "multienv.toml")
+    sys.path[:0] = [str(ROOT / "src")]  # the service, as the workstation runs it
+    handler = f"from {settings.package}.handler import handler; handler(dict(), None)"
     env = settings.names[0]
     python = sys.executable
     # As on Lambda: the function's variables, bytecode written on the warm-up run (compiling is not a cold start).
@@ -116,12 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         artifact = unzipped_artifact(Path(folder))
         jobs: dict[str, tuple[list[str], Path, dict[str, str]]] = {
             "Lambda's preloads": ([python, "-c", PRELOADED], artifact, deployed),
-            "artifact on Lambda": ([python, "-c", f"{PRELOADED}; {HANDLER}"], artifact, deployed),
+            "artifact on Lambda": ([python, "-c", f"{PRELOADED}; {handler}"], artifact, deployed),
             "python -S -c pass": ([python, "-S", "-c", "pass"], artifact, deployed),
-            "artifact, -S": ([python, "-S", "-c", HANDLER], artifact, deployed),
+            "artifact, -S": ([python, "-S", "-c", handler], artifact, deployed),
             "python -c pass": ([python, "-c", "pass"], artifact, deployed),
-            "artifact": ([python, "-c", HANDLER], artifact, deployed),
-            "workstation (TOML)": ([python, "-c", HANDLER], ROOT, {**deployed, "PYTHONPATH": str(ROOT / "src")}),
+            "artifact": ([python, "-c", handler], artifact, deployed),
+            "workstation (TOML)": ([python, "-c", handler], ROOT, {**deployed, "PYTHONPATH": str(ROOT / "src")}),
             # The floor under any TOML reader: what the workstation path costs before a line of ours.
             "import tomllib": ([python, "-c", "import tomllib"], artifact, deployed),
         }

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path.cwd()  # run at the root of a service repository (multienv bench-...)
 # Installed environments and caches: used where they are, never copied.
 NOT_COPIED = {".venv", ".venv-checkov", "node_modules", ".make", ".pytest_cache", ".ruff_cache", "__pycache__"}
 COLD_TARGET = 20.0
