@@ -29,6 +29,8 @@ VERBS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "org-perimeter": ("org_perimeter", (), "the command that deploys org/perimeter.yaml"),
     "config-diff": ("config_diff", (), "the configuration keys two environments differ in"),
     "secrets": ("secret_store", (), "list or set the application's secrets (secrets --help)"),
+    "data-seed": ("data_copy", ("seed",), "dummy data into a sandbox or development table (data-seed --help)"),
+    "data-subset": ("data_copy", ("subset",), "a masked sample of production into testing, QA or staging"),
     "ci": ("ci", (), "what the workflows ask: roles, drift roles"),
     "regenerate": ("regenerate", (), "re-render from the template with changed answers, keeping edits"),
     "bench-check": ("bench_check", (), "make check cold, unchanged and after one edit, with targets and verdicts"),
