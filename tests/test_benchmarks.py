@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import statistics
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -36,3 +39,82 @@ def test_check_fails_the_run_only_when_a_target_is_missed(capsys):
     out = capsys.readouterr().out
     assert "slow: 3.00 s (target: at most 2 s): MISSED" in out
     assert "verdict: missed: slow" in out
+
+
+# The service's make check beside the last release (benchmarks/bench_service_check.py).
+import bench_service_check as service_check  # noqa: E402
+
+RELEASES = """
+[[release]]
+version = "1.0.0"
+commit = "1111111111111111111111111111111111111111"
+
+[[release]]
+version = "2.0.0"
+commit = "2222222222222222222222222222222222222222"
+{after}
+"""
+PICKS = [
+    # (what follows 2.0.0 in releases.toml, the release benched)
+    ("", "2.0.0"),
+    ('[[release]]\nversion = "3.0.0"\ncommit = ""', "2.0.0"),  # being prepared: not released yet
+    ('[[release]]\nversion = "3.0.0"\ncommit = "3333333333333333333333333333333333333333"', "3.0.0"),
+]
+
+
+@pytest.mark.parametrize("after,version", PICKS)
+def test_the_release_benched_is_the_newest_with_a_commit(tmp_path, after, version):
+    path = tmp_path / "releases.toml"
+    path.write_text(RELEASES.format(after=after))
+    assert service_check.last_release(path) == (version, version[0] * 40)
+
+
+def test_with_nothing_released_the_error_names_the_file(tmp_path):
+    path = tmp_path / "releases.toml"
+    path.write_text('[[release]]\nversion = "1.0.0"\ncommit = ""\n')
+    with pytest.raises(service_check.BenchError, match=r"releases\.toml: no \[\[release\]\] with both"):
+        service_check.last_release(path)
+
+
+def test_the_release_benched_is_the_template_s_last_one_and_baked_from_its_commit(tmp_path):
+    """releases.toml of this tree is the one source; the tree taken out is that commit's, which names
+    that version as its own newest release."""
+    assert Path(__file__).resolve().parents[1] / "releases.toml" == service_check.RELEASES
+    version, commit = service_check.last_release()
+    tree = service_check.release_template(commit, tmp_path / "release")
+    assert tomllib.loads((tree / "releases.toml").read_text())["release"][-1]["version"] == version
+    assert (tree / "cookiecutter.json").is_file()
+    assert (tree / "platform" / "tools" / "src" / "multienv_tools").is_dir()  # what PLATFORM_SRC runs
+
+
+def measured(label: str, cold: list[float], edit: list[float]) -> service_check.Bake:
+    bake = service_check.Bake(label, Path("/nowhere"), [], {})
+    bake.times = {"cold": cold, "one edit": edit}
+    return bake
+
+
+REPORTS = [
+    # (release cold runs, this tree's cold runs, its one-edit runs, targets missed)
+    ([40, 38, 90], [20, 19, 60], [4, 5, 30], []),  # medians 40, 20, 5: half and a quarter exactly
+    ([40, 38, 90], [20.5, 19, 60], [4, 5, 30], ["cold"]),
+    ([40, 38, 90], [20, 19, 60], [4, 5.1, 30], ["one edit"]),
+    ([40, 38, 90], [40, 38, 90], [30, 29, 31], ["cold", "one edit"]),  # today: nothing has moved yet
+]
+
+
+@pytest.mark.parametrize("release_cold,cold,edit,missed", REPORTS)
+def test_the_report_prints_both_bakes_and_fails_only_on_a_missed_target(capsys, release_cold, cold, edit, missed):
+    bakes = [measured("release 2.0.0 (c92a5f20)", release_cold, [9, 9, 9]), measured("this tree", cold, edit)]
+    assert service_check.report(bakes, "release 2.0.0", 3, ("1.00", "2.00"), check=True) == (1 if missed else 0)
+    assert service_check.report(bakes, "release 2.0.0", 3, ("1.00", "2.00"), check=False) == 0
+    out = capsys.readouterr().out.split("make check of a default bake")[1]  # the first report
+    release_row, new_row = (line for line in out.splitlines() if line.startswith(("  release", "  this tree")))
+    assert release_row.split()[3:5] == [f"{statistics.median(release_cold):.1f}s", "9.0s"]
+    assert new_row.split()[2:4] == [f"{statistics.median(cold):.1f}s", f"{statistics.median(edit):.1f}s"]
+    assert f"{os.cpu_count()} cores, load average (1, 5, 15 min) 1.00 before, 2.00 after" in out
+    names = {"cold": "cold: this tree / release 2.0.0", "one edit": "one edit / cold, this tree"}
+    for case, name in names.items():
+        (line,) = (line for line in out.splitlines() if line.startswith(name))
+        assert line.endswith("MISSED" if case in missed else "met"), line
+    expected = "missed: " + ", ".join(names[case] for case in missed) if missed else "every target met"
+    assert out.strip().splitlines()[-1] == f"verdict: {expected}"
