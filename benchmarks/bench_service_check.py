@@ -219,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
                 for one in bakes:
                     one.times["cold"].append(one.cold())
                     one.times["one edit"].append(one.one_edit(round_number))
+                    progress = ", ".join(f"{case} {one.times[case][-1]:.1f} s" for case in CASES)
+                    print(
+                        f"round {round_number + 1}/{args.rounds}, {one.label}: {progress}", file=sys.stderr, flush=True
+                    )
             after = load_average()
     except BenchError as error:
         print(f"bench-service-check: {error}", file=sys.stderr)
