@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,36 +93,46 @@ class Bake:
     make_args: list[str]
     env: dict[str, str]
     times: dict[str, list[float]] = field(default_factory=lambda: {case: [] for case in CASES})
+    cpu: dict[str, list[float]] = field(default_factory=lambda: {case: [] for case in CASES})
 
-    def make(self, *targets: str) -> float:
-        start = time.perf_counter()
+    def make(self, *targets: str) -> tuple[float, float]:
+        """Run ``make TARGETS``: its wall time, and the CPU time of make and all it ran."""
+        start, used = time.perf_counter(), children_cpu()
         done = subprocess.run(
             ["make", *targets, *self.make_args], cwd=self.project, env=self.env, capture_output=True, text=True
         )
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, children_cpu() - used
         if done.returncode != 0:
             raise BenchError(
                 f"{self.label}: make {' '.join(targets)} failed in {self.project}:\n"
                 f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
             )
-        return elapsed
+        return elapsed, cpu
 
-    def cold(self) -> float:
-        self.make("clean")
-        shutil.rmtree(self.project / ".make" / "check", ignore_errors=True)  # whatever `clean` keeps
-        return self.make("check")
+    def measure(self, case: str, round_number: int) -> None:
+        """One run of ``make check`` for ``case``: cold (no stamps) or after one edit of the service."""
+        if case == "cold":
+            self.make("clean")
+            shutil.rmtree(self.project / ".make" / "check", ignore_errors=True)  # whatever `clean` keeps
+            wall, cpu = self.make("check")
+        else:
+            handler = service_file(self.project)
+            original = handler.read_text(encoding="utf-8")
+            handler.write_text(f"{original}\n\n_EDITED_BY_THE_BENCHMARK = {round_number}\n", encoding="utf-8")
+            try:
+                wall, cpu = self.make("check")
+            finally:
+                handler.write_text(original, encoding="utf-8")
+        self.times[case].append(wall)
+        self.cpu[case].append(cpu)
 
-    def one_edit(self, round_number: int) -> float:
-        handler = service_file(self.project)
-        original = handler.read_text(encoding="utf-8")
-        handler.write_text(f"{original}\n\n_EDITED_BY_THE_BENCHMARK = {round_number}\n", encoding="utf-8")
-        try:
-            return self.make("check")
-        finally:
-            handler.write_text(original, encoding="utf-8")
+    def median(self, case: str, cpu: bool = False) -> float:
+        return statistics.median((self.cpu if cpu else self.times)[case])
 
-    def median(self, case: str) -> float:
-        return statistics.median(self.times[case])
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def service_file(project: Path) -> Path:
@@ -161,14 +172,21 @@ def targets(release: dict[str, float], new: dict[str, float], release_name: str)
 
 def report(bakes: list[Bake], release_name: str, rounds: int, load: tuple[str, str], check: bool) -> int:
     """Print each bake's medians and runs, the machine, then the targets and the verdict."""
-    print(f"make check of a default bake, median of {rounds} interleaved rounds")
+    print(f"make check of a default bake, median of {rounds} interleaved rounds (wall, and CPU of all it ran)")
     print(f"machine: {os.cpu_count()} cores, load average (1, 5, 15 min) {load[0]} before, {load[1]} after")
-    print(f"  {'bake':<28} {'cold':>8} {'one edit':>9}   runs: cold | one edit")
+    print(f"  {'bake':<28} {'cold':>7} {'(CPU)':>7} {'one edit':>9} {'(CPU)':>7}   runs, wall: cold | one edit")
     for one in bakes:
         runs = " | ".join(" ".join(f"{value:.1f}" for value in one.times[case]) for case in CASES)
-        print(f"  {one.label:<28} {one.median('cold'):7.1f}s {one.median('one edit'):8.1f}s   {runs}")
-    release, new = ({case: one.median(case) for case in CASES} for one in bakes)
-    return verdict(targets(release, new, release_name), check)
+        cold, edit = (f"{one.median(case):6.1f}s {f'({one.median(case, cpu=True):.1f})':>7}" for case in CASES)
+        print(f"  {one.label:<28} {cold} {'':>2}{edit}   {runs}")
+    release, new = bakes
+    print(
+        "CPU time, less moved by the machine's load (not a target): "
+        f"cold this tree / release {new.median('cold', True) / release.median('cold', True):.2f}x, "
+        f"one edit / cold {new.median('one edit', True) / new.median('cold', True):.2f}x"
+    )
+    medians = ({case: one.median(case) for case in CASES} for one in bakes)
+    return verdict(targets(*medians, release_name), check)
 
 
 def load_average() -> str:
@@ -211,14 +229,17 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 Bake("this tree", bake(TEMPLATE, root / "new", config), tools, env),
             ]
+            for one in bakes:  # before any run: the one-edit case needs it
+                service_file(one.project)
             before = load_average()
             for one in bakes:  # unmeasured: bytecode, page cache
                 one.make("check")
-            # Interleaved, so that load on the machine falls on both alike.
+            # Interleaved, so that load on the machine falls on both alike; which goes first
+            # alternates, so that a rise or fall of the load within a round does too.
             for round_number in range(args.rounds):
-                for one in bakes:
-                    one.times["cold"].append(one.cold())
-                    one.times["one edit"].append(one.one_edit(round_number))
+                for one in bakes if round_number % 2 == 0 else bakes[::-1]:
+                    for case in CASES:
+                        one.measure(case, round_number)
                     progress = ", ".join(f"{case} {one.times[case][-1]:.1f} s" for case in CASES)
                     print(
                         f"round {round_number + 1}/{args.rounds}, {one.label}: {progress}", file=sys.stderr, flush=True

@@ -90,6 +90,7 @@ def test_the_release_benched_is_the_template_s_last_one_and_baked_from_its_commi
 def measured(label: str, cold: list[float], edit: list[float]) -> service_check.Bake:
     bake = service_check.Bake(label, Path("/nowhere"), [], {})
     bake.times = {"cold": cold, "one edit": edit}
+    bake.cpu = {"cold": [2 * value for value in cold], "one edit": [3 * value for value in edit]}
     return bake
 
 
@@ -109,8 +110,11 @@ def test_the_report_prints_both_bakes_and_fails_only_on_a_missed_target(capsys, 
     assert service_check.report(bakes, "release 2.0.0", 3, ("1.00", "2.00"), check=False) == 0
     out = capsys.readouterr().out.split("make check of a default bake")[1]  # the first report
     release_row, new_row = (line for line in out.splitlines() if line.startswith(("  release", "  this tree")))
-    assert release_row.split()[3:5] == [f"{statistics.median(release_cold):.1f}s", "9.0s"]
-    assert new_row.split()[2:4] == [f"{statistics.median(cold):.1f}s", f"{statistics.median(edit):.1f}s"]
+    release_cold, cold, edit = (statistics.median(runs) for runs in (release_cold, cold, edit))
+    assert release_row.split()[3:7] == [f"{release_cold:.1f}s", f"({2 * release_cold:.1f})", "9.0s", "(27.0)"]
+    assert new_row.split()[2:6] == [f"{cold:.1f}s", f"({2 * cold:.1f})", f"{edit:.1f}s", f"({3 * edit:.1f})"]
+    cpu_ratios = f"cold this tree / release {cold / release_cold:.2f}x, one edit / cold {3 * edit / (2 * cold):.2f}x"
+    assert cpu_ratios in out
     assert f"{os.cpu_count()} cores, load average (1, 5, 15 min) 1.00 before, 2.00 after" in out
     names = {"cold": "cold: this tree / release 2.0.0", "one edit": "one edit / cold, this tree"}
     for case, name in names.items():
