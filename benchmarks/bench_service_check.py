@@ -47,14 +47,21 @@ class BenchError(RuntimeError):
     pass
 
 
-def last_release(path: Path = RELEASES) -> tuple[str, str]:
+def last_release(path: Path = RELEASES, version: str | None = None) -> tuple[str, str]:
     """(version, commit) of the newest ``[[release]]`` that has a commit: the one teams run today
-    (the release being prepared has ``commit = ""`` until it is tagged)."""
+    (the release being prepared has ``commit = ""`` until it is tagged); or of ``version``."""
     try:
         releases = tomllib.loads(path.read_text(encoding="utf-8")).get("release", [])
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise BenchError(f"{path}: cannot read the releases ({error})") from error
     released = [r for r in releases if isinstance(r, dict) and r.get("commit") and r.get("version")]
+    if version is not None:
+        released = [r for r in released if r["version"] == version]
+        if not released:
+            raise BenchError(
+                f"--release {version}: not a release with a commit in {path}; "
+                f"released: {', '.join(str(r.get('version')) for r in releases if r.get('commit')) or 'none'}"
+            )
     if not released:
         raise BenchError(f"{path}: no [[release]] with both a version and a commit: nothing released to compare with")
     return str(released[-1]["version"]), str(released[-1]["commit"])
@@ -198,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=ROUNDS, help=f"cold and one-edit runs of each bake (default {ROUNDS})"
     )
+    parser.add_argument(
+        "--release", metavar="VERSION", help="compare with this release of releases.toml (default: the last released)"
+    )
     add_check_option(parser)
     args = parser.parse_args(argv)
     if args.rounds < 1:
@@ -209,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     try:
-        version, commit = last_release()
+        version, commit = last_release(version=args.release)
         release_name = f"release {version} ({commit[:8]})"
         install_this_platform()
         with tempfile.TemporaryDirectory(prefix="bench-service-check-") as scratch:

@@ -69,6 +69,14 @@ def test_the_release_benched_is_the_newest_with_a_commit(tmp_path, after, versio
     assert service_check.last_release(path) == (version, version[0] * 40)
 
 
+def test_another_release_is_picked_by_its_version_and_an_unknown_one_is_refused(tmp_path):
+    path = tmp_path / "releases.toml"
+    path.write_text(RELEASES.format(after='[[release]]\nversion = "3.0.0"\ncommit = ""'))
+    assert service_check.last_release(path, version="1.0.0") == ("1.0.0", "1" * 40)
+    with pytest.raises(service_check.BenchError, match=r"--release 3\.0\.0: .* released: 1\.0\.0, 2\.0\.0$"):
+        service_check.last_release(path, version="3.0.0")
+
+
 def test_with_nothing_released_the_error_names_the_file(tmp_path):
     path = tmp_path / "releases.toml"
     path.write_text('[[release]]\nversion = "1.0.0"\ncommit = ""\n')
