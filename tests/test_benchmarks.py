@@ -130,3 +130,34 @@ def test_the_report_prints_both_bakes_and_fails_only_on_a_missed_target(capsys, 
         assert line.endswith("MISSED" if case in missed else "met"), line
     expected = "missed: " + ", ".join(names[case] for case in missed) if missed else "every target met"
     assert out.strip().splitlines()[-1] == f"verdict: {expected}"
+
+
+FAKE_MAKEFILE = """\
+check:
+\t@test ! -e .make/check/stamp || { echo stale stamp; exit 1; }
+\tcat src/service/handler.py >> seen.log && echo ---- >> seen.log
+clean:
+\techo clean >> seen.log
+"""
+
+
+def test_a_cold_run_starts_from_no_stamps_and_an_edit_is_seen_by_make_check_then_undone(tmp_path):
+    """On a project of one Makefile: what each case hands `make check`, and what it leaves behind."""
+    original = "def handle(event, context):\n    return {}\n"
+    handler = tmp_path / "src" / "service" / "handler.py"
+    handler.parent.mkdir(parents=True)
+    handler.write_text(original)
+    (tmp_path / "Makefile").write_text(FAKE_MAKEFILE)
+    (tmp_path / ".make" / "check").mkdir(parents=True)
+    (tmp_path / ".make" / "check" / "stamp").touch()  # a stamp `make clean` would leave
+    bake = service_check.Bake("fake", tmp_path, [], dict(os.environ))
+    bake.measure("cold", 0)
+    bake.measure("one edit", 7)
+    edited = f"{original}\n\n_EDITED_BY_THE_BENCHMARK = 7\n"
+    assert (tmp_path / "seen.log").read_text() == f"clean\n{original}----\n{edited}----\n"
+    assert handler.read_text() == original
+    assert [len(runs) for runs in bake.times.values()] == [1, 1] == [len(runs) for runs in bake.cpu.values()]
+    (tmp_path / "Makefile").write_text(FAKE_MAKEFILE.replace("cat src", "false && cat src"))
+    with pytest.raises(service_check.BenchError, match=r"^fake: make check failed in "):
+        bake.measure("one edit", 8)
+    assert handler.read_text() == original
