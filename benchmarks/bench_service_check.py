@@ -5,14 +5,15 @@ with ``git archive``, run on its own platform sources through ``PLATFORM_SRC`` a
 and from this working tree (on the platform this tree installs). Each bake is a git repository, as
 a team's is. Both run on this checkout's tool environments (``VENV``, ``CHECKOV_VENV``,
 ``NODE_MODULES``), so installing is not measured, only checking. After one unmeasured run of each
-(bytecode, page cache), round by round, the release then this tree:
+(bytecode, page cache), round by round, each bake in turn (which goes first alternates):
 
 - cold: ``make clean`` and no stamps left, every check runs (a fresh checkout, CI);
 - one edit: the service's handler changed (the checks stay green), then ``make check``.
 
 Targets (issue 22): this tree's cold at most half the release's; its one edit at most a quarter of
-its cold. ``--check`` exits 1 when a median misses its target. The machine's cores and load are
-printed beside the numbers: on a shared machine they are the caveat.
+its cold, both on wall time. ``--check`` exits 1 when a median misses its target. The machine's
+cores and load, and the CPU time of each case, are printed beside the numbers: on a shared machine
+the load is the caveat and CPU time the steadier witness.
 """
 
 from __future__ import annotations
