@@ -8,7 +8,7 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: help install lock bake test typecheck bench bench-check bench-coldstart bench-access clean
+.PHONY: help install lock bake test typecheck bench bench-check bench-coldstart bench-access bench-service-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -83,6 +83,11 @@ bench-check: install  ## a baked project's make check, cold, unchanged and after
 	cd .make/bench/* && git init -q && git add -A && git -c user.name=bench -c user.email=bench@localhost commit -qm bake \
 		&& $(MAKE) bench-check VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) \
 			NODE_MODULES=$(abspath $(ACCESS_NODE))/node_modules BENCH_ARGS='$(BENCH_ARGS)'
+
+# Both bakes run on this checkout's environments; the release on its own platform sources.
+bench-service-check: install  ## a default bake's make check, cold and after one service edit, beside the last release's (BENCH_ARGS=--check)
+	VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) NODE_MODULES=$(abspath $(ACCESS_NODE))/node_modules \
+		$(BIN)/python benchmarks/bench_service_check.py $(BENCH_ARGS)
 
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case
 	$(BIN)/python benchmarks/bench_access.py $(BENCH_ARGS)
