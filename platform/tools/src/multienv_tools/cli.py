@@ -31,6 +31,7 @@ VERBS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "secrets": ("secret_store", (), "list or set the application's secrets (secrets --help)"),
     "ci": ("ci", (), "what the workflows ask: roles, drift roles"),
     "regenerate": ("regenerate", (), "re-render from the template with changed answers, keeping edits"),
+    "synth": ("synth", (), "render the platform's stacks from multienv.toml (synth --check: fail if stale)"),
 }
 PACKAGE = Path(__file__).resolve().parent
 SIMULATOR_FILES = ("package.json", "package-lock.json")
