@@ -19,6 +19,7 @@ REVIEWED_PATHS = (
     "/requirements-deploy.txt",
     "/Makefile",
     "/make/",
+    "/renovate.json",
 )
 # Each pinned thing and the Dependabot ecosystem and folder that keeps it current.
 PINNED = (
