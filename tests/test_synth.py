@@ -173,3 +173,18 @@ def test_make_install_pins_what_multienv_toml_names_as_ci_does(bake_copy):
     path.write_text(path.read_text().replace(f'version = "{VERSION}"', 'version = "9.8.7"', 1))
     assert run_project(project, ".make/platform-requirements.txt").returncode == 0
     assert "@v9.8.7#subdirectory=platform/tools" in (project / ".make" / "platform-requirements.txt").read_text()
+
+
+def test_make_install_refuses_a_source_that_smuggles_in_an_option(bake_copy):
+    """The install line is built from multienv.toml: a source with a newline and a pip option (another
+    index, say) is refused by make install as by multienv synth, and nothing is written."""
+    project = bake_copy().project
+    path = project / "multienv.toml"
+    text = path.read_text()
+    source = next(line for line in text.splitlines() if line.startswith('source = "git+https://'))
+    path.write_text(text.replace(source, source[:-1] + '\\n--extra-index-url https://evil.example/simple"', 1))
+    done = run_project(project, ".make/platform-requirements.txt")
+    assert done.returncode != 0 and "is not a git URL without a ref" in done.stderr, done.stderr
+    assert not (project / ".make" / "platform-requirements.txt").exists()
+    done = run_project(project, "check-synth")
+    assert done.returncode != 0 and "platform.source" in done.stderr, done.stderr

@@ -34,12 +34,15 @@ endif
 # The two requirements, from [platform] of multienv.toml (Python's tomllib); the file is rewritten
 # only when they change, so that an edit elsewhere in multienv.toml reinstalls nothing.
 define PLATFORM_PINS_PY
-import pathlib, sys, tomllib
+import pathlib, re, sys, tomllib
 try:
     platform = tomllib.loads(pathlib.Path("multienv.toml").read_text())["platform"]
     source, ref = platform["source"], platform.get("ref") or "v" + platform["version"]
-except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
+except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as error:
     sys.exit(f"multienv.toml: [platform] needs version and source ({error!r}): docs/regenerating.md")
+# One requirement line each, nothing more (no option, no second requirement): as multienv synth checks.
+if not re.fullmatch(r"git\+(https|ssh|file)://[^@\s#]+", source) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", ref):
+    sys.exit(f"multienv.toml: [platform] source {source!r} or ref {ref!r} is not a git URL without a ref, and a tag or commit")
 text = "".join(f"{name} @ {source}@{ref}#subdirectory=platform/{part}\n" for name, part in (("multienv", "runtime"), ("multienv-tools", "tools")))
 target = pathlib.Path(sys.argv[1])
 if not target.is_file() or target.read_text() != text:
