@@ -3,7 +3,8 @@
 
 The pre-gen hook prints every problem of the answers and how to retry, and fails, so cookiecutter
 removes the project folder: nothing is written. The post-gen hook writes the per-environment files
-and prints the next steps; it is offline and deterministic, since a failure there deletes the bake.
+and the platform's rendered files (``multienv synth``, from the checkout), then prints the next
+steps; it is offline and deterministic, since a failure there deletes the bake.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .sizes import size_problems
 from .vocabulary import (
     ENV_PLACEHOLDER,
     PER_ENVIRONMENT_TEMPLATES,
+    platform_release,
+    synth,
 )
 
 # --------------------------------------------------------------------------- hooks
@@ -94,9 +97,17 @@ def write_per_environment_files(plan: Plan, project: Path) -> list[Path]:
     return written
 
 
+def write_platform_files(project: Path) -> list[Path]:
+    """The platform's stacks and requirements-platform.txt, rendered from the project's ``multienv.toml``
+    by the platform's own ``multienv synth`` (this checkout's): what the project's ``make synth`` renders."""
+    return synth.write(project, platform_release()["version"])
+
+
 def post_gen(context: Mapping[str, object], project: Path) -> int:
-    """The post-gen hook, run in the new ``project``: the per-environment files, then the next steps."""
+    """The post-gen hook, run in the new ``project``: the per-environment files, the platform's rendered
+    files, then the next steps."""
     write_per_environment_files(build_plan(answers_of(context)), project)
+    write_platform_files(project)
     print("\n".join(next_steps(project)))
     return 0
 

@@ -7,8 +7,6 @@ through ``local_extensions.py`` at the template root (``_extensions`` in cookiec
 
 from __future__ import annotations
 
-import importlib.util
-
 from jinja2.ext import Extension
 
 from . import preflight
@@ -17,7 +15,7 @@ preflight.require()  # before the plan imports what an old Python lacks
 
 from . import hooks as multienv_hooks  # noqa: E402
 from . import plan as multienv_plan  # noqa: E402
-from .vocabulary import TEMPLATE_ROOT  # noqa: E402
+from .vocabulary import TEMPLATE_ROOT, platform_release, synth  # noqa: E402
 
 _cache: dict[tuple, multienv_plan.Plan] = {}
 
@@ -36,17 +34,6 @@ PROJECT_DIR_SOURCE = "{{cookiecutter.project_slug}}"
 SAFE_PROJECT_DIR_SOURCE = '{{ cookiecutter.project_slug | replace("/", "_") | replace("\\\\", "_") }}'
 
 
-def _platform() -> dict[str, str]:
-    """The platform release a generated repository pins: its version and git ref (platform/releases.py)."""
-    spec = importlib.util.spec_from_file_location(
-        "multienv_platform_releases", TEMPLATE_ROOT / "platform" / "releases.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return {"version": module.platform_version(), "ref": module.platform_ref()}
-
-
 class MultienvExtension(Extension):
     def preprocess(self, source, name, filename=None):
         if name is None and source == PROJECT_DIR_SOURCE:
@@ -57,7 +44,8 @@ class MultienvExtension(Extension):
         super().__init__(environment)
         environment.globals["multienv_plan"] = plan_of
         environment.globals["multienv_per_environment_files"] = multienv_hooks.per_environment_files
-        environment.globals["multienv_platform"] = _platform
+        environment.globals["multienv_platform"] = platform_release
+        environment.globals["multienv_synth_files"] = synth.files
         environment.filters["multienv_answers"] = multienv_plan.answers_of
         # The hooks (hooks/*.py) import this package from the checkout being rendered.
         environment.globals["multienv_template_root"] = str(TEMPLATE_ROOT)

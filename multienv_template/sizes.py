@@ -3,8 +3,9 @@
 AWS refuses a policy over its size limit only at deploy time, and the DevOps stack's resource
 policies (bucket, key, repository) name every environment: each one adds some 750 characters.
 So an otherwise valid plan's DevOps stack is rendered here as the generated repository will
-render it: ``multienv.toml`` and ``infra/devops.yaml`` through cookiecutter's own Jinja
-environment, into a temporary folder outside the output, then the stack through the generated
+render it: ``multienv.toml`` through cookiecutter's own Jinja environment and the platform's
+stacks through ``multienv synth`` (``synth.write``, as the post-gen hook does), into a temporary
+folder outside the output, then the stack through the platform's
 ``stacks.py``, ``cfn.py`` and ``policy_sizes.py`` (loaded by path, as ``vocabulary``
 does). Every policy it renders over ``policy_sizes.HEADROOM`` of its AWS limit is a problem
 naming the field, its value, the policy, its size and the limit.
@@ -26,13 +27,12 @@ that fails its own checks before anyone has changed a line.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from .answers import Problem
-from .vocabulary import PROJECT_TEMPLATE, TEMPLATE_ROOT, generated_module
+from .vocabulary import PROJECT_TEMPLATE, generated_module, platform_release, synth
 
 SETTINGS_FILE = "multienv.toml"
 # Up to this many environments the DevOps stack fits in any answers (tests/test_sizes.py renders the worst).
@@ -41,27 +41,26 @@ PROVEN_ENVIRONMENTS = 12
 # two subject forms and the workflow file): GitHub allows up to 140 characters, and past this many
 # the DevOps stack is rendered (the trust of a 12-character environment name can pass its headroom).
 PROVEN_REPOSITORY = 120
-# What the DevOps stack is rendered from (both are Jinja in the template).
-SOURCES = (SETTINGS_FILE, "infra/devops.yaml")
-# Every stack's template, and the organization perimeter's, for a bake that renders them all.
-TEMPLATES = [*sorted((PROJECT_TEMPLATE / "infra").rglob("*.yaml")), PROJECT_TEMPLATE / "org" / "perimeter.yaml"]
 
 
-def render_sources(answers: Mapping[str, str], into: Path, sources=SOURCES) -> Path:
-    """Write ``sources`` as a bake of ``answers`` would, under ``into``; returns the settings file.
+# What a bake of the answers renders with cookiecutter, before its post-gen hook: the settings and the
+# team's own stack (``infra/app.yaml``, deployed and measured with the platform's).
+SOURCES = (SETTINGS_FILE, "infra/app.yaml")
 
-    A source cookiecutter copies without Jinja (``_copy_without_render``) is copied as it is."""
+
+def render_sources(answers: Mapping[str, str], into: Path) -> Path:
+    """Write ``SOURCES`` as a bake of ``answers`` would, and the platform's stacks as its post-gen hook
+    does (``multienv synth`` of this checkout), under ``into``; returns the settings file."""
     from cookiecutter.environment import StrictEnvironment
 
     context = {"cookiecutter": {**answers, "_extensions": ["local_extensions.MultienvExtension"]}}
     env = StrictEnvironment(context=context, keep_trailing_newline=True)
-    with (TEMPLATE_ROOT / "cookiecutter.json").open(encoding="utf-8") as handle:
-        verbatim = set(json.load(handle).get("_copy_without_render", []))
-    for relative in sources:
+    for relative in SOURCES:
         text = (PROJECT_TEMPLATE / relative).read_text(encoding="utf-8")
         target = into / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text if relative in verbatim else env.from_string(text).render(**context), encoding="utf-8")
+        target.write_text(env.from_string(text).render(**context), encoding="utf-8")
+    synth.write(into, platform_release()["version"])
     return into / SETTINGS_FILE
 
 
@@ -81,11 +80,8 @@ def all_measures(answers: Mapping[str, str]) -> list:
     """``policy_sizes.Measure`` of every policy of every stack these answers render."""
     settings_module = generated_module("multienv.settings")
     policy_sizes = generated_module("multienv_tools.policy_sizes")
-    sources = [SETTINGS_FILE, *(p.relative_to(PROJECT_TEMPLATE).as_posix() for p in TEMPLATES)]
     with tempfile.TemporaryDirectory(prefix="multienv-sizes-") as folder:
-        return policy_sizes.measure_settings(
-            settings_module.load_settings(render_sources(answers, Path(folder), sources))
-        )
+        return policy_sizes.measure_settings(settings_module.load_settings(render_sources(answers, Path(folder))))
 
 
 def size_problems(answers: Mapping[str, str]) -> list[Problem]:

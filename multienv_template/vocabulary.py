@@ -43,7 +43,7 @@ def generated_module(qualified: str) -> ModuleType:
 
 if TYPE_CHECKING:  # mypy reads the same files through mypy_path (pyproject.toml)
     from multienv import model, naming, settings
-    from multienv_tools import persona_cases, personas, pipeline
+    from multienv_tools import persona_cases, personas, pipeline, synth
 else:
     model = generated_module("multienv.model")
     naming = generated_module("multienv.naming")
@@ -51,6 +51,18 @@ else:
     personas = generated_module("multienv_tools.personas")
     persona_cases = generated_module("multienv_tools.persona_cases")
     pipeline = generated_module("multienv_tools.pipeline")
+    synth = generated_module("multienv_tools.synth")
 Tier = model.Tier
 AccountStrategy = model.AccountStrategy
 Account = model.Account
+
+
+def platform_release() -> dict[str, str]:
+    """The platform release a bake runs: its version and git ref (``platform/releases.py``)."""
+    spec = importlib.util.spec_from_file_location(
+        "multienv_platform_releases", TEMPLATE_ROOT / "platform" / "releases.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {"version": module.platform_version(), "ref": module.platform_ref()}

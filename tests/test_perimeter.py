@@ -10,17 +10,21 @@ role and Identity Center writes) are checked against the policy by ``make check-
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
+from conftest import DEFAULT_ANSWERS
 
+from multienv_template import sizes as multienv_sizes
 from multienv_template import vocabulary as multienv_vocabulary
 
 cfn = multienv_vocabulary.generated_module("multienv_tools.cfn")
 org_perimeter = multienv_vocabulary.generated_module("multienv_tools.org_perimeter")
 
-PERIMETER = multienv_vocabulary.PROJECT_TEMPLATE / "org" / "perimeter.yaml"
 
 # Every wildcard of the perimeter, and every action it covers today.
 COVERS = {
@@ -215,8 +219,12 @@ def iam_data(node_modules):
     return node_modules / "@cloud-copilot" / "iam-data" / "data"
 
 
+@functools.cache
 def statements() -> list[dict]:
-    template = cfn.load_template(PERIMETER)
+    """The perimeter's statements as a default bake renders ``org/perimeter.yaml`` (``multienv synth``)."""
+    with tempfile.TemporaryDirectory(prefix="perimeter-") as folder:
+        multienv_sizes.render_sources(DEFAULT_ANSWERS, Path(folder))
+        template = cfn.load_template(Path(folder) / "org" / "perimeter.yaml")
     return [
         statement for body in template["Resources"].values() for statement in body["Properties"]["Content"]["Statement"]
     ]

@@ -20,6 +20,7 @@ REVIEWED_PATHS = (
     "/Makefile",
     "/make/",
     "/tests/smoke.py",
+    "/renovate.json",
 )
 # Each pinned thing and the Dependabot ecosystem and folder that keeps it current.
 PINNED = (

@@ -2,12 +2,14 @@
 # when its lock did not change. requirements-dev.txt pins the development tools and the
 # dependencies of the platform's tooling, every version with its hashes (compiled from
 # requirements-dev.in by `make lock`); requirements-checkov.txt does the same for checkov.
-# requirements-platform.txt pins the platform (the runtime multienv and the tooling multienv-tools)
-# to one release of the template; the simulator's npm lock ships inside it. The service is not
-# installed: a .pth file puts src/ on the environment's path, so it needs no build.
-# PLATFORM_REQUIREMENTS names another file of the same two requirements (the template's tests give
-# wheels built from its working tree, as file:// URLs with their hashes).
-PLATFORM_REQUIREMENTS ?= requirements-platform.txt
+# The platform (the runtime multienv and the tooling multienv-tools) is the release [platform] of
+# multienv.toml names, the one place its version is written: both from `source` at the tag
+# v<version> (or `ref`), built from that ref. The simulator's npm lock ships inside it. The service
+# is not installed: a .pth file puts src/ on the environment's path, so it needs no build.
+# PLATFORM_REQUIREMENTS names a file of the two requirements to install instead (the template's
+# tests give wheels built from its working tree, as file:// URLs with their hashes).
+PLATFORM_PINS := .make/platform-requirements.txt
+PLATFORM_REQUIREMENTS ?= $(PLATFORM_PINS)
 
 # uv: the one on PATH, else a copy pip installs once into .make/uv from requirements-uv.txt.
 UV ?= $(or $(shell command -v uv 2>/dev/null),.make/uv/bin/uv)
@@ -28,6 +30,28 @@ CHECKOV_TOOLS := need-checkov
 endif
 
 .PHONY: install lock need-dev-tools need-checkov need-simulator
+
+# The two requirements, from [platform] of multienv.toml (Python's tomllib); the file is rewritten
+# only when they change, so that an edit elsewhere in multienv.toml reinstalls nothing.
+define PLATFORM_PINS_PY
+import pathlib, re, sys, tomllib
+try:
+    platform = tomllib.loads(pathlib.Path("multienv.toml").read_text())["platform"]
+    source, ref = platform["source"], platform.get("ref") or "v" + platform["version"]
+except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as error:
+    sys.exit(f"multienv.toml: [platform] needs version and source ({error!r}): docs/regenerating.md")
+# One requirement line each, nothing more (no option, no second requirement): as multienv synth checks.
+if not re.fullmatch(r"git\+(https|ssh|file)://[^@\s#]+", source) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", ref):
+    sys.exit(f"multienv.toml: [platform] source {source!r} or ref {ref!r} is not a git URL without a ref, and a tag or commit")
+text = "".join(f"{name} @ {source}@{ref}#subdirectory=platform/{part}\n" for name, part in (("multienv", "runtime"), ("multienv-tools", "tools")))
+target = pathlib.Path(sys.argv[1])
+if not target.is_file() or target.read_text() != text:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+endef
+export PLATFORM_PINS_PY
+$(PLATFORM_PINS): multienv.toml
+	@$(PYTHON3) -c "$$PLATFORM_PINS_PY" $@
 
 install: $(VENV)/.installed-dev $(CHECKOV_VENV)/.installed $(VENV)/access-node/node_modules/.package-lock.json  ## .venv with the dev tools and the platform, .venv-checkov, the simulator in .venv/access-node (from the lock files)
 

@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "data-subset": ("data_copy", ("subset",), "a masked sample of production into testing, QA or staging"),
     "ci": ("ci", (), "what the workflows ask: roles, drift roles"),
     "regenerate": ("regenerate", (), "re-render from the template with changed answers, keeping edits"),
+    "synth": ("synth", (), "render the platform's stacks from multienv.toml (synth --check: fail if stale)"),
     "bench-check": ("bench_check", (), "make check cold, unchanged and after one edit, with targets and verdicts"),
     "bench-coldstart": ("bench_coldstart", (), "cold start of the artifact against bare python and two libraries"),
     "bench-local-deploy": ("bench_local_deploy", (), "make local-deploy against starting the local AWS alone"),
