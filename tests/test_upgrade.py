@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -258,3 +260,105 @@ def test_a_rendering_forgets_the_modules_the_previous_one_imported_from_the_chec
     assert migrations.forget_template_modules(tmp_path) == ["plan_of_some_version"]
     assert "plan_of_some_version" not in sys.modules
     assert "json" in sys.modules  # nothing from elsewhere
+
+
+TEAM_CASE = "app-role,dev,secretsmanager:GetSecretValue,config:app,dev,allow,,the team: the function reads its secret"
+TEAM_TEST = 'def test_the_team_feature():\n    from my_multienv_app import team_feature\n\n    assert team_feature() == "kept"\n'
+TEAM_PLATFORM_TEST_EDIT = "\n\ndef test_a_team_hint():\n    assert True\n"
+# A platform release after the one a repository runs: one policy tightened (the Deployer Role no
+# longer checks image layers it does not push), nothing else changed.
+CHANGED_STACK = "platform/tools/src/multienv_tools/rendered/infra/workload-bootstrap.yaml.j2"
+CHANGED_LINE = "                  - ecr:BatchCheckLayerAvailability\n"
+
+
+def a_later_platform(tmp_path: Path, version: str) -> Path:
+    """The platform's sources with one policy changed, as release ``version`` would install them: a
+    folder to put first on PYTHONPATH (PLATFORM_SRC), with the distributions' metadata saying ``version``."""
+    folder = tmp_path / f"platform-{version}"
+    for source in ("platform/runtime/src/multienv", "platform/tools/src/multienv_tools"):
+        shutil.copytree(TEMPLATE / source, folder / Path(source).name, ignore=shutil.ignore_patterns("__pycache__"))
+    stack = folder / "multienv_tools" / Path(CHANGED_STACK).relative_to("platform/tools/src/multienv_tools")
+    text = stack.read_text(encoding="utf-8")
+    assert text.count(CHANGED_LINE) == 1
+    stack.write_text(text.replace(CHANGED_LINE, ""), encoding="utf-8")
+    for name in ("multienv", "multienv_tools"):
+        info = folder / f"{name}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {version}\n", encoding="utf-8"
+        )
+    return folder
+
+
+@pytest.mark.slow
+def test_a_2_0_0_repository_upgrades_keeping_every_edit_then_takes_a_platform_release_as_a_version_bump(tmp_path):
+    template, work = template_with_history(tmp_path)
+    out = tmp_path / "out"
+    release_2 = release("2.0.0").commit
+    created = [str(CRUFT), "create", str(template), "--checkout", release_2, "--no-input", "--output-dir", str(out)]
+    subprocess.run(created, capture_output=True, check=True)
+    project = out / "my-multienv-app"
+    package = project / "src" / "my_multienv_app"
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "2.0.0")
+    assert (project / "tests" / "platform").is_dir() and not (project / "renovate.json").exists()  # 2.0.0's layout
+    # The team's work, where 2.0.0 keeps it: its service, configuration, own test, own access case, and
+    # an edit to one of the platform's tests.
+    (package / "__init__.py").write_text((package / "__init__.py").read_text() + TEAM_SERVICE)
+    (project / "config" / "dev.toml").write_text((project / "config" / "dev.toml").read_text() + TEAM_CONFIG)
+    (project / "tests" / "test_team.py").write_text(TEAM_TEST)
+    cases = project / "access" / "cases.csv"
+    assert cases.read_text().endswith("# team cases\n")
+    cases.write_text(cases.read_text() + TEAM_CASE + "\n")
+    edited_platform_test = project / "tests" / "platform" / "test_env.py"
+    edited_platform_test.write_text(edited_platform_test.read_text() + TEAM_PLATFORM_TEST_EDIT)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "team work")
+
+    runner = [sys.executable, str(template / "migrations.py"), "update", "--project-dir", str(project)]
+    upgrade = subprocess.run([*runner, "--skip-apply-ask", "--checkout", work], capture_output=True, text=True)
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    said = upgrade.stderr
+    assert "migrated: tests/platform/test_config.py: removed" in said, said
+    assert f"migrated: tests/platform/test_env.py: {regenerate_preview.EDITED_BUT_REMOVED} " in said, said
+    status = git(project, "status", "--porcelain", "--untracked-files=all")
+    assert not [line for line in status.splitlines() if line[:2] in migrations_unmerged() or line.endswith(".rej")]
+    assert TEAM_SERVICE in (package / "__init__.py").read_text()
+    assert TEAM_CONFIG in (project / "config" / "dev.toml").read_text()
+    assert (project / "tests" / "test_team.py").read_text() == TEAM_TEST
+    assert TEAM_PLATFORM_TEST_EDIT in edited_platform_test.read_text()  # kept, reported
+    team_rows = [p for p in (project / "access").glob("*.csv") if TEAM_CASE in p.read_text().splitlines()]
+    assert team_rows, "the team's access case is gone"
+    settings = tomllib.loads((project / "multienv.toml").read_text())
+    assert settings["platform"]["version"] == release("3.0.0").version
+    # The team ports the reported edit (here: drops it) as the report asks, and commits.
+    git(project, "rm", "-q", "-rf", "tests/platform")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "upgrade to 3.0.0")
+    check = run_project(project, "check")
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-4000:]
+
+    # A later platform release: the pin moves (as Renovate's pull request does), then `make synth`.
+    cruft_before = (project / ".cruft.json").read_text()
+    later = a_later_platform(tmp_path, "3.0.1")
+    text = (project / "multienv.toml").read_text()
+    (project / "multienv.toml").write_text(text.replace('version = "3.0.0"', 'version = "3.0.1"', 1))
+    stale = run_project(project, "check", f"PLATFORM_SRC={later}")
+    assert stale.returncode != 0  # the pull request as Renovate opens it: stale stacks, named
+    assert "infra/workload-bootstrap.yaml" in stale.stdout + stale.stderr
+    synth = run_project(project, "synth", f"PLATFORM_SRC={later}")
+    assert synth.returncode == 0, synth.stdout + synth.stderr
+    changed = git(project, "status", "--porcelain").split("\n")
+    changed_paths = sorted(line[3:] for line in changed if line)
+    assert "multienv.toml" in changed_paths and "infra/workload-bootstrap.yaml" in changed_paths
+    assert all(path == "multienv.toml" or "synth" in header_of(project / path) for path in changed_paths)
+    diff = git(project, "diff", "--", "infra/workload-bootstrap.yaml")
+    assert "-                  - ecr:BatchCheckLayerAvailability" in diff
+    check = run_project(project, "check", f"PLATFORM_SRC={later}")
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-4000:]
+    assert (project / ".cruft.json").read_text() == cruft_before  # no cruft step
+
+
+def header_of(path: Path) -> str:
+    return "\n".join(path.read_text(encoding="utf-8").splitlines()[:4])
