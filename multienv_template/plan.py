@@ -44,8 +44,10 @@ from .answers import (
     PlanError,
     Problem,
     assign_accounts,
+    check_data_stores,
     check_github_ids,
     check_tiers,
+    data_stores_of,
     parse_account_ids,
     parse_environments,
     parse_strategy,
@@ -99,6 +101,10 @@ class Plan:
     default_environment = _from_settings("default_environment")
     production = _from_settings("production")
     naming = _from_settings("naming")
+    data_stores = _from_settings("data_stores")
+    has_table = _from_settings("has_table")
+    has_bucket = _from_settings("has_bucket")
+    has_data = _from_settings("has_data")
 
     @property
     def env_names(self) -> list[str]:
@@ -249,6 +255,7 @@ def check_identity(answers: Mapping[str, object]) -> list[Problem]:
     elif not GITHUB_PATTERN.match(repo) or repo.split("/")[-1] in (".", ".."):
         problems.append(Problem("github_repository", repo, f"is not {GITHUB_RULE}"))
     problems += check_github_ids(answers)
+    problems += check_data_stores(answers)
     owners = _text(answers, "code_owners")
     if not owners.split():
         problems.append(Problem("code_owners", owners, f"is empty: give {CODE_OWNER_RULE}"))
@@ -318,6 +325,7 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
             environments=environments,
             github_owner_id=_text(answers, "github_owner_id").strip(),
             github_repository_id=_text(answers, "github_repository_id").strip(),
+            data_stores=data_stores_of(answers),
         ),
         code_owners=tuple(_text(answers, "code_owners").split()),
         account_ids_given=bool(ids),
