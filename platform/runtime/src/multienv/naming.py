@@ -64,6 +64,8 @@ DEVOPS_STACK = "platform"
 BOOTSTRAP_STACK = "bootstrap"
 PERSONAS_STACK = "personas"
 APP_STACK = "app"
+# The environment's data store, key and transfer roles: a platform stack of its own (``infra/data.yaml``).
+DATA_STACK = "data"
 
 # The aliases of every function: callers invoke ``live``; ``previous`` is what rollback returns to.
 LIVE_ALIAS = "live"
@@ -263,6 +265,26 @@ class Naming(namedtuple("Naming", "slug region")):
     def data_bucket(self, env: str, account_id: str) -> str:
         return f"{self.name(env, 'data')}-{account_id}"
 
+    def data_table(self, env: str) -> str:
+        """The environment's DynamoDB table: ``<slug>--<env>-data``."""
+        return self.name(env, "data")
+
+    def data_key_alias(self, env: str) -> str:
+        """The environment's own customer-managed KMS key for its data: ``alias/<slug>--<env>-data``."""
+        return f"alias/{self.name(env, 'data')}"
+
+    def data_transfer_bucket(self, env: str, account_id: str) -> str:
+        """Where a masked subset of production lands for ``env`` (in ``env``'s account): ``<slug>--<env>-xfer-<account>``."""
+        return f"{self.name(env, 'xfer')}-{account_id}"
+
+    def data_export_role(self, env: str) -> str:
+        """In production ``env``'s account: reads its store, writes a masked copy to a target's transfer bucket."""
+        return self.name(env, "data-export")
+
+    def data_import_role(self, env: str) -> str:
+        """In a testing/QA/staging ``env``'s account: reads its transfer bucket, writes its own store."""
+        return self.name(env, "data-import")
+
     def arn_pattern(self, service: str, account_id: str, env: str, resource_type: str = "") -> str:
         """ARN matching every resource of ``env`` for a service, e.g. ``lambda`` ``function:``."""
         region = "" if service in ("iam", "s3") else self.region
@@ -287,6 +309,10 @@ class Naming(namedtuple("Naming", "slug region")):
                 ("iam_role", self.function_role(env)),
                 ("log_group", self.log_group(env)),
                 ("s3_bucket", self.data_bucket(env, env_accounts[env])),
+                ("s3_bucket", self.data_transfer_bucket(env, env_accounts[env])),
+                ("iam_role", self.data_export_role(env)),
+                ("iam_role", self.data_import_role(env)),
+                ("cloudformation_stack", self.stack(env, DATA_STACK)),
                 ("cloudformation_stack", self.stack(env, BOOTSTRAP_STACK)),
                 ("cloudformation_stack", self.stack(env, PERSONAS_STACK)),
                 ("cloudformation_stack", self.stack(env, APP_STACK)),
