@@ -84,6 +84,39 @@ def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.
     )
 
 
+PLATFORM_TESTS = TEMPLATE / "platform" / "tests"
+
+
+def run_platform_tests(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """The platform's tests (platform/tests/) against a baked project, as a release runs them; test
+    ids are printed as ``test_file.py::name``. A bake_copy's own platform sources run instead of
+    the installed platform, as its make does."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["MULTIENV_PROJECT"] = str(project)
+    own = platform_copy(project)
+    if own.is_dir():
+        env["PYTHONPATH"] = str(own)
+    files = [str(PLATFORM_TESTS / arg) if arg.startswith("test_") else arg for arg in args] or [str(PLATFORM_TESTS)]
+    command = [sys.executable, "-m", "pytest", "-c", str(PLATFORM_TESTS / "pytest.ini")]
+    return subprocess.run(
+        [*command, "--rootdir", str(PLATFORM_TESTS), *files],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def sign_in_as(project: Path, sign_in: str) -> None:
+    """Make a bake's persona roles trust the sign-in source ``sign_in`` ([personas] of multienv.toml)."""
+    settings = project / "multienv.toml"
+    text, count = re.subn(r'source = "account"\nidentity_account = "\w+"\n', sign_in + "\n", settings.read_text())
+    assert count == 1, "multienv.toml has no [personas] source to replace"
+    settings.write_text(text, encoding="utf-8")
+
+
 def template_as_git_repo(tmp_path: Path) -> Path:
     """A git clone of the template as it is in this working tree (committed or not)."""
     listed = subprocess.run(

@@ -147,3 +147,9 @@ END_TO_END = [
         sign_in='source = "saml"\nsaml_provider = "corp"',
     ),
 ]
+
+
+# The platform's own tests (platform/tests/) run once per platform release against a bake of each:
+# the defaults (full_isolation) and the end-to-end combinations, so every strategy, every sign-in
+# source, named account IDs, GitHub IDs and the largest shape are among them.
+PLATFORM = [Combination("defaults"), *END_TO_END]

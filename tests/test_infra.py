@@ -10,12 +10,11 @@ checks; the other test files bake in-process and check what they are about. chec
 from __future__ import annotations
 
 import os
-import re
 import time
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_ANSWERS, TEMPLATE, leftover_template_syntax, run_project
+from conftest import DEFAULT_ANSWERS, TEMPLATE, leftover_template_syntax, run_project, sign_in_as
 from end_to_end import assert_every_check_ran, assert_local_deploy_checked_everything
 from matrix import END_TO_END, Combination
 
@@ -37,12 +36,7 @@ def test_end_to_end_check_and_local_deploy(bake, node_modules, combination: Comb
     project = result.project
     plan = multienv_plan.build_plan({**DEFAULT_ANSWERS, **combination.answers})
     assert not leftover_template_syntax(project)
-    settings = project / "multienv.toml"
-    text, count = re.subn(
-        r'source = "account"\nidentity_account = "\w+"\n', combination.sign_in + "\n", settings.read_text()
-    )
-    assert count == 1
-    settings.write_text(text, encoding="utf-8")
+    sign_in_as(project, combination.sign_in)
 
     checked = run_project(project, "check", f"CHECKOV_VENV={checkov_venv()}")
     assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-4000:]

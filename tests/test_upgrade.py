@@ -109,11 +109,13 @@ def test_the_layout_release_takes_every_platform_file_of_1_0_0_out_of_the_reposi
     package = "{{cookiecutter.package_name}}"
     shipped = {"runtime": TEMPLATE / "platform" / "runtime" / "src", "tools": TEMPLATE / "platform" / "tools" / "src"}
     moves = [m for m in release("2.0.0").migrations if isinstance(m, migrations.Move)]
-    removed = {m.paths(package)[0] for m in release("2.0.0").migrations if isinstance(m, migrations.Remove)}
+    later = [m for version in ("2.0.0", "3.0.0") for m in release(version).migrations]
+    removed = {m.paths(package)[0] for m in later if isinstance(m, migrations.Remove)}
     assert removed, "the release removes nothing"
     for path in removed:
         assert not (project / path).exists(), f"{path}: the template still has it"
         name = Path(path).name
+        shipped["tests"] = TEMPLATE / "platform"  # 3.0.0: the platform's tests run in the template's suite
         packaged = [root for root in shipped.values() if list(root.glob(f"*/{name}"))]
         assert packaged, f"{path}: no platform package provides {name}"
     for move in moves:
@@ -133,6 +135,7 @@ def template_with_history(tmp_path: Path) -> tuple[Path, str]:
     repo = tmp_path / "multienv-template"
     subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(TEMPLATE), str(repo)], check=True)
     git(repo, "checkout", "-q", "-b", "work")
+    git(repo, "rm", "-r", "-q", "--ignore-unmatch", ".")  # the working tree's deletions too, not only its files
     listed = subprocess.run(
         ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=TEMPLATE, capture_output=True, check=True
     ).stdout.decode()
@@ -209,6 +212,7 @@ def test_upgrading_a_1_0_0_repository_keeps_every_edit_reports_the_removed_ones_
     assert TEAM_CONFIG in (project / "config" / "dev.toml").read_text()
     assert not (package / "cfn.py").exists() and not (package / "settings.py").exists()
     assert not (project / "tools").exists()
+    assert not (project / "tests" / "platform").exists()  # 3.0.0: the platform's tests run in its release
     assert json.loads((project / ".cruft.json").read_text())["commit"] == git(template, "rev-parse", work).strip()
 
     # The team ports its two edits (here: drops them) and deletes the files, as the report asks.

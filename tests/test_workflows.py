@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE
+from conftest import TEMPLATE, run_platform_tests
 from matrix import BY_ID
 
 from multienv_template.vocabulary import naming
@@ -55,16 +55,7 @@ def load(project: Path, name: str) -> dict:
 
 
 def run_baked_workflow_test(project: Path, test_file: str = "test_workflows.py") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"tests/platform/{test_file}"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_platform_tests(project, test_file, timeout=300)
 
 
 def resolve_roles(project: Path, env_name: str, command: str = "roles") -> subprocess.CompletedProcess:
@@ -161,7 +152,7 @@ def test_baked_attestation_test_fails_when_a_private_repository_would_attest(bak
     path.write_text(text.replace(condition, ""), encoding="utf-8")
     run = run_baked_workflow_test(project, "test_release_workflows.py")
     assert run.returncode == 1, run.stdout[-4000:]
-    assert "FAILED tests/platform/test_release_workflows.py::test_attest_and_verify_run_only_where_" in run.stdout
+    assert "FAILED test_release_workflows.py::test_attest_and_verify_run_only_where_" in run.stdout
 
 
 @pytest.mark.parametrize("command", ["roles", "drift-roles"])
@@ -220,10 +211,7 @@ def test_baked_workflow_test_fails_when_an_environment_is_missing_from_ci(bake):
     shutil.copy(wider / "multienv.toml", project / "multienv.toml")
     run = run_baked_workflow_test(project)
     assert run.returncode == 1, run.stdout[-4000:]
-    assert (
-        "FAILED tests/platform/test_workflows.py::test_every_environment_has_a_deploy_job_in_promotion_order"
-        in run.stdout
-    )
+    assert "FAILED test_workflows.py::test_every_environment_has_a_deploy_job_in_promotion_order" in run.stdout
     assert "deploy-qa" in run.stdout
 
 

@@ -1,8 +1,8 @@
 """What ships: the artifact holds the runtime, the service, its settings and config, and nothing else.
 
 These tests read the service's code (they zip it, import it, edit a copy of it), so a change to
-``src/{{ cookiecutter.package_name }}/`` reruns them; the platform's tests in ``tests/platform/`` do not
-read it and stay as they were (see the Makefile's test rules).
+``src/{{ cookiecutter.package_name }}/`` reruns them. The platform's own tests are not here: they run
+once per platform release, in the template's suite.
 """
 
 import hashlib

@@ -4,7 +4,7 @@ The double hyphen is the fence's delimiter. A slug never holds two hyphens in a 
 environment name holds none, so ``<slug>--<env>-`` starts another project's name only when both
 slugs and both environments are equal: no other project's names (``<slug>-<env>-x``,
 ``<slug>-devops``, a slug ours extends) fall inside any of our patterns, nor ours inside theirs
-(``tests/platform/test_fences.py`` checks every rendered pattern against such names).
+(``platform/tests/test_fences.py`` checks every rendered pattern against such names).
 
 One scheme, one module. The IaC parameters, the persona policies, the deploy tool,
 the CI workflows and the access matrix all derive their names from here, and the

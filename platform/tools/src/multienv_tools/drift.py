@@ -14,7 +14,7 @@ environment's stacks and read what detection reads, nothing else; it reaches it 
 role of the DevOps account (``infra/devops.yaml``), which trusts drift.yml's runs on the default
 branch only and may only chain on. No GitHub environment, so no daily approval.
 
-moto (the local AWS) has no drift detection, so ``tests/platform/test_drift.py`` checks the calls and
+moto (the local AWS) has no drift detection, so ``platform/tests/test_drift.py`` checks the calls and
 the report against a stubbed CloudFormation client.
 """
 

@@ -15,7 +15,7 @@ Two evaluators share the work, per statement, and both must say yes:
   ``repository_owner_id``, ``environment``, ``job_workflow_ref``, ``ref``...);
 - ``aud`` and ``sub`` are not in that list (STS has always evaluated them; they are the provider's
   standard claims, not listed keys), so iam-simulate drops them from the request and a condition
-  on them never matches (``tests/platform/test_github_oidc.py`` holds both outcomes). They are
+  on them never matches (``platform/tests/test_github_oidc.py`` holds both outcomes). They are
   evaluated here, with the documented semantics of the two operators the trusts use:
   ``StringEquals`` (exact, case-sensitive) and ``StringLike`` (the same, with ``*`` any run and
   ``?`` one character); several values of one key match when any does, several keys when all do,

@@ -12,7 +12,7 @@ The rules, decided here once:
 - Production, last in the chain, also requires the run to be on the default branch.
 
 ``.github/workflows/deploy.yml`` is laid out from ``stages()`` (the template renders it from
-this very file) and ``tests/platform/test_workflows.py`` checks the workflow against it. Standard
+this very file) and ``platform/tests/test_workflows.py`` checks the workflow against it. Standard
 library and ``multienv.model`` only, with no package-relative import: the template loads this
 file by path (its loader registers the package).
 """

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from baked import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```.*?^```", flags=re.M | re.S)
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -78,16 +78,6 @@ def test_the_readme_tree_names_what_is_there():
     paths = tree_paths()
     assert "requirements-platform.txt" in paths and not [p for p in paths if p.startswith("tools/")]
     assert [path for path in paths if not (ROOT / path).exists()] == []
-
-
-def test_the_property_test_counts_the_development_page_quotes_are_the_profiles():
-    from hypothesis import settings
-
-    text = " ".join((ROOT / "docs" / "development.md").read_text(encoding="utf-8").split())
-    quoted = re.search(r"try (\d+) cases each on a workstation and (\d+) where `CI` is set", text)
-    assert quoted, "docs/development.md no longer says how many cases the property tests try"
-    profiles = (settings.get_profile("workstation").max_examples, settings.get_profile("ci").max_examples)
-    assert tuple(map(int, quoted.groups())) == profiles
 
 
 def test_the_local_deploy_time_the_infrastructure_page_quotes_is_within_the_benchmark_target():

@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 
 import yaml
+from baked import ROOT
+
 from multienv_tools import pipeline
 
-ROOT = Path(__file__).resolve().parents[2]
 LOCK = "requirements-template-update.txt"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 

@@ -1,6 +1,7 @@
 """The smoke test's contract, case by case: which answers let a version go live."""
 
 import pytest
+
 from multienv_tools import smoke
 
 EXPECTED = smoke.Expected(env="stg", tier="staging")

@@ -8,13 +8,13 @@ here fails.
 """
 
 import re
-from pathlib import Path
 
 import yaml
+from baked import ROOT
+
 from multienv.settings import load_settings
 from multienv_tools import pipeline
-{% raw %}
-ROOT = Path(__file__).resolve().parents[2]
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 ATTEST = "actions/attest-build-provenance@"
 CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@"
@@ -247,6 +247,3 @@ def test_drift_assumes_the_drift_role_then_the_drift_reader_with_the_accounts_pi
         ),
     ]
     assert roles < hops[0][0]
-
-
-{%- endraw %}

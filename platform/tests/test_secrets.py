@@ -15,6 +15,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+from baked import ROOT
+
 from multienv.config_files import load
 from multienv.config_schema import ConfigError
 from multienv.secrets import AwsFetch, Secrets, region_of
@@ -23,10 +25,9 @@ from multienv_tools import secret_store
 from multienv_tools.cfn import as_list, render, statements
 from multienv_tools.stacks import APP, BOOTSTRAP, stack_specs
 
-ROOT = Path(__file__).resolve().parents[2]
 # The folder the runtime is installed in (site-packages), or a checkout on PYTHONPATH.
 RUNTIME_HOME = Path(importlib.util.find_spec("multienv").origin).parent.parent
-PACKAGE = "{{ cookiecutter.package_name }}"
+PACKAGE = load_settings(ROOT / "multienv.toml").package
 REGION = "eu-west-1"
 # moto's account for the credentials it is given (sts:GetCallerIdentity answers it).
 MOTO_ACCOUNT = "123456789012"

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from multienv.settings import load_settings
 from multienv_tools.cfn import render
 from multienv_tools.stacks import APP, stack_specs

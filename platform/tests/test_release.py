@@ -11,6 +11,7 @@ import zipfile
 
 import boto3
 import pytest
+
 from multienv.naming import LIVE_ALIAS, PREVIOUS_ALIAS
 from multienv.settings import load_settings
 from multienv_tools import app_artifact, deploy_target, release

@@ -10,6 +10,7 @@ import io
 import boto3
 import pytest
 from botocore.stub import Stubber
+
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
 from multienv.settings import load_settings
 from multienv_tools import deploy_target, drift

@@ -5,15 +5,15 @@ job at the wrong role or let a non-deploy job mint an OIDC token, and a test her
 """
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
+from baked import ROOT
+
 from multienv.model import Tier
 from multienv.settings import load_settings
 from multienv_tools import ci, pipeline
-{% raw %}
-ROOT = Path(__file__).resolve().parents[2]
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 REUSABLE = "$/.github/workflows/deploy-environment.yml"
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
@@ -234,4 +234,3 @@ def test_jobs_that_build_or_deploy_install_only_hashed_pins():
                 assert hashed or platform in run, (name, job_name)
             if installs:
                 assert "requirements-deploy.txt" in installs[0] and platform in installs[1], (name, job_name)
-{%- endraw %}

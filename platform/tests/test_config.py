@@ -8,15 +8,16 @@ from pathlib import Path
 
 import boto3
 import pytest
+from baked import ROOT
 from botocore.stub import Stubber
 from fixture_schema import KEYS
+
 from multienv.config import ConfigError, load_config, merge
 from multienv.model import LOG_LEVELS, Tier
 from multienv.secrets import AwsFetch, SecretError, Secrets
 from multienv.settings import load_settings, parse_settings
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = "{{ cookiecutter.package_name }}"
+PACKAGE = load_settings(ROOT / "multienv.toml").package
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
 
 LAYOUT = parse_settings(

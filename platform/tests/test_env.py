@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from baked import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from multienv.env import (
     ALLOW_LOCAL_PRODUCTION,
     AWS_MARKERS,
@@ -25,8 +27,7 @@ from multienv.env import (
 from multienv.model import Tier
 from multienv.settings import load_settings, parse_settings
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = "{{ cookiecutter.package_name }}"
+PACKAGE = load_settings(ROOT / "multienv.toml").package
 
 # A layout of its own, so the table below reads with real names whatever this repository's
 # environments are: the first environment is a sandbox, so the local default is not simply the first.

@@ -2,14 +2,14 @@
 
 import re
 import tomllib
-from pathlib import Path
 
 import pytest
+from baked import ROOT
+
 from multienv.model import AccountStrategy, Tier, is_placeholder
 from multienv.naming import LIMITS
 from multienv.settings import SettingsError, load_settings, parse_settings
 
-ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_PATH = ROOT / "multienv.toml"
 
 

@@ -1,14 +1,12 @@
 """The attacker's catalog: what it holds, whom it reaches, how it judges the simulator's answers."""
 
-from pathlib import Path
-
 import pytest
+from baked import ROOT
+
 from multienv.settings import load_settings
 from multienv_tools import attack_catalog as ac
 from multienv_tools import attack_expansion, attack_verdict, attack_world
 from multienv_tools.access_policies import attack_layout, collect_policies, render_all
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # The techniques an attacker's matrix must try, at the least.
 REQUIRED_ACTIONS = {

@@ -6,13 +6,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from baked import ROOT
 from fixture_schema import KEYS
+from test_config import SHARED
+
 from multienv.config import ConfigError
 from multienv.settings import load_settings, parse_settings
 from multienv_tools.config_diff import differences
-from test_config import SHARED
 
-ROOT = Path(__file__).resolve().parents[2]
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
 
 LAYOUT = parse_settings(

@@ -4,6 +4,7 @@ import io
 import tomllib
 
 import pytest
+
 from multienv.model import is_placeholder, placeholder_account_id
 from multienv.naming import PERSONAS
 from multienv.settings import SettingsError, load_settings, parse_settings

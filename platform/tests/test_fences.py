@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+
 from multienv.model import ENV_NAME_PATTERN
 from multienv.naming import DEVOPS, IDENTITY, SEPARATOR, SLUG_PATTERN, Naming
 from multienv.settings import load_settings

@@ -1,8 +1,8 @@
 """The persona table, the persona stacks' parameters and the access-matrix case file."""
 
-from pathlib import Path
-
 import pytest
+from baked import ROOT
+
 from multienv.model import Tier
 from multienv.naming import PERSONAS
 from multienv.settings import load_settings
@@ -10,8 +10,6 @@ from multienv_tools import persona_cases, persona_parameters, persona_trust, per
 from multienv_tools.access_cases import read_cases
 from multienv_tools.access_policies import AccessError
 from multienv_tools.persona_stacks import persona_specs
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,12 @@ import subprocess
 import tomllib
 
 import pytest
+from test_deploy import credentials_in, with_placeholders
+
 from multienv.model import AccountStrategy, Tier
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
 from multienv.settings import load_settings, parse_settings
 from multienv_tools import deploy, deploy_target, retire, stack_ops
-from test_deploy import credentials_in, with_placeholders
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
 

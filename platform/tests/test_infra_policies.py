@@ -5,6 +5,7 @@ IDs and conditions filled in, as CloudFormation would), and the policies are rea
 """
 
 import pytest
+
 from multienv.naming import LIMITS
 from multienv.settings import GITHUB_ID_PLACEHOLDER, load_settings
 from multienv_tools import persona_stacks, persona_trust, pipeline, policy_sizes

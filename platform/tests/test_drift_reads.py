@@ -11,6 +11,7 @@ import json
 from importlib.resources import files
 
 import pytest
+
 from multienv.settings import load_settings
 from multienv_tools import cfn, persona_stacks, stacks
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from baked import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # What the production gate relies on reviews of: who may deploy, with what rights, where.
 REVIEWED_PATHS = (
     "/infra/",
@@ -64,50 +64,3 @@ def test_pre_commit_hooks_are_local_and_run_installed_tools():
         tool = Path(hook["entry"].split()[0])
         assert tool.parent == Path(".venv/bin"), hook["id"]
         assert (Path(sys.executable).parent / tool.name).exists(), f"{hook['id']}: {tool.name} is not a dev tool"
-
-
-PROBE = """
-import {package}.{module}
-
-
-def test_probe():
-    pass
-"""
-
-
-def run_platform_probe(tmp_path: Path, module: str):
-    """pytest on one test in a copy of tests/platform/ that imports ``module`` of the service package."""
-    import os
-    import shutil
-    import subprocess
-
-    from multienv.settings import load_settings
-
-    package = load_settings(ROOT / "multienv.toml").package
-    for name in ("Makefile", "multienv.toml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    platform = tmp_path / "tests" / "platform"
-    platform.mkdir(parents=True)
-    shutil.copy(Path(__file__).with_name("conftest.py"), platform / "conftest.py")
-    (platform / "test_probe.py").write_text(PROBE.format(package=package, module=module), encoding="utf-8")
-    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'src'}"}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests/platform"],
-        cwd=tmp_path,
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def test_the_platform_tests_may_not_import_the_service_code(tmp_path):
-    """make does not rerun tests/platform/ when the service's code changes: an import of it must fail."""
-    done = run_platform_probe(tmp_path, "handler")
-    assert done.returncode != 0, done.stdout
-    assert "the platform's tests do not rerun when the service's code changes" in done.stdout, done.stdout
-
-
-def test_the_platform_tests_may_import_what_the_makefile_lists(tmp_path):
-    done = run_platform_probe(tmp_path, "schema")
-    assert done.returncode == 0, done.stdout

@@ -8,6 +8,7 @@ parts that do not need it.
 import json
 
 import pytest
+
 from multienv.settings import GITHUB_ID_PLACEHOLDER, load_settings
 from multienv_tools import ci, github_oidc, pipeline
 from multienv_tools.github_oidc import ClaimsError, condition_holds

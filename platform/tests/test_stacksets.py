@@ -8,6 +8,7 @@ called directly.
 """
 
 import pytest
+
 from multienv.settings import load_settings
 from multienv_tools.stacks import bootstrap_spec
 
