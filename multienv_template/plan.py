@@ -149,12 +149,27 @@ class Plan:
             for p in personas.PERSONAS
         ]
 
+    def data_rows(self) -> list[tuple[str, list[str]]]:
+        """(persona title, its data rule in each environment) for the table of docs/data.md."""
+        return [
+            (presets.PERSONA_TITLES[p], [personas.grant(e.tier, p).data.value for e in self.environments])
+            for p in personas.PERSONAS
+        ]
+
+    def subset_targets(self) -> list:
+        """The environments a masked subset of production may be copied to (none without a table)."""
+        if not self.has_table:
+            return []
+        return [e for e in self.environments if e.tier in personas.SUBSET_TARGET_TIERS]
+
     def access_cases(self) -> list:
         references = {
             e.name: [(key, ref["store"]) for key, ref in self.environment_config(e)["secrets"].items()]
             for e in self.environments
         }
-        return persona_cases.default_cases(((e.name, e.tier, e.account.id) for e in self.environments), references)
+        return persona_cases.default_cases(
+            ((e.name, e.tier, e.account.id) for e in self.environments), references, self.data_stores
+        )
 
     def access_cases_csv(self) -> str:
         return persona_cases.render_cases(self.access_cases())

@@ -350,7 +350,7 @@ def check_personas(run: Run, env_name: str) -> None:
             mfa == want_mfa and role["MaxSessionDuration"] == grant.max_session_seconds,
             f"{env.name}: {name} {what}",
         )
-        blocks = persona_parameters.policy_blocks(env.tier, persona)
+        blocks = persona_parameters.policy_blocks(env.tier, persona, settings.has_data)
         attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
         run.check(
             attached == {persona_parameters.policy_name(naming, env.name, b) for b in blocks},

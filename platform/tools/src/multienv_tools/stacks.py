@@ -11,12 +11,13 @@ Standard library only.
 from __future__ import annotations
 
 from multienv.model import Tier
-from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DATA_STACK, DEVOPS_STACK, PERSONAS
+from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DATA_STACK, DEVOPS_STACK
 from multienv.naming import DEVOPS as DEVOPS_ENV
 from multienv.settings import GITHUB_ID_PLACEHOLDER, Settings
 
 from .persona_parameters import protected_arns, stack_arns
 from .persona_stacks import load_trust, persona_spec
+from .personas import SUBSET_TARGET_TIERS, subset_runners
 from .stack_spec import INFRA, PLATFORM_STACKS, StackSpec, environment_stack
 
 DEVOPS_TEMPLATE = f"{INFRA}/devops.yaml"
@@ -31,10 +32,6 @@ BOOTSTRAP = "bootstrap"
 DATA = "data"
 APP = "app"
 
-# Where a masked subset of production may land (the contract of ``multienv data-subset``): only these tiers.
-SUBSET_TARGET_TIERS = (Tier.TESTING, Tier.QA, Tier.STAGING)
-# The persona roles that may run a subset copy, i.e. assume the export or import role of their environment.
-SUBSET_RUNNERS = (PERSONAS[0], PERSONAS[1])  # project-admin, devops-engineer
 
 # The DevOps stack's resource policies name the Deployer Roles, which must exist first
 # (AWS rejects a policy whose principal does not exist): the first DevOps deployment runs
@@ -126,7 +123,7 @@ def data_spec(settings: Settings, env_name: str) -> StackSpec:
         "TransferBucketName": naming.data_transfer_bucket(env.name, account_id) if target else "",
         "BoundaryPolicyArn": naming.policy_arn(account_id, naming.boundary_policy(env.name)),
         "RunnerRoleArns": ",".join(
-            naming.role_arn(account_id, naming.persona_role(env.name, persona)) for persona in SUBSET_RUNNERS
+            naming.role_arn(account_id, naming.persona_role(env.name, persona)) for persona in subset_runners(env.tier)
         ),
         "ExportRoleName": naming.data_export_role(env.name) if production and targets else "",
         "ExportTargetObjects": ",".join(
