@@ -85,6 +85,19 @@ def check_github_ids(answers) -> list[Problem]:
     return problems
 
 
+def data_stores_of(answers) -> str:
+    """The ``data_stores`` answer; answers written before it existed (an older bake's) mean the default."""
+    value = answers.get("data_stores", settings.DEFAULT_DATA_STORES)
+    return "" if value is None else str(value).strip()
+
+
+def check_data_stores(answers) -> list[Problem]:
+    """``data_stores``: what each environment keeps its data in (``settings.DATA_STORES``)."""
+    value = data_stores_of(answers)
+    problem = settings.data_stores_problem(value)
+    return [Problem("data_stores", value, problem)] if problem else []
+
+
 class PlanError(ValueError):
     """Raised with every problem found in a set of answers."""
 

@@ -44,8 +44,10 @@ from .answers import (
     PlanError,
     Problem,
     assign_accounts,
+    check_data_stores,
     check_github_ids,
     check_tiers,
+    data_stores_of,
     parse_account_ids,
     parse_environments,
     parse_strategy,
@@ -99,6 +101,10 @@ class Plan:
     default_environment = _from_settings("default_environment")
     production = _from_settings("production")
     naming = _from_settings("naming")
+    data_stores = _from_settings("data_stores")
+    has_table = _from_settings("has_table")
+    has_bucket = _from_settings("has_bucket")
+    has_data = _from_settings("has_data")
 
     @property
     def env_names(self) -> list[str]:
@@ -143,12 +149,27 @@ class Plan:
             for p in personas.PERSONAS
         ]
 
+    def data_rows(self) -> list[tuple[str, list[str]]]:
+        """(persona title, its data rule in each environment) for the table of docs/data.md."""
+        return [
+            (presets.PERSONA_TITLES[p], [personas.grant(e.tier, p).data.value for e in self.environments])
+            for p in personas.PERSONAS
+        ]
+
+    def subset_targets(self) -> list:
+        """The environments a masked subset of production may be copied to (none without a table)."""
+        if not self.has_table:
+            return []
+        return [e for e in self.environments if e.tier in personas.SUBSET_TARGET_TIERS]
+
     def access_cases(self) -> list:
         references = {
             e.name: [(key, ref["store"]) for key, ref in self.environment_config(e)["secrets"].items()]
             for e in self.environments
         }
-        return persona_cases.default_cases(((e.name, e.tier, e.account.id) for e in self.environments), references)
+        return persona_cases.default_cases(
+            ((e.name, e.tier, e.account.id) for e in self.environments), references, self.data_stores
+        )
 
     def access_cases_csv(self) -> str:
         return persona_cases.render_cases(self.access_cases())
@@ -249,6 +270,7 @@ def check_identity(answers: Mapping[str, object]) -> list[Problem]:
     elif not GITHUB_PATTERN.match(repo) or repo.split("/")[-1] in (".", ".."):
         problems.append(Problem("github_repository", repo, f"is not {GITHUB_RULE}"))
     problems += check_github_ids(answers)
+    problems += check_data_stores(answers)
     owners = _text(answers, "code_owners")
     if not owners.split():
         problems.append(Problem("code_owners", owners, f"is empty: give {CODE_OWNER_RULE}"))
@@ -318,6 +340,7 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
             environments=environments,
             github_owner_id=_text(answers, "github_owner_id").strip(),
             github_repository_id=_text(answers, "github_repository_id").strip(),
+            data_stores=data_stores_of(answers),
         ),
         code_owners=tuple(_text(answers, "code_owners").split()),
         account_ids_given=bool(ids),

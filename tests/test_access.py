@@ -416,7 +416,8 @@ def test_sabotage_trust_widened_to_account_root(bake_copy, node_modules):
 
 @pytest.mark.slow
 def test_sabotage_production_data_readable(bake_copy, node_modules):
-    # The explicit no-data Deny is what keeps production data from view-only personas.
+    # The explicit no-data Denies are what keep production data from view-only personas: the no-data
+    # block's and, with a data store, the no-store-data block's (its objects and items), each alone enough.
     result = bake_copy()
 
     def read_everything(statement):
@@ -426,7 +427,7 @@ def test_sabotage_production_data_readable(bake_copy, node_modules):
             return True
         return False
 
-    assert edit_statements(result.project / "infra" / "personas.yaml", drop("DenyDataReads")) == 1
+    assert edit_statements(result.project / "infra" / "personas.yaml", drop("DenyDataReads", "DenyStoreData")) == 2
     assert edit_statements(result.project / "infra" / "personas.yaml", read_everything) == 1
     assert_caught(result.project, "prd-devops-engineer s3:GetObject", "read data", only="devops-engineer")
 
@@ -528,13 +529,15 @@ def test_sabotage_no_data_deny_misses_a_read(bake_copy, node_modules):
     assert not [line for line in run.stdout.splitlines() if line.startswith("FAIL") and any(n in line for n in no_data)]
     assert "expected deny, got Allowed" in run.stdout  # the Allow took effect
 
-    def deny_as_before(statement):  # the Deny without the reads added to it
-        if statement.get("Sid") == "DenyDataReads":
+    # The Deny without the reads added to it; with a data store, the no-store-data block denies the
+    # table's stream reads too (each Deny alone suffices): both lose them.
+    def deny_as_before(statement):
+        if statement.get("Sid") in ("DenyDataReads", "DenyStoreData"):
             statement["Action"] = [a for a in statement["Action"] if a not in reads]
             return True
         return False
 
-    assert edit_statements(personas_yaml, deny_as_before) == 1
+    assert edit_statements(personas_yaml, deny_as_before) == 2
     assert_caught(result.project, *(f"prd-devops-engineer {action} " for action in reads), only=PERSONA_KINDS)
 
 

@@ -269,7 +269,8 @@ def test_sabotage_single_hyphen_fences_take_in_a_colliding_project(bake_copy, no
     assert DOUBLE_HYPHEN[0] in text
     naming_py.write_text(text.replace(*DOUBLE_HYPHEN))
     infra = result.project / "infra"
-    for template in (infra / "workload-bootstrap.yaml", infra / "personas.yaml"):
+    # The data stack's parameters are checked by the same pattern.
+    for template in (infra / "workload-bootstrap.yaml", infra / "personas.yaml", infra / "data.yaml"):
         body = template.read_text()
         assert PREFIX_PATTERN[0] in body, template
         template.write_text(body.replace(*PREFIX_PATTERN))

@@ -24,6 +24,8 @@ REJECTED = {
     "env-production-not-last": ({"environments": "dev,prd,tst"}, [("environments", "dev,prd,tst")]),
     "env-no-development": ({"environments": "sbx,tst,prd"}, [("environments", "sbx,tst,prd")]),
     "strategy-unknown": ({"account_strategy": "multi_account"}, [("account_strategy", "multi_account")]),
+    "data-stores-unknown": ({"data_stores": "dynamodb"}, [("data_stores", "dynamodb")]),
+    "data-stores-empty": ({"data_stores": ""}, [("data_stores", "")]),
     "region-bad": ({"aws_region": "us-east"}, [("aws_region", "us-east")]),
     "region-uppercase": ({"aws_region": "US-EAST-1"}, [("aws_region", "US-EAST-1")]),
     "slug-not-kebab": ({"project_slug": "My_App"}, [("project_slug", "My_App")]),

@@ -11,7 +11,7 @@ from multienv.settings import GITHUB_ID_PLACEHOLDER, load_settings
 from multienv_tools import persona_stacks, persona_trust, pipeline, policy_sizes
 from multienv_tools.cfn import as_list, policies, principals, render, statements
 from multienv_tools.persona_stacks import PERSONAS
-from multienv_tools.stacks import APP, BOOTSTRAP, DEVOPS, stack_specs
+from multienv_tools.stacks import APP, BOOTSTRAP, DATA, DEVOPS, stack_specs
 
 SHA = "0" * 64
 GITHUB_OIDC = "token.actions.githubusercontent.com"
@@ -256,8 +256,17 @@ def test_no_account_root_is_trusted(settings, rendered):
                     assert narrowed in persona_stacks.trusted_principals(spec).values(), narrowed
                     assert "*" not in narrowed or trust.source == "identity-center", narrowed
                     continue
-                # The key policy's administration statement is AWS's default, for the key's own account.
                 assert policy.kind == "key", f"{spec.name} {policy.name}: trusts {principal}"
+                if spec.kind == DATA:
+                    # An environment's data key names its own account, so that IAM decides too, and only
+                    # for its own roles (``<slug>--<env>-*``, the trailing hyphen included): in a shared
+                    # account no other environment's or project's role meets the condition.
+                    own = settings.naming.role_arn(spec.account_id, f"{settings.naming.prefix(spec.env)}*")
+                    assert principal == f"arn:{settings.naming.partition}:iam::{spec.account_id}:root"
+                    assert statement["Condition"] == {"ArnLike": {"aws:PrincipalArn": own}}, spec.name
+                    assert statement["Sid"] == "TheEnvironmentsOwnRolesOnly"
+                    continue
+                # The key policy's administration statement is AWS's default, for the key's own account.
                 assert principal == f"arn:{settings.naming.partition}:iam::{settings.devops.id}:root"
                 assert statement["Sid"] == "KeyAdministrationByThisAccount"
 
@@ -386,8 +395,18 @@ def test_every_role_of_an_environment_carries_its_boundary(settings, rendered):
             continue
         boundary = naming.policy_arn(spec.account_id, naming.boundary_policy(spec.env))
         for logical_id, resource in doc["Resources"].items():
-            if resource["Type"] == "AWS::IAM::Role":
-                assert resource["Properties"]["PermissionsBoundary"] == boundary, f"{spec.name} {logical_id}"
+            if resource["Type"] != "AWS::IAM::Role":
+                continue
+            if spec.kind == DATA and logical_id == "ExportRole":
+                # Production's export role writes into the targets' transfer buckets, which the
+                # environment's boundary must never admit (it caps every role the pipeline creates):
+                # its own boundary is exactly its own policy.
+                own = naming.policy_arn(spec.account_id, naming.name(spec.env, "data-export-boundary"))
+                assert resource["Properties"]["PermissionsBoundary"] == own, spec.name
+                (policy,) = resource["Properties"]["Policies"]
+                assert props(doc, "ExportBoundary")["PolicyDocument"] == policy["PolicyDocument"], spec.name
+                continue
+            assert resource["Properties"]["PermissionsBoundary"] == boundary, f"{spec.name} {logical_id}"
         if spec.kind == BOOTSTRAP:
             denies = statements(props(doc, "PermissionsBoundary")["PolicyDocument"])
             # The boundary's statements carry no Sid (its size): found by what they say.
@@ -416,6 +435,11 @@ def test_workload_roles_touch_only_their_own_environment(settings, rendered):
             f"repository/{naming.ecr_repository()}",
             f":kms:{settings.region}:{settings.devops.id}:key/",
         )
+        # The environment's data key (this account) and, for production's export role, the targets' data
+        # keys (their accounts): any account's key, but only to decrypt or make a data key through the
+        # services that hold the data (each key's own policy admits its environment's roles and no other).
+        through_services = {"StringLike": {"kms:ViaService": ["s3.*", "secretsmanager.*", "dynamodb.*"]}}
+        any_key = f"arn:{naming.partition}:kms:{settings.region}:*:key/*"
         for policy in policies(doc):
             if policy.kind not in ("identity", "managed"):
                 continue
@@ -425,6 +449,9 @@ def test_workload_roles_touch_only_their_own_environment(settings, rendered):
                 for resource in as_list(statement["Resource"]):
                     if resource == "*":
                         assert set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS, f"{policy.name}: {statement}"
+                    elif resource == any_key:
+                        assert set(as_list(statement["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey"}
+                        assert statement.get("Condition") == through_services, f"{policy.name}: {statement}"
                     else:
                         assert any(part in resource for part in own), f"{policy.name}: {resource}"
 
@@ -454,7 +481,14 @@ def test_the_app_runs_its_own_environment_from_its_own_artifact(settings, render
     for spec, doc in of_kind(rendered, APP):
         function = props(doc, "Function")
         assert function["FunctionName"] == naming.function(spec.env)
-        assert function["Environment"]["Variables"] == {"ENV_NAME": spec.env}
+        # Its own store's names, from naming ([data] stores; "" for a store the project does not have).
+        table = naming.data_table(spec.env) if settings.has_table else ""
+        bucket = naming.data_bucket(spec.env, spec.account_id) if settings.has_bucket else ""
+        assert function["Environment"]["Variables"] == {
+            "ENV_NAME": spec.env,
+            "DATA_TABLE": table,
+            "DATA_BUCKET": bucket,
+        }
         assert function["Code"] == {
             "S3Bucket": naming.artifact_bucket(settings.devops.id),
             "S3Key": naming.artifact_key(spec.env, SHA),

@@ -9,7 +9,7 @@ import pytest
 from test_deploy import credentials_in, with_placeholders
 
 from multienv.model import AccountStrategy, Tier
-from multienv.naming import APP_STACK, BOOTSTRAP_STACK, PERSONAS_STACK
+from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DATA_STACK, PERSONAS_STACK
 from multienv.settings import load_settings, parse_settings
 from multienv_tools import deploy, deploy_target, retire, stack_ops
 
@@ -25,8 +25,12 @@ def test_the_app_stack_goes_first_then_personas_then_bootstrap(settings):
     env = settings.environments[0].name
     names = [spec.name for spec in retire.environment_stacks(settings, env)]
     naming = settings.naming
+    # The data stack (unless [data] stores is none) after the app that uses it and before the persona
+    # stack, whose roles its transfer role trusts; it retains its store and key.
+    data = [naming.stack(env, DATA_STACK)] if settings.has_data else []
     assert names == [
         naming.stack(env, APP_STACK),
+        *data,
         naming.stack(env, PERSONAS_STACK),
         naming.stack(env, BOOTSTRAP_STACK),
     ]

@@ -189,7 +189,9 @@ def test_the_function_role_reads_exactly_its_environments_secrets_and_parameters
             continue
         role = doc["Resources"]["FunctionRole"]["Properties"]
         grants = {}
-        for policy in role["Policies"]:
+        # Its data store's key (use-own-data: its own account's keys, through DynamoDB and S3 only, the key's
+        # policy admitting its own environment's roles) is test_data's; here secrets and parameters only.
+        for policy in (p for p in role["Policies"] if p["PolicyName"] != "use-own-data"):
             for statement in statements(policy["PolicyDocument"]):
                 assert statement["Effect"] == "Allow"
                 for action in as_list(statement["Action"]):

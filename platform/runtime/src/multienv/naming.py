@@ -64,6 +64,8 @@ DEVOPS_STACK = "platform"
 BOOTSTRAP_STACK = "bootstrap"
 PERSONAS_STACK = "personas"
 APP_STACK = "app"
+# The environment's data store, key and transfer roles: a platform stack of its own (``infra/data.yaml``).
+DATA_STACK = "data"
 
 # The aliases of every function: callers invoke ``live``; ``previous`` is what rollback returns to.
 LIVE_ALIAS = "live"
@@ -307,6 +309,10 @@ class Naming(namedtuple("Naming", "slug region")):
                 ("iam_role", self.function_role(env)),
                 ("log_group", self.log_group(env)),
                 ("s3_bucket", self.data_bucket(env, env_accounts[env])),
+                ("s3_bucket", self.data_transfer_bucket(env, env_accounts[env])),
+                ("iam_role", self.data_export_role(env)),
+                ("iam_role", self.data_import_role(env)),
+                ("cloudformation_stack", self.stack(env, DATA_STACK)),
                 ("cloudformation_stack", self.stack(env, BOOTSTRAP_STACK)),
                 ("cloudformation_stack", self.stack(env, PERSONAS_STACK)),
                 ("cloudformation_stack", self.stack(env, APP_STACK)),

@@ -34,6 +34,21 @@ GITHUB_ID_RULE = "GitHub's numeric ID (digits only), or empty while it is not kn
 GITHUB_ID_PLACEHOLDER = "0"
 
 
+# What each environment keeps its data in (``[data] stores``, the template's ``data_stores``): a DynamoDB
+# table, an S3 bucket, both, or none. Decided here once: the stacks, the function's rights, the persona
+# rules and the access cases all ask ``Settings.has_table``/``has_bucket``.
+DATA_STORES = ("table", "bucket", "both", "none")
+DEFAULT_DATA_STORES = "table"
+DATA_STORES_RULE = "one of table, bucket, both or none"
+
+
+def data_stores_problem(value: object) -> str:
+    """Why ``value`` cannot be ``data_stores`` ("" when it can)."""
+    if value in DATA_STORES:
+        return ""
+    return f"is not {DATA_STORES_RULE} (a DynamoDB table, an S3 bucket, both, or no data store)"
+
+
 def github_ids_command(repository: str) -> str:
     """The command that prints a repository's owner ID and its own ID, one a line."""
     return f"gh api repos/{repository} --jq '.owner.id, .id'"
@@ -53,13 +68,14 @@ class Settings(
     namedtuple(
         "Settings",
         "file project_name slug package region github_repository strategy accounts devops environments"
-        " github_owner_id github_repository_id",
-        defaults=("", ""),
+        " github_owner_id github_repository_id data_stores",
+        defaults=("", "", DEFAULT_DATA_STORES),
     )
 ):
     """``multienv.toml``, checked: ``file`` (its path), the project's names, ``strategy`` (``AccountStrategy``),
     ``accounts`` and ``devops`` (``Account``), ``environments`` (``Environment``, in promotion order),
-    ``github_owner_id`` and ``github_repository_id`` (GitHub's numeric IDs, "" while not known).
+    ``github_owner_id`` and ``github_repository_id`` (GitHub's numeric IDs, "" while not known),
+    ``data_stores`` (``[data] stores``: ``table``, ``bucket``, ``both`` or ``none``).
 
     ``file`` is a string and ``path``/``root`` build ``Path`` objects when asked: resolving and loading
     the configuration on a workstation then never imports ``pathlib``.
@@ -119,6 +135,22 @@ class Settings(
     def environments_in(self, account: Account) -> list[Environment]:
         """The environments that live in ``account``, in promotion order."""
         return [e for e in self.environments if e.account.key == account.key]
+
+    # --- each environment's own data store (``[data] stores``)
+    @property
+    def has_table(self) -> bool:
+        """Each environment has a DynamoDB table ``naming.data_table(env)``."""
+        return self.data_stores in ("table", "both")
+
+    @property
+    def has_bucket(self) -> bool:
+        """Each environment has an S3 bucket ``naming.data_bucket(env, account)``."""
+        return self.data_stores in ("bucket", "both")
+
+    @property
+    def has_data(self) -> bool:
+        """Each environment has a data store (its key, the data stack, the transfer pair)."""
+        return self.data_stores != "none"
 
     @property
     def uses_placeholders(self) -> bool:
@@ -260,6 +292,9 @@ def parse_settings(data: Mapping, path: str | Path) -> Settings:
             fail(f"project.{key}", f"{project[key]!r} is not {GITHUB_ID_RULE}")
     if bool(github_ids["github_owner_id"]) != bool(github_ids["github_repository_id"]):
         fail("project", "github_owner_id and github_repository_id are filled in together: both, or neither")
+    stores = data.get("data", {}).get("stores", DEFAULT_DATA_STORES)
+    if data_stores_problem(stores):
+        fail("data.stores", f"{stores!r} {data_stores_problem(stores)}")
     if problems:
         raise refuse()
     naming = Naming(slug=project["slug"], region=project["region"])
@@ -280,6 +315,7 @@ def parse_settings(data: Mapping, path: str | Path) -> Settings:
         accounts=tuple(accounts.values()),
         devops=accounts[devops_key],
         environments=tuple(environments),
+        data_stores=stores,
         **github_ids,
     )
 

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from multienv.config_schema import SSM
-from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DEVOPS, LIVE_ALIAS, PERSONAS_STACK, Naming
+from multienv.naming import (
+    APP_STACK,
+    BOOTSTRAP_STACK,
+    DATA_STACK,
+    DEVOPS,
+    DEVOPS_STACK,
+    LIVE_ALIAS,
+    PERSONAS_STACK,
+    Naming,
+)
 from multienv.settings import Settings
 
 from .access_policies import (
@@ -23,7 +32,7 @@ from .persona_cases import APP_ROLE, CASE_FIELDS, CONFIGURED, PEER_CONFIGURED, C
 from .persona_trust import IDENTITY, SAML_AUDIENCE, Trust, trusted_principal
 from .personas import PERSONAS, PROJECT_ADMIN, grant
 
-FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec", "retag", "reproject")
+FLAGS = ("mfa", "boundary", "tagged", "cfn-role", "public", "buildspec", "retag", "reproject", "via-dynamodb", "via-s3")
 
 
 # Not simulated: KMS key policies conditioned on kms:EncryptionContext:* (iam-simulate 0.1.173
@@ -141,6 +150,10 @@ class World:
             return n.role_arn(devops, n.ci_role(env.name)), devops
         if case.principal == "drift":
             return n.role_arn(devops, n.drift_role()), devops
+        if case.principal == "data-export":
+            return n.role_arn(env.account.id, n.data_export_role(env.name)), env.account.id
+        if case.principal == "data-import":
+            return n.role_arn(env.account.id, n.data_import_role(env.name)), env.account.id
         if case.principal == "drift-reader":
             return n.role_arn(env.account.id, n.drift_reader_role(env.name)), env.account.id
         if case.principal == BOUNDED_ROLE:
@@ -152,7 +165,7 @@ class World:
         if case.principal.startswith("arn:"):
             return case.principal, case.principal.split(":")[4]
         raise AccessError(
-            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, drift, drift-reader,"
+            f"{where}: principal {case.principal!r} is not a persona, deployer, cfn-exec, ci, drift, drift-reader, data-export, data-import,"
             f" bounded-role, {APP_ROLE}, identity, outsider or an ARN"
         )
 
@@ -244,6 +257,19 @@ class World:
             "tagged-function": (f"arn:{p}:lambda:{region}:{account}:function:shared-worker", account),
             "table": (f"arn:{p}:dynamodb:{region}:{account}:table/{n.name(env.name, 'data')}", account),
             "data-object": (f"arn:{p}:s3:::{n.data_bucket(env.name, account)}/example.json", account),
+            # The environment's data key as the renderer names it (infra/data.yaml's DataKey).
+            "data-key": (f"arn:{p}:kms:{region}:{account}:key/{n.stack(env.name, DATA_STACK)}-DataKey-id", account),
+            "table-backup": (
+                f"arn:{p}:dynamodb:{region}:{account}:table/{n.data_table(env.name)}/backup/01767225600000-abcd1234",
+                account,
+            ),
+            # A masked copy from production in the environment's transfer bucket (data-subset's layout).
+            "xfer-object": (
+                f"arn:{p}:s3:::{n.data_transfer_bucket(env.name, account)}/from-{s.production.name}/copy-1/items.jsonl",
+                account,
+            ),
+            "data-export-role": (n.role_arn(account, n.data_export_role(env.name)), account),
+            "data-import-role": (n.role_arn(account, n.data_import_role(env.name)), account),
             "secret": (
                 f"arn:{p}:secretsmanager:{region}:{account}:secret:{n.secret_name(env.name, 'app')}-AbCdEf",
                 account,
@@ -277,7 +303,7 @@ class World:
             ),
             "foreign-user": (f"arn:{p}:iam::{account}:user/someone", account),
             # The DevOps stack's key (its ID is the renderer's stand-in): no name, no env tag.
-            "devops-key": (f"arn:{p}:kms:{region}:{devops}:key/ArtifactKey-id", devops),
+            "devops-key": (f"arn:{p}:kms:{region}:{devops}:key/{n.stack(DEVOPS, DEVOPS_STACK)}-ArtifactKey-id", devops),
             "untagged-key": (f"arn:{p}:kms:{region}:{account}:key/{UNTAGGED_KEY_ID}", account),
             # A bucket named like the environment's own, in an account that is not the project's.
             "squatted-object": (f"arn:{p}:s3:::{n.name(env.name, 'data')}-elsewhere/example.json", SQUATTER_ACCOUNT),
@@ -294,7 +320,7 @@ class World:
                     f"arn:{p}:cloudformation:{region}:{account}:stack/{n.stack(env.name, stack)}/0123abcd",
                     account,
                 )
-                for stack in (BOOTSTRAP_STACK, PERSONAS_STACK, APP_STACK)
+                for stack in (BOOTSTRAP_STACK, PERSONAS_STACK, APP_STACK, DATA_STACK)
             },
             "artifact": (
                 f"arn:{p}:s3:::{n.artifact_bucket(devops)}/{n.artifact_key(env.name, '0' * 64)}",
@@ -361,6 +387,9 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
         context["aws:TagKeys"] = ["project"]
     if "buildspec" in flags:
         context["codebuild:source.buildspec"] = "version: 0.2"
+    if "via-dynamodb" in flags or "via-s3" in flags:
+        service = "dynamodb" if "via-dynamodb" in flags else "s3"
+        context["kms:ViaService"] = f"{service}.{world.settings.region}.amazonaws.com"
     if "cfn-role" in flags:
         n = world.settings.naming
         env = world.env(case.principal_env, where)

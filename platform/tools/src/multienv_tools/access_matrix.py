@@ -79,6 +79,8 @@ KINDS = (
     "drift-reader",
     BOUNDED_ROLE,
     "app-role",
+    "data-export",
+    "data-import",
     IDENTITY,
     OUTSIDER,
     ORG_PERIMETER,
@@ -238,7 +240,9 @@ def write_cases(settings: Settings, cases_path: Path) -> int:
         if marker in text:
             team = text.split(marker, 1)[1]
     cases = default_cases(
-        ((e.name, e.tier, e.account.id) for e in settings.environments), secret_references(World(settings, None))
+        ((e.name, e.tier, e.account.id) for e in settings.environments),
+        secret_references(World(settings, None)),
+        settings.data_stores,
     )
     cases_path.write_text(render_cases(cases, team), encoding="utf-8")
     print(f"{cases_path}: {len(cases)} generated cases written, team cases kept")

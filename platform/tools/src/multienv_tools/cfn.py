@@ -203,13 +203,16 @@ class Resolver:
         arn = f"arn:{self.partition}"
         region, account = self.region, self.account_id
         stand_in = self.physical.get(logical_id, {}).get("Ref", f"{logical_id}-id")
+        # A key's ID names its stack too: every environment's data stack makes a DataKey, and where
+        # environments share an account their keys (and key policies) must stay apart.
+        key_id = stand_in if logical_id in self.physical or not self.stack_name else f"{self.stack_name}-{stand_in}"
         names = {
             "AWS::IAM::Role": (props.get("RoleName"), f"{arn}:iam::{account}:role/{props.get('RoleName')}"),
             "AWS::IAM::ManagedPolicy": (
                 f"{arn}:iam::{account}:policy/{props.get('ManagedPolicyName')}",
                 f"{arn}:iam::{account}:policy/{props.get('ManagedPolicyName')}",
             ),
-            "AWS::KMS::Key": (stand_in, f"{arn}:kms:{region}:{account}:key/{stand_in}"),
+            "AWS::KMS::Key": (key_id, f"{arn}:kms:{region}:{account}:key/{key_id}"),
             "AWS::KMS::Alias": (props.get("AliasName"), None),
             "AWS::S3::Bucket": (props.get("BucketName"), f"{arn}:s3:::{props.get('BucketName')}"),
             "AWS::ECR::Repository": (

@@ -68,6 +68,18 @@ def cmd_bootstrap_env(ctx: Context, args: argparse.Namespace) -> None:
     check_administrator(ctx, check_target(ctx, spec.account_id, spec.name), spec.account_id, spec.name)
     deploy_stack(ctx, spec)
     deploy_personas(ctx, env)
+    deploy_data(ctx, env)
+
+
+def deploy_data(ctx: Context, env: Environment) -> dict[str, str]:
+    """The environment's data stack (its key, store and transfer role), after its persona roles (whom the
+    transfer role trusts) and before any app stack, with the administrator's credentials: never the pipeline's."""
+    if not ctx.settings.has_data:
+        ctx.say(f"{env.name}: [data] stores = none: no data stack")
+        return {}
+    spec = stacks.data_spec(ctx.settings, env.name)
+    check_administrator(ctx, check_target(ctx, spec.account_id, spec.name), spec.account_id, spec.name)
+    return deploy_stack(ctx, spec)
 
 
 def cmd_personas(ctx: Context, args: argparse.Namespace) -> None:

@@ -210,6 +210,74 @@ def check_environment(run: Run, env_name: str, artifact: Path, digest: str, depl
         f"{env.name}: the artifact's handler resolves {env.name} from ENV_NAME on aws-lambda",
     )
     check_secrets(run, env.name, artifact, variables)
+    check_data(run, env.name, variables)
+
+
+def restore_key_policy(run: Run, spec: stacks.StackSpec, admin: Mapping[str, str]) -> str:
+    """moto's CloudFormation stores a key policy as an object, which its own KMS then cannot read:
+    put the template's policy back as the JSON text KMS keeps."""
+    kms = run.client("kms", admin)
+    alias = spec.parameters["KeyAlias"]
+    key_id = next(a["TargetKeyId"] for a in kms.list_aliases()["Aliases"] if a["AliasName"] == alias)
+    policy = cfn.render(spec)["Resources"]["DataKey"]["Properties"]["KeyPolicy"]
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
+    applied = [f"key policy of {alias}"]
+    table = cfn.render(spec)["Resources"].get("Table", {}).get("Properties")
+    if table and table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]:
+        # moto's CloudFormation ignores PointInTimeRecoverySpecification too.
+        run.client("dynamodb", admin).update_continuous_backups(
+            TableName=table["TableName"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
+        applied.append(f"point-in-time recovery of {table['TableName']}")
+    return ", ".join(applied)
+
+
+def check_data(run: Run, env_name: str, variables: Mapping[str, str]) -> None:
+    """The environment's store exists as ``infra/data.yaml`` says, its name reaches the function, and the
+    function's role writes and reads it. (moto checks no KMS key policy: that the role reaches no other
+    environment's store is the access matrix's to prove, ``access/cases.csv``.)"""
+    settings, naming = run.settings, run.settings.naming
+    env = settings.environment(env_name)
+    admin = run.admin(env.account.id)
+    if not settings.has_data:
+        run.check(
+            not variables.get("DATA_TABLE") and not variables.get("DATA_BUCKET"),
+            f"{env.name}: [data] stores = none: the function is given no store",
+        )
+        return
+    key = run.client("kms", admin).describe_key(KeyId=naming.data_key_alias(env.name))["KeyMetadata"]
+    rotation = run.client("kms", admin).get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+    run.check(rotation, f"{env.name}: its data key {naming.data_key_alias(env.name)} rotates")
+    role = run.assume(naming.role_arn(env.account.id, naming.function_role(env.name)), admin)
+    production = env.tier.value == "production"
+    if settings.has_table:
+        table = naming.data_table(env.name)
+        run.check(variables.get("DATA_TABLE") == table, f"{env.name}: the function has DATA_TABLE={table}")
+        described = run.client("dynamodb", admin).describe_table(TableName=table)["Table"]
+        # moto's CloudFormation drops the table's SSESpecification (its API keeps it): the template's
+        # key is checked by the policy contract tests, not here.
+        sse = described.get("SSEDescription", {}).get("KMSMasterKeyArn")
+        if sse is not None:
+            run.check(sse == key["Arn"], f"{env.name}: {table} is encrypted with {env.name}'s own key")
+        run.check(
+            bool(described.get("DeletionProtectionEnabled")) == production,
+            f"{env.name}: {table} deletion protection {'on' if production else 'off'} ({env.tier.value})",
+        )
+        backups = run.client("dynamodb", admin).describe_continuous_backups(TableName=table)
+        pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+        run.check(pitr == "ENABLED", f"{env.name}: {table} has point-in-time recovery")
+        dynamodb = run.client("dynamodb", role)
+        item = {"pk": {"S": f"local-deploy#{env.name}"}, "sk": {"S": "check"}}
+        dynamodb.put_item(TableName=table, Item=item)
+        read = dynamodb.get_item(TableName=table, Key=item).get("Item")
+        run.check(read == item, f"{env.name}: {naming.function_role(env.name)} wrote and read an item of {table}")
+    if settings.has_bucket:
+        bucket = naming.data_bucket(env.name, env.account.id)
+        run.check(variables.get("DATA_BUCKET") == bucket, f"{env.name}: the function has DATA_BUCKET={bucket}")
+        s3 = run.client("s3", role)
+        s3.put_object(Bucket=bucket, Key="local-deploy/check.json", Body=b"{}")
+        body = s3.get_object(Bucket=bucket, Key="local-deploy/check.json")["Body"].read()
+        run.check(body == b"{}", f"{env.name}: {naming.function_role(env.name)} wrote and read an object of {bucket}")
 
 
 def role_or_none(iam: Any, name: str) -> dict[str, Any] | None:
@@ -282,7 +350,7 @@ def check_personas(run: Run, env_name: str) -> None:
             mfa == want_mfa and role["MaxSessionDuration"] == grant.max_session_seconds,
             f"{env.name}: {name} {what}",
         )
-        blocks = persona_parameters.policy_blocks(env.tier, persona)
+        blocks = persona_parameters.policy_blocks(env.tier, persona, settings.has_data)
         attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
         run.check(
             attached == {persona_parameters.policy_name(naming, env.name, b) for b in blocks},
@@ -377,6 +445,10 @@ def deploy_everything(run: Run) -> None:
         applied = apply_skipped(run, persona_stacks.persona_spec(settings, env.name), admin)
         run.say("   moto ignored, applied directly: " + ", ".join(applied))
         check_personas(run, env.name)
+        if settings.has_data:
+            data = stacks.data_spec(settings, env.name)
+            applied = [*apply_skipped(run, data, admin), restore_key_policy(run, data, admin)]
+            run.say("   data stack; moto skipped, applied directly: " + ", ".join(applied))
 
     run.say("== DevOps account: grant the Deployer Roles")
     run.deploy(devops_admin, "bootstrap-devops", "--grant-deployers")

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from multienv.naming import PERSONAS
 
 from .personas import (
+    SUBSET_TARGET_TIERS,
     C,
     Capability,
+    DataAccess,
     grant,
+    subset_runners,
 )
 
 # A case names its principal, resource and environments symbolically; ``access_matrix``
@@ -35,6 +38,8 @@ class Probe:
     needs: Capability
     data: bool = False
     context: str = ""
+    # Reaches the environment's own data store: with data stores, its data rule decides (``DATA_PROBES``).
+    store: str = ""
 
 
 PROBES = (
@@ -42,9 +47,9 @@ PROBES = (
     # A build runs as its project's role with whatever source the request names: the administrator's only.
     Probe("start a build", "codebuild:StartBuild", "build-project", C.ADMINISTER),
     Probe("write a resource", "lambda:UpdateFunctionCode", "function", C.CHANGE),
-    Probe("write data", "s3:PutObject", "data-object", C.CHANGE),
-    Probe("read data", "s3:GetObject", "data-object", C.READ_DATA, data=True),
-    Probe("read an item", "dynamodb:GetItem", "table", C.READ_DATA, data=True),
+    Probe("write data", "s3:PutObject", "data-object", C.CHANGE, store="write"),
+    Probe("read data", "s3:GetObject", "data-object", C.READ_DATA, data=True, store="read"),
+    Probe("read an item", "dynamodb:GetItem", "table", C.READ_DATA, data=True, store="read"),
     Probe("read a secret", "secretsmanager:GetSecretValue", "secret", C.READ_SECRETS, data=True),
     Probe("read logs", "logs:FilterLogEvents", "log-group", C.READ_LOGS, data=True),
     Probe("start a test", "lambda:InvokeFunction", "function", C.EXECUTE),
@@ -248,10 +253,66 @@ def _environments(environments: Iterable[tuple[str, ...]]) -> tuple[list[tuple[s
     return envs, accounts
 
 
-def persona_cases(environments: Iterable[tuple[str, ...]]) -> list[Case]:
+# --- each environment's own data store ([data] stores): what each data rule allows (personas.DataAccess)
+NEEDS = {
+    "inspect": lambda d: d is not DataAccess.NONE,
+    "read": lambda d: d.reads,
+    "write": lambda d: d.writes,
+    "manage": lambda d: d.manages,
+}
+
+
+# (why, action, resource, what the data rule must allow, context); table probes, then the bucket's.
+TABLE_PROBES = (
+    ("describe the table", "dynamodb:DescribeTable", "table", "inspect", ""),
+    ("query the table", "dynamodb:Query", "table", "read", ""),
+    ("scan the table", "dynamodb:Scan", "table", "read", ""),
+    ("read the table's stream", "dynamodb:GetRecords", "table-stream", "read", ""),
+    ("use the data key to read items", "kms:Decrypt", "data-key", "read", "via-dynamodb"),
+    ("write an item", "dynamodb:PutItem", "table", "write", ""),
+    ("back up the table", "dynamodb:CreateBackup", "table", "manage", ""),
+    ("restore a backup", "dynamodb:RestoreTableFromBackup", "table-backup", "manage", ""),
+    ("export the table to S3", "dynamodb:ExportTableToPointInTime", "table", "manage", ""),
+)
+
+
+BUCKET_PROBES = (("use the data key to read objects", "kms:Decrypt", "data-key", "read", "via-s3"),)
+
+
+# Another environment's data, by every principal but the transfer pair (``reaching``, as CROSS_ENVIRONMENT_PROBES).
+CROSS_ENVIRONMENT_DATA_PROBES = (
+    Probe("read another environment's items", "dynamodb:GetItem", "table", C.ADMINISTER),
+    Probe("scan another environment's table", "dynamodb:Scan", "table", C.ADMINISTER),
+    Probe("export another environment's table", "dynamodb:ExportTableToPointInTime", "table", C.ADMINISTER),
+    Probe("use another environment's data key", "kms:Decrypt", "data-key", C.ADMINISTER, context="via-dynamodb"),
+)
+
+
+def store_probes(stores: str) -> tuple:
+    """The data probes of a project whose environments keep ``stores`` (``settings.DATA_STORES``)."""
+    table = TABLE_PROBES if stores in ("table", "both") else ()
+    bucket = BUCKET_PROBES if stores in ("bucket", "both") else ()
+    return table + bucket
+
+
+def data_cases(env: str, tier: str, persona: str, mfa: str, stores: str) -> list[Case]:
+    """``persona`` of ``env`` against its own store, as its data rule says."""
+    rule = grant(tier, persona).data
+    cases = []
+    for why, action, resource, needs, context in store_probes(stores):
+        allowed = NEEDS[needs](rule)
+        flags = ",".join(filter(None, [mfa, context]))
+        cases.append(Case(persona, env, action, resource, env, _expect(allowed), flags, f"{why} ({rule.value} data)"))
+    return cases
+
+
+def persona_cases(environments: Iterable[tuple[str, ...]], stores: str = "none") -> list[Case]:
     """Every persona x environment x probe, its assumption, and writes into the other environments
-    (``(name, tier[, account])`` each: with accounts, into those of its own account and the others)."""
+    (``(name, tier[, account])`` each: with accounts, into those of its own account and the others);
+    with data ``stores``, each persona's data rule on its own store and no other environment's data."""
     envs, accounts = _environments(environments)
+    data = stores != "none"
+    cross = CROSS_ENVIRONMENT_PROBES + (CROSS_ENVIRONMENT_DATA_PROBES if stores in ("table", "both") else ())
     names = [name for name, _ in envs]
     cases: list[Case] = []
     for env_index, (env, tier) in enumerate(envs):
@@ -270,6 +331,8 @@ def persona_cases(environments: Iterable[tuple[str, ...]]) -> list[Case]:
                 )
             for probe in PROBES:
                 allowed = probe.needs in caps and not (probe.data and g.access.no_data)
+                if data and probe.store:
+                    allowed = NEEDS[probe.store](g.data) and g.access.grants_anything
                 context = ",".join(filter(None, [mfa, probe.context]))
                 cases.append(
                     Case(persona, env, probe.action, probe.resource, env, _expect(allowed), context, probe.why)
@@ -284,7 +347,9 @@ def persona_cases(environments: Iterable[tuple[str, ...]]) -> list[Case]:
                 context = ",".join(filter(None, [mfa, probe.context]))
                 resource = persona if probe.resource == SELF else probe.resource
                 cases.append(Case(persona, env, probe.action, resource, env, "deny", context, probe.why))
-            for probe, other in reaching(env, names, CROSS_ENVIRONMENT_PROBES, env_index + persona_index, accounts):
+            if data:
+                cases += data_cases(env, tier, persona, mfa, stores)
+            for probe, other in reaching(env, names, cross, env_index + persona_index, accounts):
                 context = ",".join(filter(None, [mfa, probe.context]))
                 cases.append(Case(persona, env, probe.action, probe.resource, other, "deny", context, probe.why))
     return cases + sign_in_cases(envs)
@@ -509,16 +574,207 @@ def secret_cases(references: Mapping[str, Iterable[tuple[str, str]]]) -> list[Ca
     return cases
 
 
+def function_data_cases(names: list[str], stores: str) -> list[Case]:
+    """Each environment's function writes and reads its own store, with its own key, and no other
+    environment's: every pair, as ``secret_cases`` (the key's policy is the fence where accounts are shared)."""
+    probes = []
+    if stores in ("table", "both"):
+        probes += [
+            ("dynamodb:GetItem", "table", ""),
+            ("dynamodb:PutItem", "table", ""),
+            ("kms:Decrypt", "data-key", "via-dynamodb"),
+        ]
+    if stores in ("bucket", "both"):
+        probes += [("s3:GetObject", "data-object", ""), ("s3:PutObject", "data-object", "")]
+    probes += [("kms:GenerateDataKey", "data-key", "via-s3")] if stores in ("bucket", "both") else []
+    cases = []
+    for env in names:
+        for target in names:
+            whose = "its own" if target == env else "another environment's"
+            for action, resource, context in probes:
+                why = f"{action.split(':')[1]} on {whose} store"
+                cases.append(Case(APP_ROLE, env, action, resource, target, _expect(target == env), context, why))
+    return cases
+
+
+# What no platform principal does with an environment's data: only its function and its personas (by
+# their data rules) touch it, and only the transfer pair carries it to another environment.
+PLATFORM_DATA_PROBES = (
+    ("dynamodb:GetItem", "table", "", "read an item"),
+    ("dynamodb:Scan", "table", "", "scan the table"),
+    ("kms:Decrypt", "data-key", "via-dynamodb", "use the data key"),
+)
+
+
+def transfer_cases(envs: list[tuple[str, str]], stores: str) -> list[Case]:
+    """The export/import pair of the masked production subset, the only cross-environment data path:
+    who assumes each, what each may do, and every way out of it (toward production, sandbox or
+    development, another target's copy, reading what it only writes)."""
+    if stores not in ("table", "both"):
+        return []
+    production = [name for name, tier in envs if tier == "production"]
+    targets = [name for name, tier in envs if tier in SUBSET_TARGET_TIERS]
+    others = [name for name, tier in envs if tier not in SUBSET_TARGET_TIERS and tier != "production"]
+    if not production or not targets:
+        return []
+    tiers = dict(envs)
+    cases = []
+    for prod in production:
+        for persona in PERSONAS:
+            g = grant("production", persona)
+            allowed = persona in subset_runners("production")
+            why = "run the copy's production half" if allowed else "assume the export role (it scans production)"
+            cases.append(
+                Case(
+                    persona,
+                    prod,
+                    "sts:AssumeRole",
+                    "data-export-role",
+                    prod,
+                    _expect(allowed),
+                    "mfa" if g.mfa else "",
+                    why,
+                )
+            )
+        cases += [
+            Case("data-export", prod, "dynamodb:Scan", "table", prod, "allow", "", "scan production for a sample"),
+            Case(
+                "data-export", prod, "kms:Decrypt", "data-key", prod, "allow", "via-dynamodb", "read production's items"
+            ),
+            Case("data-export", prod, "dynamodb:PutItem", "table", prod, "deny", "", "write production"),
+            Case(
+                "data-export", prod, "dynamodb:ExportTableToPointInTime", "table", prod, "deny", "", "export unmasked"
+            ),
+            Case("data-export", prod, "s3:GetObject", "data-object", prod, "deny", "", "read production's objects"),
+        ]
+        for target in targets:
+            cases += [
+                Case("data-export", prod, "s3:PutObject", "xfer-object", target, "allow", "", "write a masked copy"),
+                Case("data-export", prod, "kms:GenerateDataKey", "data-key", target, "allow", "via-s3", "encrypt it"),
+                Case("data-export", prod, "s3:GetObject", "xfer-object", target, "deny", "", "read a copy back"),
+                Case("data-export", prod, "dynamodb:PutItem", "table", target, "deny", "", "write a target's table"),
+                Case("data-export", prod, "dynamodb:Scan", "table", target, "deny", "", "read a non-production store"),
+            ]
+        for other in others:
+            cases += [
+                Case("data-export", prod, "s3:PutObject", "xfer-object", other, "deny", "", f"copy to {tiers[other]}"),
+                Case("data-export", prod, "dynamodb:Scan", "table", other, "deny", "", "read a non-production store"),
+            ]
+    for target in targets:
+        runners = subset_runners(tiers[target])
+        for persona in PERSONAS:
+            g = grant(tiers[target], persona)
+            allowed = persona in runners
+            why = "run the copy's import" if allowed else "assume the import role"
+            cases.append(
+                Case(
+                    persona,
+                    target,
+                    "sts:AssumeRole",
+                    "data-import-role",
+                    target,
+                    _expect(allowed),
+                    "mfa" if g.mfa else "",
+                    why,
+                )
+            )
+        cases += [
+            Case(
+                PERSONAS[0],
+                production[0],
+                "sts:AssumeRole",
+                "data-import-role",
+                target,
+                "deny",
+                "mfa",
+                "another environment's import role",
+            ),
+            Case("data-import", target, "s3:GetObject", "xfer-object", target, "allow", "", "read the masked copy"),
+            Case("data-import", target, "kms:Decrypt", "data-key", target, "allow", "via-s3", "decrypt the copy"),
+            Case("data-import", target, "dynamodb:PutItem", "table", target, "allow", "", "write the copy"),
+            Case("data-import", target, "dynamodb:Scan", "table", target, "deny", "", "read the table it fills"),
+            Case("data-import", target, "dynamodb:GetItem", "table", target, "deny", "", "read the table it fills"),
+            Case(
+                "data-import",
+                target,
+                "sts:AssumeRole",
+                "data-export-role",
+                production[0],
+                "deny",
+                "",
+                "chain to the export role",
+            ),
+        ]
+        for prod in production:
+            cases.append(Case("data-import", target, "dynamodb:PutItem", "table", prod, "deny", "", "write production"))
+            cases.append(Case("data-import", target, "dynamodb:Scan", "table", prod, "deny", "", "read production"))
+        for name, _ in envs:
+            if name not in (target, *production):
+                cases.append(
+                    Case(
+                        "data-import",
+                        target,
+                        "dynamodb:PutItem",
+                        "table",
+                        name,
+                        "deny",
+                        "",
+                        "write another environment",
+                    )
+                )
+                if name in targets:
+                    cases.append(
+                        Case(
+                            "data-import",
+                            target,
+                            "s3:GetObject",
+                            "xfer-object",
+                            name,
+                            "deny",
+                            "",
+                            "read another target's copy",
+                        )
+                    )
+    return cases
+
+
+def platform_data_cases(names: list[str], stores: str) -> list[Case]:
+    """CI, the Deployer Role, the execution role and the drift reader read no environment's data, and
+    the pipeline never changes the data stack (the administrator's)."""
+    if stores not in ("table", "both"):
+        return []
+    cases = []
+    for env in names:
+        for principal in ("ci", "deployer", "cfn-exec", "drift-reader"):
+            for action, resource, context, why in PLATFORM_DATA_PROBES:
+                cases.append(Case(principal, env, action, resource, env, "deny", context, why))
+        for action in ("cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:CreateChangeSet"):
+            why = f"{action.split(':')[1]} on the data stack (the administrator's)"
+            cases.append(Case("deployer", env, action, "data-stack", env, "deny", "cfn-role", why))
+    return cases
+
+
+def data_cases_of(envs: list[tuple[str, str]], stores: str) -> list[Case]:
+    """Every generated data case beside the personas' own: the functions, the transfer pair, the platform."""
+    if stores == "none":
+        return []
+    names = [name for name, _ in envs]
+    return function_data_cases(names, stores) + transfer_cases(envs, stores) + platform_data_cases(names, stores)
+
+
 def default_cases(
-    environments: Iterable[tuple[str, ...]], references: Mapping[str, Iterable[tuple[str, str]]] | None = None
+    environments: Iterable[tuple[str, ...]],
+    references: Mapping[str, Iterable[tuple[str, str]]] | None = None,
+    stores: str = "none",
 ) -> list[Case]:
-    """The generated rows, from each environment's ``(name, tier, account)`` and the ``(key, store)``
-    of each secret its configuration references (``secret_cases``)."""
+    """The generated rows, from each environment's ``(name, tier, account)``, the ``(key, store)``
+    of each secret its configuration references (``secret_cases``) and the project's data
+    ``stores`` (``[data] stores``: none gives no data case)."""
     given = list(environments)
     envs, accounts = _environments(given)
     names = [name for name, _ in envs]
-    cases = persona_cases(given) + platform_cases(names) + release_cases(names, accounts)
-    return cases + secret_cases(references or {})
+    cases = persona_cases(given, stores) + platform_cases(names) + release_cases(names, accounts)
+    return cases + secret_cases(references or {}) + data_cases_of(envs, stores)
 
 
 CASES_HEADER = """\

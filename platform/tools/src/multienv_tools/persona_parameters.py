@@ -17,6 +17,7 @@ from .persona_trust import (
 )
 from .personas import (
     Capability,
+    DataAccess,
     grant,
 )
 
@@ -32,14 +33,40 @@ FENCE = "fence"  # on every persona role but the administrator's: hands off the 
 NO_DATA = "no-data"  # where the access says no data
 
 
-def policy_blocks(tier: str, persona: str) -> list[str]:
-    """The persona policies (``infra/personas.yaml``) a persona's role carries in a tier."""
+NO_STORE_DATA = "no-store-data"  # where the data rule says inspect or none: the store's data, denied
+
+
+# The data blocks, by the grant's data rule (``personas.DataAccess``), for the environment's own store.
+# The administer block holds its own (the store is under the environment's names), so the Project
+# Administrator carries none: a role takes ten managed policies (IAM's default quota).
+DATA_BLOCKS = {
+    DataAccess.FULL: "data-full",
+    DataAccess.READ_WRITE: "data-read-write",
+    DataAccess.READ: "data-read",
+    DataAccess.INSPECT: NO_STORE_DATA,
+    DataAccess.NONE: NO_STORE_DATA,
+}
+
+
+def data_block(tier: str, persona: str) -> str:
+    """The data block of a persona in a tier ("" when its administer block already holds the store)."""
+    g = grant(tier, persona)
+    if Capability.ADMINISTER in g.access.capabilities or not g.access.grants_anything:
+        return ""
+    return DATA_BLOCKS[g.data]
+
+
+def policy_blocks(tier: str, persona: str, data: bool = True) -> list[str]:
+    """The persona policies (``infra/personas.yaml``) a persona's role carries in a tier; ``data``:
+    the project has data stores (``Settings.has_data``), whose rules add a block."""
     access = grant(tier, persona).access
     blocks = [GUARD, ACCOUNT_GUARD]
     if Capability.ADMINISTER not in access.capabilities:
         blocks.append(FENCE)
     if access.no_data:
         blocks.append(NO_DATA)
+    if data and data_block(tier, persona):
+        blocks.append(data_block(tier, persona))
     return blocks + [c.value for c in Capability if c in access.capabilities]
 
 
@@ -48,11 +75,19 @@ def policy_name(naming, env: str, block: str) -> str:
 
 
 def stack_parameters(
-    naming, env: str, tier: str, account_id: str, shared_account: bool, trust: Trust, accounts: Mapping[str, str]
+    naming,
+    env: str,
+    tier: str,
+    account_id: str,
+    shared_account: bool,
+    trust: Trust,
+    accounts: Mapping[str, str],
+    data: bool = True,
 ) -> dict[str, str]:
     """Parameters of the persona stack of ``env`` (``infra/personas.yaml``) in account ``account_id``.
 
-    ``shared_account``: the account also holds another environment or the DevOps side.
+    ``shared_account``: the account also holds another environment or the DevOps side; ``data``: the
+    project has data stores (``[data] stores`` is not none), whose rules the data blocks carry.
     """
     params: dict[str, str] = {
         "EnvName": env,
@@ -76,7 +111,8 @@ def stack_parameters(
         params[f"{key}RequireMfa"] = "true" if g.mfa else "false"
         params[f"{key}TrustedPrincipal"] = trusted_principal(trust, naming, accounts, account_id, persona, tier)
         params[f"{key}PolicyArns"] = ",".join(
-            naming.policy_arn(account_id, policy_name(naming, env, block)) for block in policy_blocks(tier, persona)
+            naming.policy_arn(account_id, policy_name(naming, env, block))
+            for block in policy_blocks(tier, persona, data)
         )
     return params
 

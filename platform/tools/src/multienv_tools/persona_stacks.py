@@ -37,7 +37,9 @@ def persona_spec(settings: Settings, env_name: str, trust: Trust | None = None) 
         e.account.id == env.account.id for e in settings.environments if e.name != env.name
     )
     accounts = {a.key: a.id for a in settings.accounts}
-    parameters = stack_parameters(settings.naming, env.name, env.tier, env.account.id, shared, trust, accounts)
+    parameters = stack_parameters(
+        settings.naming, env.name, env.tier, env.account.id, shared, trust, accounts, settings.has_data
+    )
     parameters["PlatformStackArns"] = ",".join(stack_arns(settings.naming, env.name, PLATFORM_STACKS))
     return environment_stack(settings, env.name, PERSONAS, PERSONAS_STACK, PERSONAS_TEMPLATE, parameters)
 

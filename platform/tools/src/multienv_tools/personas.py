@@ -96,13 +96,40 @@ SESSION_SECONDS = 4 * 3600
 SHORT_SESSION_SECONDS = 3600
 
 
+class DataAccess(StrEnum):
+    """What a persona may do with the environment's own data store (``[data] stores``: its table,
+    its bucket, their key), by tier as the design text says. Each level but ``inspect`` and
+    ``none`` is one persona policy (``data-<level>``); ``inspect`` and ``none`` carry the
+    ``no-store-data`` Deny, so nothing attached later reads, writes or exports the store."""
+
+    FULL = "full"  # read, scan, write, stream, back up, restore, export; the key through its stores
+    READ_WRITE = "read-write"  # read, scan, write, stream; the key through its stores
+    READ = "read"  # read, scan, stream; the key through its stores
+    INSPECT = "inspect"  # describe the table and its metrics: no item, object, stream or key use
+    NONE = "none"  # nothing
+
+    @property
+    def reads(self) -> bool:
+        return self in (DataAccess.FULL, DataAccess.READ_WRITE, DataAccess.READ)
+
+    @property
+    def writes(self) -> bool:
+        return self in (DataAccess.FULL, DataAccess.READ_WRITE)
+
+    @property
+    def manages(self) -> bool:
+        """Back up, restore, export: copies of the data outside the table."""
+        return self is DataAccess.FULL
+
+
 @dataclass(frozen=True)
 class Grant:
-    """What one persona gets in one environment."""
+    """What one persona gets in one environment; ``data``, what it may do with the store."""
 
     access: Access
     mfa: bool = False
     max_session_seconds: int = SESSION_SECONDS
+    data: DataAccess = DataAccess.NONE
 
     @property
     def summary(self) -> str:
@@ -114,19 +141,25 @@ class Grant:
         return ", ".join([self.access.summary, *extra])
 
 
+D = DataAccess
+
+
+# The data rules: developers have full use of sandbox and development data and none above; QA reads
+# and writes testing and QA data (reads sandbox, development and staging data) and no production data;
+# DevOps engineers run and inspect production without reading its data; the Project Administrator all.
 _NONPROD_BUILD = {
-    PROJECT_ADMIN: Grant(FULL),
-    DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT),
-    SOFTWARE_DEVELOPER: Grant(FULL_ENVIRONMENT),
-    QA_ENGINEER: Grant(READ_ONLY),
+    PROJECT_ADMIN: Grant(FULL, data=D.FULL),
+    DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT, data=D.FULL),
+    SOFTWARE_DEVELOPER: Grant(FULL_ENVIRONMENT, data=D.FULL),
+    QA_ENGINEER: Grant(READ_ONLY, data=D.READ),
 }
 
 
 _NONPROD_TEST = {
-    PROJECT_ADMIN: Grant(FULL),
-    DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT),
-    SOFTWARE_DEVELOPER: Grant(READ_LOGS),
-    QA_ENGINEER: Grant(READ_EXECUTE),
+    PROJECT_ADMIN: Grant(FULL, data=D.FULL),
+    DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT, data=D.FULL),
+    SOFTWARE_DEVELOPER: Grant(READ_LOGS, data=D.INSPECT),
+    QA_ENGINEER: Grant(READ_EXECUTE, data=D.READ_WRITE),
 }
 
 
@@ -137,16 +170,16 @@ TABLE: dict[str, dict[str, Grant]] = {
     Tier.TESTING: _NONPROD_TEST,
     Tier.QA: _NONPROD_TEST,
     Tier.STAGING: {
-        PROJECT_ADMIN: Grant(FULL),
-        DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT),
-        SOFTWARE_DEVELOPER: Grant(READ_ONLY),
-        QA_ENGINEER: Grant(READ_EXECUTE),
+        PROJECT_ADMIN: Grant(FULL, data=D.FULL),
+        DEVOPS_ENGINEER: Grant(FULL_ENVIRONMENT, data=D.FULL),
+        SOFTWARE_DEVELOPER: Grant(READ_ONLY, data=D.INSPECT),
+        QA_ENGINEER: Grant(READ_EXECUTE, data=D.READ),
     },
     Tier.PRODUCTION: {
-        PROJECT_ADMIN: Grant(FULL, mfa=True, max_session_seconds=SHORT_SESSION_SECONDS),
-        DEVOPS_ENGINEER: Grant(VIEW_ONLY),
-        SOFTWARE_DEVELOPER: Grant(VIEW_ONLY),
-        QA_ENGINEER: Grant(NO_ACCESS),
+        PROJECT_ADMIN: Grant(FULL, mfa=True, max_session_seconds=SHORT_SESSION_SECONDS, data=D.FULL),
+        DEVOPS_ENGINEER: Grant(VIEW_ONLY, data=D.INSPECT),
+        SOFTWARE_DEVELOPER: Grant(VIEW_ONLY, data=D.INSPECT),
+        QA_ENGINEER: Grant(NO_ACCESS, data=D.NONE),
     },
 }
 
@@ -159,3 +192,15 @@ def grant(tier: str, persona: str) -> Grant:
     if persona not in row:
         raise ValueError(f"persona {persona!r} is not one of {', '.join(PERSONAS)}")
     return row[persona]
+
+
+# The masked production subset (``multienv data-subset``): from a production environment to these tiers only.
+SUBSET_TARGET_TIERS = (Tier.TESTING, Tier.QA, Tier.STAGING)
+
+
+def subset_runners(tier: str) -> tuple[str, ...]:
+    """The personas of an environment of ``tier`` whose roles the transfer role there trusts: the Project
+    Administrator and the DevOps Engineer, each only where its data rule reads the store. Whoever assumes
+    production's export role can scan production's table with it, so production's view-only DevOps
+    Engineer cannot: the copy's production half is the Project Administrator's (with MFA)."""
+    return tuple(p for p in (PROJECT_ADMIN, DEVOPS_ENGINEER) if grant(tier, p).data.reads)

@@ -29,8 +29,9 @@ from multienv.settings import Environment, Settings, SettingsError, parse_settin
 from . import deploy_steps, deploy_target, persona_stacks, stack_ops, stacks
 
 # The stack names and kinds of one environment, in the order they are deleted: the app stack
-# was deployed through the bootstrap's roles, and the persona stack names the boundary.
-DELETION_ORDER = (stacks.APP, persona_stacks.PERSONAS, stacks.BOOTSTRAP)
+# was deployed through the bootstrap's roles, the data stack's transfer role trusts the persona
+# roles, and the persona stack names the boundary. Deleting the data stack keeps the data.
+DELETION_ORDER = (stacks.APP, stacks.DATA, persona_stacks.PERSONAS, stacks.BOOTSTRAP)
 HISTORY_DEPTH = 200  # commits of multienv.toml searched for an environment that has left it
 NO_ARTIFACT = "0" * 64  # the app stack's name does not depend on the artifact
 
@@ -60,10 +61,32 @@ def environment_stacks(settings: Settings, env_name: str) -> list[stacks.StackSp
     trust = persona_stacks.load_trust(settings)
     specs = {
         stacks.APP: stacks.app_spec(settings, env_name, NO_ARTIFACT),
+        stacks.DATA: stacks.data_spec(settings, env_name),
         persona_stacks.PERSONAS: persona_stacks.persona_spec(settings, env_name, trust),
         stacks.BOOTSTRAP: stacks.bootstrap_spec(settings, env_name),
     }
-    return [specs[kind] for kind in DELETION_ORDER]
+    return [specs[kind] for kind in DELETION_ORDER if kind != stacks.DATA or settings.has_data]
+
+
+def data_kept(settings: Settings, env_name: str) -> list[str]:
+    """What of ``env_name``'s data outlives its stacks: infra/data.yaml retains its store and key
+    (``DeletionPolicy: Retain``) in every tier, so retiring never deletes data; deleting it is a
+    deliberate step of its account's administrator (docs/data.md)."""
+    if not settings.has_data:
+        return []
+    naming = settings.naming
+    env = settings.environment(env_name)
+    stores = []
+    if settings.has_table:
+        stores.append(f"table {naming.data_table(env_name)}")
+    if settings.has_bucket:
+        stores.append(f"bucket {naming.data_bucket(env_name, env.account.id)}")
+    if any(t.name == env_name for t in stacks.subset_targets(settings)):
+        stores.append(f"bucket {naming.data_transfer_bucket(env_name, env.account.id)}")
+    return [
+        f"{', '.join(stores)} and key {naming.data_key_alias(env_name)} in account {env.account.id}: retained, "
+        "its data is kept (delete them by hand when no one needs them; the key only by scheduling its deletion)"
+    ]
 
 
 def devops_leftovers(settings: Settings, env_name: str) -> list[str]:
@@ -213,6 +236,7 @@ def destroy_environment(ctx: deploy_target.Context, retiring: Retiring, outcome:
             outcome.kept += [f"{later.name}: not tried, {spec.name} must go first" for later in specs[index + 1 :]]
             return False
         outcome.deleted.append(spec.name)
+    outcome.kept += data_kept(settings, env.name)
     return True
 
 

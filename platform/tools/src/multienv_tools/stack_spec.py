@@ -16,7 +16,10 @@ from multienv.settings import Settings
 
 INFRA = "infra"
 
-# The stacks the account's administrator deploys: the Deployer Role may not change them.
+# The stacks the account's administrator deploys: nothing under the boundary may change them. The
+# data stack is the administrator's too; the Deployer Role's own Deny keeps it off it (the boundary,
+# at 60% of its limit at the largest shape, has no room for its ARN), and its store and key are
+# retained whoever deletes the stack (docs/design.md, "Each environment's own data").
 PLATFORM_STACKS = (BOOTSTRAP_STACK, PERSONAS_STACK)
 
 
