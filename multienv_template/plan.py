@@ -144,14 +144,8 @@ class Plan:
         ]
 
     def access_cases(self) -> list:
-        references = {
-            e.name: [(key, ref["store"]) for key, ref in self.environment_config(e)["secrets"].items()]
-            for e in self.environments
-        }
-        return persona_cases.default_cases(((e.name, e.tier, e.account.id) for e in self.environments), references)
-
-    def access_cases_csv(self) -> str:
-        return persona_cases.render_cases(self.access_cases())
+        """The rows of access/generated-cases.csv (``multienv synth`` writes them), for the docs' counts."""
+        return persona_cases.default_cases((e.name, e.tier, e.account.id) for e in self.environments)
 
 
 # --------------------------------------------------------------------------- the plan
