@@ -126,7 +126,48 @@ class Remove:
         return f"{path}: removed (the platform package provides it)"
 
 
-Migration = Move | RenameKey | Remove
+# The generated repository as the target version's template holds it: a migration that gives a file
+# its new form reads it here (migrations.py runs from a checkout of that version).
+PROJECT_TEMPLATE = HERE / "{{cookiecutter.project_slug}}"
+
+
+@dataclass(frozen=True)
+class KeepRowsAfter:
+    """A file whose rows above ``marker`` the template generated and whose rows below it are the team's,
+    now the team's alone (the generated rows moved to a file the platform renders).
+
+    In the repository the file becomes the target template's file with the team's rows appended (``git
+    add``); in the rendering of the current version it becomes the target template's file, so the merge
+    sees no change of the template's there and leaves the team's file as migrated. A file without the
+    marker (migrated already, or rewritten by the team) is left alone.
+    """
+
+    path: str
+    marker: str
+
+    def paths(self, package: str) -> tuple[str]:
+        return (self.path.format(package=package),)
+
+    def apply(self, root: Path, package: str, *, git: bool, rendering: Path | None = None) -> str | None:
+        (path,) = self.paths(package)
+        target = root / path
+        if not target.is_file():
+            return None
+        lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+        ends = [n for n, line in enumerate(lines) if line.rstrip("\r\n") == self.marker]
+        if not ends:
+            return None
+        rows = [line for line in lines[ends[0] + 1 :] if line.strip()]
+        text = (PROJECT_TEMPLATE / path).read_text(encoding="utf-8")
+        if rows and not text.endswith("\n"):
+            text += "\n"
+        target.write_text(text + "".join(rows), encoding="utf-8")
+        if git:
+            subprocess.run(["git", "add", "--", path], cwd=root, capture_output=True, check=True)
+        return f"{path}: {len(rows)} row(s) below {self.marker!r} kept, under the template's new header"
+
+
+Migration = Move | RenameKey | Remove | KeepRowsAfter
 
 
 @dataclass(frozen=True)
@@ -148,6 +189,8 @@ def parse_releases(text: str, where: str = RELEASES) -> list[Release]:
                 moves.append(Move(migration["move"], migration["to"]))
             elif set(migration) == {"remove"}:
                 moves.append(Remove(migration["remove"]))
+            elif set(migration) == {"keep_rows_after", "in"}:
+                moves.append(KeepRowsAfter(migration["in"], migration["keep_rows_after"]))
             elif set(migration) == {"rename_key", "in", "to"}:
                 file, _, dotted = migration["in"].partition(":")
                 table, _, key = dotted.rpartition(".")
@@ -158,7 +201,8 @@ def parse_releases(text: str, where: str = RELEASES) -> list[Release]:
             else:
                 problems.append(
                     f"{where}: release {name}: migration {number}: write {{ move = ..., to = ... }}, "
-                    '{ remove = "path" } or { rename_key = "key", in = "file:table.key", to = "new" }'
+                    '{ remove = "path" }, { rename_key = "key", in = "file:table.key", to = "new" } or '
+                    '{ keep_rows_after = "marker line", in = "path" }'
                 )
         if "version" not in entry or "commit" not in entry:
             problems.append(f"{where}: release #{index}: needs version and commit")

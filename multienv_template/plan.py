@@ -163,16 +163,10 @@ class Plan:
         return [e for e in self.environments if e.tier in personas.SUBSET_TARGET_TIERS]
 
     def access_cases(self) -> list:
-        references = {
-            e.name: [(key, ref["store"]) for key, ref in self.environment_config(e)["secrets"].items()]
-            for e in self.environments
-        }
+        """The rows of access/generated-cases.csv (``multienv synth`` writes them), for the docs' counts."""
         return persona_cases.default_cases(
-            ((e.name, e.tier, e.account.id) for e in self.environments), references, self.data_stores
+            ((e.name, e.tier, e.account.id) for e in self.environments), None, self.data_stores
         )
-
-    def access_cases_csv(self) -> str:
-        return persona_cases.render_cases(self.access_cases())
 
 
 # --------------------------------------------------------------------------- the plan

@@ -110,11 +110,21 @@ def test_default_plan_has_at_least_150_cases():
         )
 
 
-def test_cases_render_and_keep_team_rows():
+def test_the_generated_cases_read_back_as_the_plans_and_the_team_file_holds_only_examples(tmp_path):
+    read_cases = multienv_vocabulary.generated_module("multienv_tools.access_cases").read_cases
     plan = multienv_plan.build_plan(answers())
-    text = persona_cases.render_cases(plan.access_cases(), "qa-engineer,dev,s3:PutObject,data-object,dev,deny,,ours\n")
-    assert text.rstrip().endswith("ours")
-    assert persona_cases.TEAM_MARKER in text
+    generated = tmp_path / "generated-cases.csv"
+    generated.write_text(persona_cases.render_cases(plan.access_cases()))
+    assert [case for _, case in read_cases(generated)] == plan.access_cases()
+    # The team's file, as a bake gets it: the column names, no case; its commented examples are real rows.
+    team = TEMPLATE / "{{cookiecutter.project_slug}}" / persona_cases.TEAM_CASES_FILE
+    assert read_cases(team) == []
+    rows = [line[2:] for line in team.read_text().splitlines() if line.startswith("# ")]
+    examples = [row for row in rows if row.count(",") == 7 and row.split(",")[5] in ("allow", "deny")]
+    assert len(examples) == 2
+    uncommented = tmp_path / "cases.csv"
+    uncommented.write_text(",".join(persona_cases.CASE_FIELDS) + "\n" + "\n".join(examples) + "\n")
+    assert [case.expect for _, case in read_cases(uncommented)] == ["allow", "deny"]
 
 
 ALLOW_GET = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
@@ -204,16 +214,22 @@ def test_only_a_command_line_only_makes_check_access_partial_and_make_check_neve
 
 
 @pytest.mark.slow
-def test_access_cases_rewrites_the_generated_rows_and_keeps_the_teams(bake_copy):
+def test_make_synth_renders_the_generated_cases_and_never_touches_the_teams(bake_copy):
     result = bake_copy(environments="dev,qa,prd")
-    cases = result.project / "access" / "cases.csv"
-    baked = cases.read_text()
+    generated = result.project / persona_cases.GENERATED_CASES_FILE
+    team = result.project / persona_cases.TEAM_CASES_FILE
+    baked = generated.read_text()
     team_row = "software-developer,qa,logs:FilterLogEvents,log-group,qa,allow,,developers read qa logs\n"
-    # a stale generated row (as after a change to personas.py) and a team row
-    cases.write_text(baked.replace("identity,dev,", "identity,qa,", 1) + team_row)
-    run = run_project(result.project, "access-cases")
+    team_text = team.read_text() + team_row
+    team.write_text(team_text)
+    # a stale generated row (as after a change to personas.py): make check names it, make synth renders it again
+    generated.write_text(baked.replace("identity,dev,", "identity,qa,", 1))
+    stale = run_project(result.project, "check-synth")
+    assert stale.returncode != 0 and persona_cases.GENERATED_CASES_FILE in stale.stderr, stale.stdout + stale.stderr
+    run = run_project(result.project, "synth")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert cases.read_text() == baked + team_row
+    assert generated.read_text() == baked
+    assert team.read_text() == team_text
 
 
 # --- sabotage: the edits work on the YAML's meaning, not its layout --------------

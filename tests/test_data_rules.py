@@ -131,13 +131,13 @@ def test_a_bake_without_data_stores_has_no_data_stack_rule_or_case(bake_once):
         row
         for row in csv.reader(
             line
-            for line in (project / "access" / "cases.csv").read_text().splitlines()
+            for line in (project / "access" / "generated-cases.csv").read_text().splitlines()
             if line and not line.startswith("#")
         )
     ]
     assert rows and not [r for r in rows if "data-key" in r or "data-export" in r or "data-import" in r]
     # A default bake has them: the check above is not vacuous.
-    default = bake_once().project / "access" / "cases.csv"
+    default = bake_once().project / "access" / "generated-cases.csv"
     assert "data-key" in default.read_text() and "data-export" in default.read_text()
 
 

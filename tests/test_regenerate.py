@@ -123,7 +123,7 @@ def test_adding_an_environment_keeps_edits_and_reaches_everything(linked_project
     assert (linked_project / "config" / "stg.toml").is_file()
     assert "`stg`" in (linked_project / "README.md").read_text()
     assert "deploy-stg:" in (linked_project / ".github" / "workflows" / "deploy.yml").read_text()
-    assert ",stg," in (linked_project / "access" / "cases.csv").read_text()
+    assert ",stg," in (linked_project / "access" / "generated-cases.csv").read_text()
     assert_team_edits_survived(linked_project)
     commit_all(linked_project, "add stg")
     check = run_project(linked_project, "check")
@@ -137,7 +137,7 @@ def test_removing_an_environment_and_changing_strategy_keeps_edits(linked_projec
     assert environments(linked_project) == ["dev", "tst", "prd"]
     assert not (linked_project / "config" / "sbx.toml").exists()
     assert "deploy-sbx" not in (linked_project / ".github" / "workflows" / "deploy.yml").read_text()
-    assert ",sbx," not in (linked_project / "access" / "cases.csv").read_text()
+    assert ",sbx," not in (linked_project / "access" / "generated-cases.csv").read_text()
     settings = tomllib.loads((linked_project / "multienv.toml").read_text())
     assert settings["project"]["account_strategy"] == "hybrid"
     assert set(settings["accounts"]) == {"devops", "nonprod", "prod"}

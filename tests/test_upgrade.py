@@ -106,6 +106,44 @@ def test_a_removal_takes_the_templates_copy_and_keeps_an_edited_one(tmp_path):
     assert "kept" in removal.apply(project, "app", git=False, rendering=rendering)
 
 
+# access/cases.csv as 2.x baked it: the generated rows, the marker, and (in a repository) the team's rows.
+CASES_2X = (
+    "# The access matrix: every row is one request and the decision it must get.\n"
+    "principal,principal_env,action,resource,resource_env,expect,context,why\n"
+    "project-admin,dev,s3:GetObject,data-object,dev,allow,,read data\n"
+    "qa-engineer,prd,s3:GetObject,data-object,prd,deny,,no production data\n"
+    "# team cases\n"
+)
+TEAM_ROWS = (
+    "# ours: QA reads staging's logs\n"
+    "qa-engineer,stg,logs:FilterLogEvents,log-group,stg,allow,,QA reads staging's logs\n"
+    "software-developer,dev,s3:GetObject,data-object,prd,deny,,no production data from development\n"
+)
+
+
+def test_the_team_rows_of_a_2_x_cases_file_stay_and_the_generated_ones_go(tmp_path):
+    (migration,) = [m for m in release("3.0.0").migrations if isinstance(m, migrations.KeepRowsAfter)]
+    read_cases = multienv_vocabulary.generated_module("multienv_tools.access_cases").read_cases
+    new_file = (TEMPLATE / "{{cookiecutter.project_slug}}" / migration.path).read_text()
+    project, rendering = tmp_path / "project", tmp_path / "rendering"
+    for root, text in ((project, CASES_2X + TEAM_ROWS), (rendering, CASES_2X)):
+        (root / "access").mkdir(parents=True)
+        (root / migration.path).write_text(text)
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    said = migrations.migrate_both(project, rendering, "app", [migration])
+    assert said == ["access/cases.csv: 3 row(s) below '# team cases' kept, under the template's new header"]
+    # The rendering now holds the new template's file: the merge finds no change of the template's there.
+    assert (rendering / migration.path).read_text() == new_file
+    assert (project / migration.path).read_text() == new_file + TEAM_ROWS
+    assert git(project, "diff", "--name-only").strip() == ""  # staged, as cruft's merge wants the tree
+    cases = [case.why for _, case in read_cases(project / migration.path)]
+    assert cases == ["QA reads staging's logs", "no production data from development"]
+    # Migrated once: a second run, or a file without the marker, is left as it is.
+    assert migration.apply(project, "app", git=False) is None
+    assert (project / migration.path).read_text() == new_file + TEAM_ROWS
+
+
 def test_the_layout_release_takes_every_platform_file_of_1_0_0_out_of_the_repository():
     project = TEMPLATE / "{{cookiecutter.project_slug}}"
     package = "{{cookiecutter.package_name}}"

@@ -49,7 +49,11 @@ def test_every_relative_link_points_at_what_exists(page):
 
 
 def makefile_targets() -> set[str]:
-    makefiles = [ROOT / "Makefile", *sorted(ROOT.glob("make/*.mk"))]
+    import multienv_tools
+
+    # The repository's wiring and the platform's make rules it includes (multienv_tools/make/platform.mk).
+    shipped = Path(multienv_tools.__file__).parent / "make" / "platform.mk"
+    makefiles = [ROOT / "Makefile", *sorted(ROOT.glob("make/*.mk")), shipped]
     return {target for path in makefiles for target in RULE.findall(path.read_text(encoding="utf-8"))}
 
 

@@ -59,7 +59,7 @@ def test_bad_trust_settings_are_named(settings, table, message):
 
 
 def test_the_case_file_parses_and_covers_every_environment(settings):
-    cases = [case for _, case in read_cases(ROOT / "access" / "cases.csv")]
+    cases = [case for _, case in read_cases(ROOT / "access" / "generated-cases.csv")]
     assert {c.principal_env for c in cases} == set(settings.names)
     assert {c.expect for c in cases} == {"allow", "deny"}
 
@@ -125,10 +125,14 @@ def test_a_partial_access_check_refuses_an_unknown_principal_with_the_allowed_on
 
 def test_every_principal_kind_but_the_perimeter_selects_cases_of_this_project(settings):
     from multienv_tools import access_matrix
+    from multienv_tools.access_cases import World
     from multienv_tools.access_policies import attack_layout, collect_policies, render_all
     from multienv_tools.attack_expansion import attack_cases
 
-    designed = {case.principal for _, case in read_cases(ROOT / "access" / "cases.csv")}
+    world = World(settings, None)
+    designed = {
+        case.principal for _, case in access_matrix.designed_cases(settings, world, ROOT / "access" / "cases.csv")
+    }
     layout = attack_layout(settings, collect_policies(render_all(settings)))
     generated = {attack.principal.kind for attack in attack_cases(layout)}
     # A kind --only offers must select something, or a partial run would pass on nothing.

@@ -1,4 +1,4 @@
-"""The access matrix's cases: read from ``access/cases.csv``, each turned into a simulation of the
+"""The access matrix's cases: read from ``access/generated-cases.csv`` and ``access/cases.csv``, each turned into a simulation of the
 collected policies in the world around them, and all simulated by ``@cloud-copilot/iam-simulate``
 (``simulator.py``).
 """
@@ -222,7 +222,7 @@ class World:
         if key not in refs:
             raise AccessError(
                 f"{where}: {case.resource}: config/{env.name}.toml references no secret {key!r} (it has "
-                f"{', '.join(sorted(refs)) or 'none'}): run make access-cases after changing [secrets]"
+                f"{', '.join(sorted(refs)) or 'none'}): name a key of its [secrets]"
             )
         store, name = refs[key]
         account = env.account.id

@@ -1,4 +1,9 @@
-"""The access matrix: every case of ``access/cases.csv`` simulated against the real policies.
+"""The access matrix: every case simulated against the real policies.
+
+The cases: the platform's, ``access/generated-cases.csv`` (``multienv synth`` renders them from
+``multienv.toml``); the team's own, ``access/cases.csv``; and each function role's reads of the
+secrets and parameters ``config/<env>.toml`` references (``persona_cases.secret_cases``, made here
+from the configuration as it is, so a new reference is checked with no step in between).
 
 ``python -m multienv_tools.access_matrix`` (``make check-access``) renders every stack of
 ``stack_specs`` (the persona stacks included) with their parameters from ``multienv.toml``,
@@ -14,9 +19,6 @@ identity policy. Exit status 1 when any case or finding fails.
 ``identity``, ``outsider``) and, with
 ``org-perimeter``, the perimeter's: a quicker answer while a policy is being changed. It skips
 parliament and never counts as the full check.
-
-``--write-cases`` rewrites the generated rows of the cases file from ``personas.py`` and
-keeps the rows under ``# team cases``.
 """
 
 from __future__ import annotations
@@ -57,13 +59,13 @@ from .org_perimeter import ORG_TEMPLATE, iam_actions, perimeter_cases
 from .org_perimeter import failures as org_perimeter_failures
 from .org_perimeter import render as render_perimeter
 from .org_perimeter import requests as org_requests
-from .persona_cases import TEAM_MARKER, Case, default_cases, render_cases, secret_cases
+from .persona_cases import CASE_FIELDS, GENERATED_CASES_FILE, TEAM_CASES_FILE, Case, secret_cases
 from .persona_stacks import load_trust
 from .persona_trust import IDENTITY
 from .personas import PERSONAS
 from .simulator import Simulator
 
-CASES_FILE = Path("access") / "cases.csv"
+CASES_FILE = Path(TEAM_CASES_FILE)
 
 
 SKIPS_FILE = Path("access") / "parliament-skips.toml"
@@ -105,6 +107,23 @@ def _decision(raw: str) -> str:
     return "allow" if raw == "Allowed" else ("deny" if raw in ("ExplicitlyDenied", "ImplicitlyDenied") else raw)
 
 
+def designed_cases(settings: Settings, world: World, cases_path: Path) -> list[tuple[str, Case]]:
+    """``(where, case)`` of every designed case: the generated file's, the team's file's (``cases_path``),
+    and the configuration's secret reads; ``where`` names the line, or the configuration file."""
+    generated = settings.root / GENERATED_CASES_FILE
+    if not generated.is_file():
+        raise AccessError(f"{generated}: missing: `make synth` renders it from multienv.toml (then commit it)")
+    if not cases_path.is_file():
+        raise AccessError(
+            f"{cases_path}: missing: the team's cases file, at least the header row {','.join(CASE_FIELDS)}"
+        )
+    cases = [(f"{path}:{n}", case) for path in (generated, cases_path) for n, case in read_cases(path)]
+    return cases + [
+        (f"config/{case.principal_env}.toml [secrets.{case.resource.split(':', 1)[1]}]", case)
+        for case in secret_cases(secret_references(world))
+    ]
+
+
 def check(
     settings: Settings,
     cases_path: Path,
@@ -121,15 +140,14 @@ def check(
     lint = None if only else in_background(parliament_findings, policies, skips, "MEDIUM", settings.names)
     world = World(settings, load_trust(settings))
     with Simulator(node_modules, settings.root) as simulator:
-        cases = read_cases(cases_path)
-        stale = [] if only else missing_secret_cases(world, cases)
-        skipped_cases = [(n, c, world.skip_reason(c, f"{cases_path}:{n}")) for n, c in cases]
-        for number, case, reason in skipped_cases:
+        cases = designed_cases(settings, world, cases_path)
+        skipped_cases = [(where, c, world.skip_reason(c, where)) for where, c in cases]
+        for where, case, reason in skipped_cases:
             if reason:
-                print(f"skip {cases_path}:{number}: {case.principal} {case.action} {case.resource}: {reason}", file=out)
-        cases = [(n, c) for n, c, reason in skipped_cases if not reason and (not only or c.principal in only)]
-        for number, case in cases:
-            simulator.submit(simulation(policies, world, case, f"{cases_path}:{number}"))
+                print(f"skip {where}: {case.principal} {case.action} {case.resource}: {reason}", file=out)
+        cases = [(w, c) for w, c, reason in skipped_cases if not reason and (not only or c.principal in only)]
+        for where, case in cases:
+            simulator.submit(simulation(policies, world, case, where))
         layout = attack_layout(settings, policies)
         add_peer_trusts(settings, policies, layout.peer.slug)
         attacks = [a for a in attack_cases(layout, exhaustive) if not only or a.principal.kind in only]
@@ -161,7 +179,7 @@ def check(
         print(line, file=out)
     answers = answers[: len(cases)]
     failures = 0
-    for (number, case), answer in zip(cases, answers, strict=True):
+    for (where, case), answer in zip(cases, answers, strict=True):
         actual = _decision(answer["decision"])
         if actual == case.expect:
             continue
@@ -169,7 +187,7 @@ def check(
         principal, _ = world.principal(case, "")
         resource, _ = world.resource(case, "")
         print(
-            f"FAIL {cases_path}:{number}: {principal} {case.action} {resource}: "
+            f"FAIL {where}: {principal} {case.action} {resource}: "
             f"expected {case.expect}, got {answer['decision']} ({case.why})",
             file=out,
         )
@@ -182,9 +200,6 @@ def check(
             print(f"     decided by {kind} policy {policy} statement {sid} ({effect})", file=out)
     for finding in findings:
         print(f"FAIL {finding}", file=out)
-    for line in stale:
-        print(line, file=out)
-    failures += len(stale)
     allowed = sum(1 for _, c in cases if c.expect == "allow")
     elapsed = time.perf_counter() - started
     generated = ", ".join(f"{scope} {n}" for scope, n in scope_counts(attacks).items())
@@ -219,41 +234,10 @@ def secret_references(world: World) -> dict[str, list[tuple[str, str]]]:
     return {env: [(key, store) for key, (store, _) in refs.items()] for env, refs in world.references().items()}
 
 
-def missing_secret_cases(world: World, cases: list[tuple[int, Case]]) -> list[str]:
-    """The generated secret cases the configuration asks for and the file lacks (a reference added
-    after the last ``make access-cases``): each one a failure, so no secret goes unchecked."""
-    present = {case for _, case in cases}
-    return [
-        f"FAIL {case.principal} {case.principal_env} {case.action} {case.resource} {case.resource_env}: "
-        f"config/{case.resource_env}.toml references it and access/cases.csv has no such case "
-        "(run make access-cases)"
-        for case in secret_cases(secret_references(world))
-        if case not in present
-    ]
-
-
-def write_cases(settings: Settings, cases_path: Path) -> int:
-    team = ""
-    if cases_path.is_file():
-        text = cases_path.read_text(encoding="utf-8")
-        marker = f"{TEAM_MARKER}\n"
-        if marker in text:
-            team = text.split(marker, 1)[1]
-    cases = default_cases(
-        ((e.name, e.tier, e.account.id) for e in settings.environments),
-        secret_references(World(settings, None)),
-        settings.data_stores,
-    )
-    cases_path.write_text(render_cases(cases, team), encoding="utf-8")
-    print(f"{cases_path}: {len(cases)} generated cases written, team cases kept")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="check-access", description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=Path, default=None, help=f"cases file (default: {CASES_FILE})")
+    parser.add_argument("--cases", type=Path, default=None, help=f"the team's cases file (default: {CASES_FILE})")
     parser.add_argument("--node-modules", type=Path, default=None, help="where npm installed iam-simulate")
-    parser.add_argument("--write-cases", action="store_true", help="rewrite the generated cases, keep team cases")
     parser.add_argument(
         "--exhaustive",
         action="store_true",
@@ -269,8 +253,6 @@ def main(argv: list[str] | None = None) -> int:
         only = parse_only(args.only)
         settings = load_settings()
         cases_path = args.cases or settings.root / CASES_FILE
-        if args.write_cases:
-            return write_cases(settings, cases_path)
         node_modules = args.node_modules or settings.root / "access" / "node_modules"
         return check(settings, cases_path, node_modules, exhaustive=args.exhaustive, only=only)
     except (AccessError, ValueError) as error:

@@ -1,6 +1,6 @@
 """The attacker's matrix: escalation and isolation-breaking techniques, expanded into cases.
 
-``access/cases.csv`` holds the designed cases: what each persona and platform role must and
+``access/generated-cases.csv`` and ``access/cases.csv`` hold the designed cases: what each persona and platform role must and
 must not do. This module adds cases nobody picks by hand. ``TECHNIQUES`` is a catalog of
 ways to gain power or leave an environment (pass a stronger role to a service, rewrite a
 policy, mint credentials, reuse a stack's role, run code on someone's instance, rewrite a

@@ -23,7 +23,6 @@ VERBS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "retire": ("deploy", ("destroy",), "retire an environment: its stacks, then what they leave"),
     "local-deploy": ("local_deploy", (), "every stack into a local AWS (moto on 127.0.0.1), then checks"),
     "check-access": ("access_matrix", (), "simulate every access case against the rendered policies"),
-    "access-cases": ("access_matrix", ("--write-cases",), "rewrite the generated rows of access/cases.csv"),
     "who-can-assume": ("github_oidc", (), "the roles a GitHub OIDC token's claims may assume"),
     "policy-sizes": ("policy_sizes", (), "the largest rendered policy of each kind against its AWS limit"),
     "org-perimeter": ("org_perimeter", (), "the command that deploys org/perimeter.yaml"),

@@ -21,7 +21,7 @@ Each environment's secrets: the deploy creates none; the documented administrato
 deployed artifact's runtime reads each through ``multienv.secrets`` with the function role's
 credentials (``sts:AssumeRole``) and ``AWS_REGION`` as Lambda sets it, printing the names read,
 never a value. That one environment's function role cannot read another's is the access matrix's
-to show (the ``app-role`` rows of ``access/cases.csv``): moto's IAM enforcement checks a non-S3
+to show (the ``app-role`` cases ``check-access`` makes from ``config/*.toml``): moto's IAM enforcement checks a non-S3
 statement's resource against ``*``, so it refuses a function role its own secret too.
 """
 

@@ -1,5 +1,9 @@
-"""The default cases of the access matrix (``access/cases.csv``), written from ``personas.TABLE``:
-for each persona and environment, probes its grant must allow and probes it must not.
+"""The generated cases of the access matrix, from ``personas.TABLE`` and the environments of
+``multienv.toml``: for each persona and environment, probes its grant must allow and probes it must
+not, and the platform roles' and releases' fences. ``multienv synth`` writes them to
+``access/generated-cases.csv`` (``GENERATED_CASES_FILE``); the team's own cases live in
+``access/cases.csv`` (``TEAM_CASES_FILE``); ``secret_cases`` are made by ``make check-access`` from
+``config/*.toml`` as it runs (a configuration change needs no rendering step to be checked).
 
 Standard library and the runtime's vocabulary only: the template that generated this repository
 loads this file by path (its loader registers the packages) to write the default cases.
@@ -777,49 +781,25 @@ def default_cases(
     return cases + secret_cases(references or {}) + data_cases_of(envs, stores)
 
 
+# Where the access matrix's cases live in a repository.
+GENERATED_CASES_FILE = "access/generated-cases.csv"
+TEAM_CASES_FILE = "access/cases.csv"
+
 CASES_HEADER = """\
-# The access matrix: every row is one request and the decision it must get.
-# `make check-access` simulates each one against the rendered policies of infra/.
-# principal: a persona (project-admin, devops-engineer, software-developer, qa-engineer),
-#   deployer, cfn-exec, ci, bounded-role (any role created under the permissions boundary,
-#   whatever its own policies), identity (who signs in for principal_env's tier, see docs/personas.md),
-#   outsider (any other
-#   role of the DevOps account, allowed sts:AssumeRole on everything) or app-role (the function's
-#   execution role) - of principal_env.
-# resource: function, tagged-function, table, data-object, secret, log-group, new-role,
-#   deployer-role, cfn-exec-role, ci-role (the environment's CI role in the DevOps account),
-#   artifact, devops-secret (its Deployer Role's secret in the DevOps account), persona-policy,
-#   bootstrap-stack, personas-stack,
-#   app-stack, foreign-role (a role outside the naming scheme), artifact-bucket, identity-role
-#   (<slug>--identity-project-admin), oidc-provider, parameter, table-stream, execution, stream,
-#   workgroup, live-alias (the function's alias live), build-project, foreign-user (an IAM user
-#   outside the scheme), devops-key (the DevOps account's key), untagged-key (a key without an
-#   env tag), squatted-object (in a bucket named like the environment's, in an account not the
-#   project's), any (*), config:<key> (the secret or parameter [secrets.<key>] of the environment's
-#   configuration names), peer-config:<key> (the same name in another project, <slug>-<env>-x),
-#   peer-function, peer-app-stack, peer-build-project (another project's, <slug>-peer, same account),
-#   a persona name (its role), or a full ARN - of resource_env.
-# expect: allow or deny. context: comma-separated flags: mfa (signed in with MFA), boundary
-#   (the new role carries the permissions boundary), tagged (the resource has env=<resource_env>),
-#   cfn-role (the stack operation hands CloudFormation the environment's execution role),
-#   public (a function URL without auth, a permission for principal *), buildspec (a build
-#   started with its own buildspec), retag (the request sets the env tag to another environment),
-#   reproject (the request sets the project tag to another project's).
-# The rows below `# team cases` are yours; `make access-cases` rewrites the rows above it (from
-# personas.py and config/*.toml: run it after adding a secret reference).
+# The access matrix's generated cases: every row is one request and the decision it must get.
+# `make check-access` simulates each one against the rendered policies of infra/, with the team's
+# own rows of access/cases.csv (whose header explains the columns) and, for every [secrets.<key>]
+# of config/<env>.toml, the function roles' reads (own allowed, every other environment's and
+# another project's denied).
 """
 
 
-TEAM_MARKER = "# team cases"
-
-
-def render_cases(cases: Iterable[Case], team_rows: str = "") -> str:
+def render_cases(cases: Iterable[Case]) -> str:
+    """The text of ``access/generated-cases.csv`` (``multienv synth`` puts its header above)."""
     out = io.StringIO()
     out.write(CASES_HEADER)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CASE_FIELDS)
     for case in cases:
         writer.writerow(case.row())
-    out.write(f"{TEAM_MARKER}\n")
-    out.write(team_rows)
     return out.getvalue()

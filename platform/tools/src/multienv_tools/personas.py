@@ -3,7 +3,7 @@
 Access is decided by an environment's tier, so a custom environment (``uat:staging``)
 gets the same access as every other environment of its tier. The persona stacks
 (``infra/personas.yaml``) take their parameters from ``persona_parameters.py``; the persona
-table of ``docs/personas.md`` and the default cases of the access matrix (``access/cases.csv``,
+table of ``docs/personas.md`` and the generated cases of the access matrix (``access/generated-cases.csv``,
 ``persona_cases.py``) come from ``TABLE`` too. Nothing else decides access.
 
 Standard library and the runtime's vocabulary (``multienv.model``, ``multienv.naming``) only, with
