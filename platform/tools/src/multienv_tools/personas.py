@@ -13,6 +13,7 @@ no package-relative import: the template that generated this repository loads th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,13 @@ from multienv.naming import PERSONAS
 
 # The persona roles' names end in these (``naming.persona_role(env, persona)``).
 PROJECT_ADMIN, DEVOPS_ENGINEER, SOFTWARE_DEVELOPER, QA_ENGINEER = PERSONAS
+# The persona table of docs/personas.md (rendered by `multienv synth`), by the roles' name suffixes.
+TITLES = {
+    PROJECT_ADMIN: "Project Administrator",
+    DEVOPS_ENGINEER: "DevOps Engineer",
+    SOFTWARE_DEVELOPER: "Software Developer",
+    QA_ENGINEER: "QA Engineer",
+}
 
 
 class Capability(StrEnum):
@@ -159,3 +167,9 @@ def grant(tier: str, persona: str) -> Grant:
     if persona not in row:
         raise ValueError(f"persona {persona!r} is not one of {', '.join(PERSONAS)}")
     return row[persona]
+
+
+def table(tiers: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """(persona title, its grant's summary in each tier given) for the persona table of docs/personas.md."""
+    tiers = list(tiers)
+    return [(TITLES[persona], [grant(tier, persona).summary for tier in tiers]) for persona in PERSONAS]
