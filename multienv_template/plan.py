@@ -137,17 +137,10 @@ class Plan:
         """The deploy workflow's environment jobs, in promotion order, as ``pipeline.py`` decides them."""
         return pipeline.stages((e.name, e.tier) for e in self.environments)
 
-    @property
-    def ci_dispatch_targets(self) -> list[str]:
-        return presets.dispatch_targets((e.name, e.tier) for e in self.environments)
-
     # --- personas and the access matrix (decided in the generated package's personas.py and persona_cases.py)
     def persona_rows(self) -> list[tuple[str, list[str]]]:
-        """(persona title, its grant in each environment) for the persona table of docs/personas.md."""
-        return [
-            (presets.PERSONA_TITLES[p], [personas.grant(e.tier, p).summary for e in self.environments])
-            for p in personas.PERSONAS
-        ]
+        """(persona title, its grant in each environment): the table of docs/personas.md."""
+        return personas.table(e.tier for e in self.environments)
 
     def data_rows(self) -> list[tuple[str, list[str]]]:
         """(persona title, its data rule in each environment) for the table of docs/data.md."""

@@ -1,17 +1,15 @@
 """What the template writes once into a bake and the generated code never reads again.
 
-These lived in the generated packages (``model.tier_defaults``, ``personas.TITLES``,
-``pipeline.dispatch_targets``), so they shipped in every repository, and the first in every
-Lambda artifact, although only the bake used them. The rules they follow stay there: the tiers,
-the personas and the pipeline's stages are the generated repository's; this module only turns
-them into the text a bake starts with.
+``tier_defaults`` lived in the generated runtime (``model.tier_defaults``), so it shipped in every
+repository and in every Lambda artifact, although only the bake used it. The rule it follows (the
+tiers) stays there; this module only turns it into the text a bake starts with. (The persona table's
+titles and the deploy workflow's dispatch targets are the platform's again, ``personas.TITLES`` and
+``pipeline.dispatch_targets``: the docs and workflows ``multienv synth`` renders read them.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from .vocabulary import model, personas, pipeline
+from .vocabulary import model
 
 Tier = model.Tier
 
@@ -30,17 +28,3 @@ def tier_defaults(tier: Tier) -> dict[str, dict[str, object]]:
     else:
         level = "INFO"
     return {"service": {"debug": debug}, "log": {"level": level}}
-
-
-# The persona table of the generated docs/personas.md, by the persona roles' name suffixes.
-PERSONA_TITLES = {
-    personas.PROJECT_ADMIN: "Project Administrator",
-    personas.DEVOPS_ENGINEER: "DevOps Engineer",
-    personas.SOFTWARE_DEVELOPER: "Software Developer",
-    personas.QA_ENGINEER: "QA Engineer",
-}
-
-
-def dispatch_targets(environments: Iterable[tuple[str, str]]) -> list[str]:
-    """The deploy workflow's manual-run choices: the promotion chain, or one environment outside it."""
-    return [pipeline.PROMOTE, *(s.environment for s in pipeline.stages(environments) if not s.in_chain)]

@@ -244,6 +244,8 @@ def test_the_post_gen_hook_writes_any_text_byte_for_byte(tmp_path, monkeypatch, 
     """Quotes, $, backticks, CR and newlines survive; the next steps name the project."""
     tricky = {"config/a.toml": 'it\'s $HOME `id` \\ "x"\r\n\nno newline at the end', "b/c/d.txt": "-n\n"}
     monkeypatch.setattr(multienv_hooks, "per_environment_contents", lambda plan: tricky)
+    # No multienv.toml here (cookiecutter writes it before the hook): the rendered files are test_synth's.
+    monkeypatch.setattr(multienv_hooks, "write_platform_files", lambda project: [])
     assert multienv_hooks.post_gen(BASE, tmp_path) == 0
     assert {name: (tmp_path / name).read_bytes().decode() for name in tricky} == tricky
     assert capsys.readouterr().out.splitlines()[1:3] == [f"Generated {tmp_path}. Next:", f"  cd '{tmp_path}'"]

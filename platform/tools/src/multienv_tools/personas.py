@@ -13,6 +13,7 @@ no package-relative import: the template that generated this repository loads th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,13 @@ from multienv.naming import PERSONAS
 
 # The persona roles' names end in these (``naming.persona_role(env, persona)``).
 PROJECT_ADMIN, DEVOPS_ENGINEER, SOFTWARE_DEVELOPER, QA_ENGINEER = PERSONAS
+# The persona table of docs/personas.md (rendered by `multienv synth`), by the roles' name suffixes.
+TITLES = {
+    PROJECT_ADMIN: "Project Administrator",
+    DEVOPS_ENGINEER: "DevOps Engineer",
+    SOFTWARE_DEVELOPER: "Software Developer",
+    QA_ENGINEER: "QA Engineer",
+}
 
 
 class Capability(StrEnum):
@@ -204,3 +212,9 @@ def subset_runners(tier: str) -> tuple[str, ...]:
     production's export role can scan production's table with it, so production's view-only DevOps
     Engineer cannot: the copy's production half is the Project Administrator's (with MFA)."""
     return tuple(p for p in (PROJECT_ADMIN, DEVOPS_ENGINEER) if grant(tier, p).data.reads)
+
+
+def table(tiers: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """(persona title, its grant's summary in each tier given) for the persona table of docs/personas.md."""
+    tiers = list(tiers)
+    return [(TITLES[persona], [grant(tier, persona).summary for tier in tiers]) for persona in PERSONAS]

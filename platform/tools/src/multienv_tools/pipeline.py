@@ -124,3 +124,8 @@ def stages(environments: Iterable[tuple[str, str]]) -> list[Stage]:
             chain.append(name)
         result.append(Stage(name, tier, after, condition))
     return result
+
+
+def dispatch_targets(environments: Iterable[tuple[str, str]]) -> list[str]:
+    """The deploy workflow's manual-run choices: the promotion chain, or one environment outside it."""
+    return [PROMOTE, *(s.environment for s in stages(environments) if not s.in_chain)]

@@ -1,14 +1,15 @@
 """``multienv synth [--check]``: the platform's files of a repository, rendered from its ``multienv.toml``.
 
 The platform's stacks (``infra/devops.yaml``, ``infra/workload-bootstrap.yaml``, ``infra/personas.yaml``,
-``infra/stacksets/...``, ``org/perimeter.yaml``), ``requirements-platform.txt`` and the access
+``infra/stacksets/...``, ``org/perimeter.yaml``), ``requirements-platform.txt``, its documentation
+(``docs/*.md``, ``org/README.md``), its workflows (``.github/workflows/*.yml``) and the access
 matrix's generated cases (``access/generated-cases.csv``) are the platform's, not the team's: their
 sources ship in this package (``rendered/``, at the path each file takes in a repository; ``.j2`` is
 Jinja over the settings, anything else is copied as it is; the cases are written by
-``persona_cases``, the code that defines them, see ``COMPUTED``). They are rendered
-into the repository and committed, so that reviewers read every IAM change in a pull request, and
-each one starts with a header that says it is generated, by which platform version, from what, and
-that ``make synth`` writes it again.
+``persona_cases``, the code that defines them, see ``COMPUTED``). They are rendered into the
+repository and committed, so that reviewers read every IAM and CI change in a pull request, and each
+one starts with a header, in the file's own comment syntax (an HTML comment in Markdown), that says
+it is generated, by which platform version, from what, and that ``make synth`` writes it again.
 
 - ``multienv synth`` writes them.
 - ``multienv synth --check`` writes nothing and exits 1 naming each file that is missing or differs
@@ -106,34 +107,53 @@ def installed_version() -> str:
         return ""
 
 
+def _from_settings(name: str) -> property:
+    """A property of the plan that is its ``Settings``' own: decided there, and only there."""
+    return property(lambda plan: getattr(plan.settings, name), doc=f"``Settings.{name}``")
+
+
 @dataclass(frozen=True)
 class StackPlan:
-    """What the stacks' Jinja reads as ``plan``: the settings, and the pipeline's rules over them."""
+    """What the rendered files' Jinja reads as ``plan``: the settings, and the platform's rules over them.
+
+    Every fact is ``Settings``' (``multienv.toml`` as loaded) or a rule of the platform's own modules
+    (``pipeline``, ``personas``, ``persona_cases``); the Jinja holds layout only."""
 
     settings: Settings
 
-    @property
-    def project_name(self) -> str:
-        return self.settings.project_name
-
-    @property
-    def accounts(self) -> tuple:
-        return self.settings.accounts
-
-    @property
-    def environments(self) -> tuple[Environment, ...]:
-        return self.settings.environments
+    project_name = _from_settings("project_name")
+    project_slug = _from_settings("slug")
+    package_name = _from_settings("package")
+    region = _from_settings("region")
+    github_repository = _from_settings("github_repository")
+    github_owner_id = _from_settings("github_owner_id")
+    github_repository_id = _from_settings("github_repository_id")
+    strategy = _from_settings("strategy")
+    accounts = _from_settings("accounts")
+    devops = _from_settings("devops")
+    environments = _from_settings("environments")
+    default_environment = _from_settings("default_environment")
+    production = _from_settings("production")
+    naming = _from_settings("naming")
+    data_stores = _from_settings("data_stores")
+    has_table = _from_settings("has_table")
+    has_bucket = _from_settings("has_bucket")
+    has_data = _from_settings("has_data")
 
     @property
     def env_names(self) -> list[str]:
         return list(self.settings.names)
 
-    @property
-    def naming(self):  # multienv.naming.Naming
-        return self.settings.naming
+    def environment(self, name: str) -> Environment:
+        return self.settings.environment(name)
 
     def environments_in(self, account) -> list[Environment]:
         return self.settings.environments_in(account)
+
+    @property
+    def account_ids_given(self) -> bool:
+        """Every account of ``[accounts]`` has a real ID (none is a ``0000000000NN`` placeholder)."""
+        return not self.settings.uses_placeholders
 
     @property
     def pipeline(self):  # the module: DEFAULT_REF and the workflow names the CI roles trust
@@ -142,6 +162,41 @@ class StackPlan:
     @property
     def ci_stages(self) -> list:
         return pipeline.stages((e.name, e.tier) for e in self.environments)
+
+    @property
+    def ci_dispatch_targets(self) -> list[str]:
+        return pipeline.dispatch_targets((e.name, e.tier) for e in self.environments)
+
+    def persona_rows(self) -> list[tuple[str, list[str]]]:
+        """(persona title, its grant in each environment): the table of docs/personas.md."""
+        from . import personas
+
+        return personas.table(e.tier for e in self.environments)
+
+    def platform_case_count(self) -> int:
+        """The access matrix's generated cases that follow from the environments alone (personas, the
+        platform's roles, releases); the cases of each configuration's secret references come on top."""
+        from . import persona_cases
+
+        environments = ((e.name, e.tier, e.account.id) for e in self.environments)
+        return len(persona_cases.default_cases(environments, None, self.data_stores))
+
+    def data_rows(self) -> list[tuple[str, list[str]]]:
+        """(persona title, its data rule in each environment): the table of docs/data.md."""
+        from . import personas
+
+        return [
+            (personas.TITLES[p], [personas.grant(e.tier, p).data.value for e in self.environments])
+            for p in personas.PERSONAS
+        ]
+
+    def subset_targets(self) -> list[Environment]:
+        """The environments a masked subset of production may be copied to (none without a table)."""
+        from . import personas
+
+        if not self.has_table:
+            return []
+        return [e for e in self.environments if e.tier in personas.SUBSET_TARGET_TIERS]
 
 
 def generated_cases(settings: Settings) -> str:
@@ -170,13 +225,23 @@ def files() -> list[str]:
     return sorted([*(target_of(source) for source in sources()), *COMPUTED])
 
 
+# A file's comment syntax, by its suffix: Markdown's is HTML's (GitHub shows nothing of it), the
+# rest (YAML, requirements files) take ``#`` lines.
+COMMENTS = {".md": ("<!-- ", "", " -->")}
+LINE_COMMENT = ("# ", "# ", "")
+
+
 def header(source: str, version: str) -> str:
     """The first lines of a rendered file: generated, by which platform, from what, and how again."""
-    return (
-        f"# Generated by `multienv synth` (platform {version}) from {SETTINGS_FILE} and the platform's\n"
-        f"# multienv_tools/{source}. Do not edit: `make check` fails when this file differs\n"
-        f"# from what the platform renders. Change {SETTINGS_FILE} (or its [platform] version), then\n"
-        f"# run `{COMMAND}` and commit the result.\n"
+    first, rest, last = COMMENTS.get(Path(target_of(source)).suffix, LINE_COMMENT)
+    lines = [
+        f"Generated by `multienv synth` (platform {version}) from {SETTINGS_FILE} and the platform's",
+        f"multienv_tools/{source}. Do not edit: `make check` fails when this file differs",
+        f"from what the platform renders. Change {SETTINGS_FILE} (or its [platform] version), then",
+        f"run `{COMMAND}` and commit the result.",
+    ]
+    return "".join(
+        f"{first if i == 0 else rest}{line}{last if i == len(lines) - 1 else ''}\n" for i, line in enumerate(lines)
     )
 
 
@@ -188,7 +253,7 @@ def render(settings: Settings, platform: Platform, version: str) -> dict[str, st
         loader=jinja2.FileSystemLoader(str(SOURCES)),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - YAML and requirements, never HTML
+        autoescape=False,  # noqa: S701 - YAML, Markdown and requirements, never HTML served
     )
     plan = StackPlan(settings)
     rendered: dict[str, str] = {}
