@@ -142,19 +142,6 @@ class Plan:
         """(persona title, its grant in each environment): the table of docs/personas.md."""
         return personas.table(e.tier for e in self.environments)
 
-    def data_rows(self) -> list[tuple[str, list[str]]]:
-        """(persona title, its data rule in each environment) for the table of docs/data.md."""
-        return [
-            (presets.PERSONA_TITLES[p], [personas.grant(e.tier, p).data.value for e in self.environments])
-            for p in personas.PERSONAS
-        ]
-
-    def subset_targets(self) -> list:
-        """The environments a masked subset of production may be copied to (none without a table)."""
-        if not self.has_table:
-            return []
-        return [e for e in self.environments if e.tier in personas.SUBSET_TARGET_TIERS]
-
     def access_cases(self) -> list:
         """The rows of access/generated-cases.csv (``multienv synth`` writes them), for the docs' counts."""
         return persona_cases.default_cases(
