@@ -21,6 +21,7 @@ REVIEWED_PATHS = (
     "/make/",
     "/tests/smoke.py",
     "/renovate.json",
+    "/data/masking.toml",
 )
 # Each pinned thing and the Dependabot ecosystem and folder that keeps it current. (The actions the
 # rendered workflows pin are the platform's: a platform release moves them, see test_synth.py.)
