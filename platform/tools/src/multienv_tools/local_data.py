@@ -238,8 +238,11 @@ def development_cannot_read_production(run: Run) -> None:
     settings, naming = run.settings, run.settings.naming
     prd = settings.production
     dev = next((e for e in settings.environments if e.tier is Tier.DEVELOPMENT), None) or next(
-        e for e in settings.environments if e.tier in personas.SEED_TIERS
+        (e for e in settings.environments if e.tier in personas.SEED_TIERS), None
     )
+    if dev is None:
+        run.say("   no sandbox or development environment: no development principal to refuse")
+        return
     table = naming.data_table(prd.name)
     arn = f"arn:{naming.partition}:dynamodb:{settings.region}:{prd.account.id}:table/{table}"
     developer = naming.persona_role(dev.name, SOFTWARE_DEVELOPER)
