@@ -38,8 +38,8 @@ def assert_local_deploy_checked_everything(output: str, plan: multienv_plan.Plan
     envs = plan.env_names
     summary = re.search(r"local deploy OK: (\d+) stacks in (\d+) account\(s\), (\d+) checks passed", output)
     assert summary, output[-2000:]
-    # The DevOps stack, and per environment its bootstrap, persona and app stacks.
-    assert int(summary.group(1)) == 1 + 3 * len(envs)
+    # The DevOps stack, and per environment its bootstrap, persona and app stacks (and data stack).
+    assert int(summary.group(1)) == 1 + (4 if plan.has_data else 3) * len(envs)
     for env in envs:
         assert f"{env}'s deployer reads" in output
         assert f"{env}: the artifact's handler resolves {env} from ENV_NAME on aws-lambda" in output
@@ -64,8 +64,50 @@ def assert_local_deploy_checked_everything(output: str, plan: multienv_plan.Plan
         f"ok: {prd}: a second rollback is refused",
     ):
         assert line in drill, line
+    assert_data_run(output, plan)
     production = f"ok: {prd}: {plan.naming.persona_role(prd, 'project-admin')} {{}}"
     if source == "account":
         assert production.format("requires MFA (aws:MultiFactorAuthPresent)") in output
     else:
         assert production.format(f"leaves MFA to the identity provider ({source})") in output
+
+
+def assert_data_run(output: str, plan: multienv_plan.Plan) -> None:
+    """The data run (local_data.py): seeded below, a masked subset of production above, each check passed."""
+    if not plan.has_data:
+        assert "== data run: none, [data] stores = none" in output
+        return
+    if not plan.has_table:
+        assert f"== data run: none, [data] stores = {plan.data_stores}" in output
+        return
+    run = output[output.index("== data run: ") : output.index("== retire ")]
+    naming, prd = plan.naming, plan.production.name
+    seeded = [e.name for e in plan.environments if e.tier in ("sandbox", "development")]
+    for env in seeded:
+        assert f"ok: {env}: data-seed wrote the 3 item(s) of data/fixture.jsonl into {naming.data_table(env)}" in run
+    assert f"ok: {prd}: {naming.function_role(prd)} wrote 60 items with " in run
+    targets = plan.subset_targets()
+    if targets:
+        to = targets[0].name
+        for line in (
+            f"exported by {naming.data_export_role(prd)} to s3://",
+            f"imported by {naming.data_import_role(to)}: 25 item(s) into {naming.data_table(to)}",
+            f"ok: {to}: the subset wrote 25 item(s) into {naming.data_table(to)} (found 25)",
+            f"ok: {to}: no personal value of {prd} is in its items",
+            f"ok: {to}: the dropped attribute(s) phone are in no copied item",
+            f"ok: {prd}: its items are unchanged by the subset",
+            "the rules' sha256, who ran each half) and no personal value",
+        ):
+            assert line in run, line
+    refused = [prd, *seeded[:1]]
+    for env in refused:
+        assert f"ok: data-subset --to {env} (" in run and f"ok: data-subset --to {env}: no table or transfer" in run
+    # A development principal and production's table: moto where the accounts differ, the matrix always.
+    dev = next((e for e in plan.environments if e.tier == "development"), None) or plan.environment(seeded[0])
+    if dev.account.id != plan.production.account.id:
+        assert f"ok: moto: {naming.persona_role(dev.name, 'software-developer')} (account {dev.account.id}) " in run
+    else:
+        assert f"moto: {dev.name} and {prd} share account {dev.account.id}; moto checks no policy here" in run
+    assert re.search(rf"ok: access/cases.csv: .* of {dev.name} on {prd}'s table: deny \(make check-access", run)
+    first = plan.environments[0].name
+    assert f"ok: destroy {first} kept its data: key {naming.data_key_alias(first)} (Enabled)" in output

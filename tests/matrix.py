@@ -140,10 +140,11 @@ END_TO_END = [
         BY_ID["twelve-long-consolidated_nonprod"].answers,
         sign_in='source = "account"\nidentity_account = "workloads"',
     ),
-    # Another identity too: project name, slug, package, region and repository all differ.
+    # Another identity too: project name, slug, package, region and repository all differ; each
+    # environment has a table and a bucket, production in the same account as the rest.
     Combination(
         "single_account-six-custom-renamed",
-        {**BY_ID["tiny-single-account"].answers, "environments": ENV_SETS["six-custom"]},
+        {**BY_ID["tiny-single-account"].answers, "environments": ENV_SETS["six-custom"], "data_stores": "both"},
         sign_in='source = "saml"\nsaml_provider = "corp"',
     ),
 ]

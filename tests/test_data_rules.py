@@ -38,6 +38,24 @@ def test_the_data_rules_are_the_design_texts():
     assert all(personas.grant(tier, ADMIN).data is D.FULL for tier in personas.TABLE)
 
 
+def test_where_data_comes_from_follows_the_data_rules():
+    """Dummy data goes where developers have full use of the data; a masked subset of production goes
+    where QA writes or reads it and developers read none of it; it comes from production only. The
+    commands, the data stack and the access cases all read these three tuples."""
+    tiers = list(personas.TABLE)
+    assert [t for t in tiers if personas.grant(t, DEVELOPER).data is D.FULL] == list(personas.SEED_TIERS)
+    assert [t for t in tiers if t != "production" and not personas.grant(t, DEVELOPER).data.reads] == list(
+        personas.SUBSET_TARGET_TIERS
+    )
+    assert list(personas.SUBSET_SOURCE_TIERS) == ["production"]
+    data_copy = multienv_vocabulary.generated_module("multienv_tools.data_copy")
+    assert (data_copy.SEED_TIERS, data_copy.SUBSET_TIERS, data_copy.SUBSET_SOURCE_TIERS) == (
+        personas.SEED_TIERS,
+        personas.SUBSET_TARGET_TIERS,
+        personas.SUBSET_SOURCE_TIERS,
+    )
+
+
 def test_only_the_administrator_runs_the_copys_production_half():
     assert personas.subset_runners("production") == (ADMIN,)
     for tier in ("testing", "qa", "staging"):

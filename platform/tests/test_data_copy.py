@@ -16,7 +16,7 @@ import pytest
 from baked import ROOT
 
 from multienv.settings import parse_settings
-from multienv_tools import data_copy, masking
+from multienv_tools import data_copy, masking, stacks
 from multienv_tools.local_aws import LOCAL_CREDENTIALS
 
 REGION = "eu-west-1"
@@ -132,6 +132,7 @@ class World:
 def production_item(n):
     return {
         "pk": {"S": f"customer-{n:05d}"},
+        "sk": {"S": "profile"},
         "name": {"S": f"Realname Person{n}"},
         "email": {"S": f"real.person{n}@mailbox.test"},
         "phone": {"S": f"+44 20 7946 {n:04d}"},
@@ -148,8 +149,9 @@ def world(local_aws, settings):
     for env in ENVIRONMENTS:
         world.client("dynamodb", env).create_table(
             TableName=world.naming.data_table(env),
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            # The key the data stack declares (infra/data.yaml renders it from stacks.TABLE_KEY).
+            KeySchema=[{"AttributeName": a, "KeyType": k} for a, _, k in stacks.TABLE_KEY],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t, _ in stacks.TABLE_KEY],
             BillingMode="PAY_PER_REQUEST",
         )
     for env in ("tst", "qa", "stg"):
@@ -294,7 +296,7 @@ def test_an_undeclared_attribute_in_production_stops_the_copy_before_anything_is
         assert "attribute 'ssn' (1 item(s)) is not declared" in err and "078-05-1120" not in err
         assert world.everything() == before
     finally:
-        dynamodb.delete_item(TableName=table, Key={"pk": {"S": "customer-09999"}})
+        dynamodb.delete_item(TableName=table, Key={"pk": {"S": "customer-09999"}, "sk": {"S": "profile"}})
 
 
 def test_a_personal_attribute_kept_by_the_rules_is_refused_before_anything_is_written(world, copy, tmp_path):

@@ -13,7 +13,7 @@ from baked import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
 
-from multienv_tools import masking
+from multienv_tools import cfn, masking
 
 SALT = b"s" * 32
 OTHER_SALT = b"t" * 32
@@ -77,6 +77,19 @@ def test_the_shipped_rules_and_fixture_hold_together():
     assert items
     assert masking.check_items(items, shipped, "fixture") == []
     assert all(a.rule != masking.KEEP for a in shipped.attributes.values() if a.personal)
+
+
+def test_the_shipped_rules_declare_the_key_of_the_table_the_data_stack_makes():
+    """data/masking.toml's ``key`` is the deployed table's key, in order (partition key first), each
+    attribute of the type infra/data.yaml gives it: else data-seed and data-subset refuse every table."""
+    template = cfn.load_template(ROOT / "infra" / "data.yaml")
+    table = template["Resources"]["Table"]["Properties"]
+    order = {"HASH": 0, "RANGE": 1}
+    key = [k["AttributeName"] for k in sorted(table["KeySchema"], key=lambda k: order[k["KeyType"]])]
+    shipped = masking.load_rules(ROOT / masking.RULES_FILE)
+    assert list(shipped.key) == key
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    assert {k: shipped.attributes[k].type for k in key} == types
 
 
 # (an attribute's lines, what the error must say)

@@ -11,7 +11,7 @@ from test_deploy import credentials_in, with_placeholders
 from multienv.model import AccountStrategy, Tier
 from multienv.naming import APP_STACK, BOOTSTRAP_STACK, DATA_STACK, PERSONAS_STACK
 from multienv.settings import load_settings, parse_settings
-from multienv_tools import deploy, deploy_target, retire, stack_ops
+from multienv_tools import cfn, deploy, deploy_target, retire, stack_ops, stacks
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"]
 
@@ -47,6 +47,31 @@ def test_the_report_names_every_stack_and_the_devops_account(settings):
         assert spec.name in lines[0]
     assert lines[1].startswith(f"DevOps account {settings.devops.id} ")
     assert settings.naming.ci_role(env.name) in lines[1]
+
+
+@pytest.mark.parametrize("which", ["first", "production"])
+def test_retiring_says_its_data_is_kept_and_never_deleted(settings, which):
+    """destroy has no way to delete data (infra/data.yaml retains the store and its key): the report
+    says so, naming each store, the key and the account, before and after the stacks go."""
+    env = settings.production if which == "production" else settings.environments[0]
+    said = "\n".join(retire.describe(settings, env.name))
+    if not settings.has_data:
+        assert "its data" not in said
+        return
+    naming = settings.naming
+    (line,) = [line for line in said.splitlines() if line.startswith("its data: ")]
+    assert "destroy never deletes data, in any tier" in line
+    assert naming.data_key_alias(env.name) in line and env.account.id in line
+    if settings.has_table:
+        assert f"table {naming.data_table(env.name)} " in line
+    if settings.has_bucket:
+        assert f"bucket {naming.data_bucket(env.name, env.account.id)}" in line
+    assert ("deletion protection on" in line) == env.tier.is_production
+    # What the stack does: every data resource of infra/data.yaml is retained.
+    rendered = cfn.render(stacks.data_spec(settings, env.name))["Resources"]
+    for name, resource in rendered.items():
+        if resource["Type"] in ("AWS::KMS::Key", "AWS::DynamoDB::Table", "AWS::S3::Bucket"):
+            assert resource.get("DeletionPolicy") == "Retain", name
 
 
 def refusal(settings, name, confirm=None, still_listed=False):

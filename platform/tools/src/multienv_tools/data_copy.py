@@ -5,7 +5,10 @@ from the shapes ``data/masking.toml`` declares, into ``E``'s table: sandbox and 
 with credentials of ``E``'s own account.
 
 ``subset --from <production env> --to <testing, QA or staging env> (--fraction F | --count N) --seed S``
-runs as the pair of roles the data stack makes for it: the export role in production reads the table,
+runs as the pair of roles the data stack makes for it, each assumed by a principal its trust names: the
+export role in production by the caller's credentials (production's Project Administrator, with MFA), the
+import role in the target by the credentials of ``--to-profile`` (the target's Project Administrator or
+DevOps Engineer; the caller's own when no profile is given). The export role reads the table,
 samples with the seed, masks with ``data/masking.toml`` (a salt made for this copy alone, never stored or
 printed) and writes JSON lines plus a manifest to ``s3://<target's transfer bucket>/from-<from>/<copy id>/``;
 the import role in the target reads that copy back and writes its items into the target's table. Every
@@ -26,14 +29,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from multienv.model import Tier, is_placeholder
+from multienv.model import is_placeholder
 from multienv.settings import Environment, Settings, SettingsError, load_settings
 
-from . import masking
+from . import masking, personas
 from .deploy_target import Context, DeployError, check_target, client, is_aws_error, one_line
 
-SEED_TIERS = (Tier.SANDBOX, Tier.DEVELOPMENT)
-SUBSET_TIERS = (Tier.TESTING, Tier.QA, Tier.STAGING)
+# Which tiers may be seeded, be a subset's source or its target: personas.py decides, once.
+SEED_TIERS = personas.SEED_TIERS
+SUBSET_SOURCE_TIERS = personas.SUBSET_SOURCE_TIERS
+SUBSET_TIERS = personas.SUBSET_TARGET_TIERS
 DEFAULT_COUNT = 20
 SALT_BYTES = 32
 BATCH = 25  # BatchWriteItem's most items a request
@@ -77,7 +82,7 @@ def subset_route(settings: Settings, source: str, target: str) -> tuple[Environm
     """The source (production tier) and target (testing, QA or staging tier) of ``data-subset``, both this project's."""
     frm = _environment(settings, source, "--from")
     to = _environment(settings, target, "--to")
-    if not frm.tier.is_production:
+    if frm.tier not in SUBSET_SOURCE_TIERS:
         raise DataCopyError(
             f"--from {source!r} is a {frm.tier.value}-tier environment: a subset is taken from production only "
             f"({settings.production.name}); lower tiers hold no data worth sampling"
@@ -178,13 +183,20 @@ def assume(ctx: Context, role: str, env: Environment, purpose: str) -> Session:
             raise
         raise DeployError(
             f"{purpose}: could not assume {arn}: {one_line(error)}; run as a principal its trust names "
-            "(the Project Administrator, or the DevOps Engineer, of that environment)"
+            f"(infra/data.yaml): for the export role, {env.name}'s Project Administrator with MFA; for the import "
+            f"role, the target's Project Administrator or DevOps Engineer (--to-profile)"
         ) from None
     session = Session(ctx, answer["Credentials"])
     account = session.client("sts").get_caller_identity()["Account"]
     if account != env.account.id:
         raise DeployError(f"{purpose}: {arn} acts in account {account}, not {env.name}'s {env.account.id}")
     return session
+
+
+def with_profile(environ: Mapping[str, str], profile: str) -> dict[str, str]:
+    """``environ`` acting as the AWS profile ``profile``: keys in the environment would win over it."""
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    return {**{k: v for k, v in environ.items() if k not in keys}, "AWS_PROFILE": profile}
 
 
 def refuse_placeholders(ctx: Context, *envs: Environment) -> None:
@@ -247,6 +259,7 @@ def manifest(
     copied: int,
     prefix: str,
     run_by: str,
+    imported_by: str = "",
 ) -> dict[str, Any]:
     """What was copied, from where to where, when, by whom and under which rules: never a value, never the salt."""
     naming = settings.naming
@@ -256,6 +269,7 @@ def manifest(
         "project": settings.slug,
         "created": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "run_by": run_by,
+        "imported_by": imported_by or run_by,
         "from": {"env": frm.name, "account": frm.account.id, "table": naming.data_table(frm.name)},
         "to": {
             "env": to.name,
@@ -286,6 +300,7 @@ def export(
     sampling: Sampling,
     *,
     run_by: str,
+    imported_by: str = "",
     now: datetime,
 ) -> tuple[str, dict[str, Any]]:
     """As the export role: scan, check, sample, mask, then write the copy and, last, its manifest."""
@@ -315,6 +330,7 @@ def export(
         copied=len(masked),
         prefix=prefix,
         run_by=run_by,
+        imported_by=imported_by,
     )
     bucket = naming.data_transfer_bucket(to.name, to.account.id)
     s3 = exporter.client("s3")
@@ -355,19 +371,28 @@ def subset(
     rules: masking.Rules,
     sampling: Sampling,
     now: datetime | None = None,
+    target_ctx: Context | None = None,
 ) -> list[str]:
-    """The whole copy; every check that can refuse it runs before the first write. Returns what to print."""
+    """The whole copy; every check that can refuse it runs before the first write. Returns what to print.
+
+    ``ctx`` acts for production (it assumes the export role there); ``target_ctx``, when given, for the
+    target (it assumes the import role): the two roles trust different principals (infra/data.yaml)."""
     settings = ctx.settings
     frm, to = subset_route(settings, source, target)
+    target_ctx = target_ctx or ctx
     refuse_placeholders(ctx, frm, to)
     naming = settings.naming
     run_by = ctx.client("sts").get_caller_identity()["Arn"]
+    imported_by = target_ctx.client("sts").get_caller_identity()["Arn"]
     exporter = assume(ctx, naming.data_export_role(frm.name), frm, f"data-subset from {frm.name}")
-    importer = assume(ctx, naming.data_import_role(to.name), to, f"data-subset into {to.name}")
+    importer = assume(target_ctx, naming.data_import_role(to.name), to, f"data-subset into {to.name}")
     for session, env in ((exporter, frm), (importer, to)):
         table = naming.data_table(env.name)
         check_key(rules, key_of(session.client("dynamodb"), table, f"data-subset {env.name}"), table)
-    prefix, record = export(settings, exporter, frm, to, rules, sampling, run_by=run_by, now=now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    prefix, record = export(
+        settings, exporter, frm, to, rules, sampling, run_by=run_by, imported_by=imported_by, now=now
+    )
     done = import_copy(settings, importer, to, prefix)
     bucket = record["to"]["bucket"]
     return [
@@ -416,6 +441,11 @@ def parser() -> argparse.ArgumentParser:
     size.add_argument("--fraction", type=_fraction, help="the share of items to take, e.g. 0.1")
     size.add_argument("--count", type=_count, help="the number of items to take")
     subsetting.add_argument("--seed", default="1", help="the same seed takes the same items (default 1)")
+    subsetting.add_argument(
+        "--to-profile",
+        help="the AWS profile that assumes the target's import role (its Project Administrator or DevOps "
+        "Engineer); the caller's own credentials, which assume production's export role, when not given",
+    )
     for command in (seeding, subsetting):
         command.add_argument("--rules", help=f"the rules file (default: {masking.RULES_FILE} beside multienv.toml)")
     return top
@@ -450,7 +480,8 @@ def main(
             ctx.say(seed(ctx, args.env, rules, items, source))
         else:
             sampling = Sampling(args.seed, args.fraction, args.count)
-            for line in subset(ctx, args.source, args.target, rules, sampling):
+            target_ctx = Context(settings, with_profile(environ, args.to_profile), out) if args.to_profile else None
+            for line in subset(ctx, args.source, args.target, rules, sampling, target_ctx=target_ctx):
                 ctx.say(line)
     except (DataCopyError, SettingsError) as error:
         print(f"error: {error}\nnothing was written", file=sys.stderr)

@@ -13,7 +13,8 @@ rendered template; any other "no support" warning fails the run, so a new resour
 cannot be skipped unnoticed. The persona roles are then checked against ``personas.py``:
 who they trust, MFA where the table asks for it, the policies they carry. Last, with
 moto's IAM enforcement on, a Deployer Role reads its artifact and roles without that
-permission are refused. Each environment's first release goes live through the ``live``
+permission are refused. The data run follows (``local_data.py``): seed, a masked subset of
+production, its checks. Each environment's first release goes live through the ``live``
 alias after its smoke test, and production runs the release drill (``release_drill.py``).
 
 Each environment's secrets: the deploy creates none; the documented administrator step
@@ -48,6 +49,7 @@ from . import (
     app_artifact,
     cfn,
     deploy_target,
+    local_data,
     local_retire,
     persona_parameters,
     persona_stacks,
@@ -522,6 +524,7 @@ def main(out: TextIO = sys.stdout) -> int:
         )
         deploy_everything(run)
         stack_count = deployed_stacks(run)
+        local_data.data_run(run)
         local_retire.retire_first_environment(run)
     except (LocalDeployError, deploy_target.DeployError) as error:
         print(f"local deploy failed: {error}", file=sys.stderr)

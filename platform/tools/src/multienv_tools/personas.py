@@ -202,7 +202,12 @@ def grant(tier: str, persona: str) -> Grant:
     return row[persona]
 
 
-# The masked production subset (``multienv data-subset``): from a production environment to these tiers only.
+# Where each environment's data comes from, decided once here (``multienv data-seed``, ``data-subset``,
+# the data stack's transfer bucket and roles, the access matrix's cases and the docs read these):
+# dummy data (the team's fixture, or generated records) into sandbox and development tiers only, where
+# the developers' data rule is full; a masked subset of production into testing, QA and staging only.
+SEED_TIERS = (Tier.SANDBOX, Tier.DEVELOPMENT)
+SUBSET_SOURCE_TIERS = (Tier.PRODUCTION,)
 SUBSET_TARGET_TIERS = (Tier.TESTING, Tier.QA, Tier.STAGING)
 
 

@@ -83,9 +83,11 @@ def data_kept(settings: Settings, env_name: str) -> list[str]:
         stores.append(f"bucket {naming.data_bucket(env_name, env.account.id)}")
     if any(t.name == env_name for t in stacks.subset_targets(settings)):
         stores.append(f"bucket {naming.data_transfer_bucket(env_name, env.account.id)}")
+    protected = "; production's table also has deletion protection on" if env.tier.is_production else ""
     return [
         f"{', '.join(stores)} and key {naming.data_key_alias(env_name)} in account {env.account.id}: retained, "
-        "its data is kept (delete them by hand when no one needs them; the key only by scheduling its deletion)"
+        f"its data is kept: destroy never deletes data, in any tier (infra/data.yaml retains them){protected}; "
+        "delete them by hand when no one needs them (the key only by scheduling its deletion)"
     ]
 
 
@@ -107,6 +109,7 @@ def describe(settings: Settings, env_name: str) -> list[str]:
     return [
         f"account {env.account.id} ({env.account.key}): stacks {names}",
         f"DevOps account {devops.id} ({devops.key}): " + "; ".join(devops_leftovers(settings, env_name)),
+        *(f"its data: {line}" for line in data_kept(settings, env_name)),
     ]
 
 
@@ -287,6 +290,9 @@ def command(ctx: deploy_target.Context, args: argparse.Namespace) -> None:
     outcome = Outcome()
     where = deploy_target.account_label(retiring.settings, env.account.id)
     ctx.say(f"== retiring {env.name} ({env.tier.value}, account {where})")
+    if not args.devops:
+        for line in data_kept(ctx.settings, env.name):
+            ctx.say(f"its data: {line}")
     done = True
     if not args.devops:
         done = destroy_environment(ctx, retiring, outcome)

@@ -17,7 +17,7 @@ from multienv.settings import GITHUB_ID_PLACEHOLDER, Settings
 
 from .persona_parameters import protected_arns, stack_arns
 from .persona_stacks import load_trust, persona_spec
-from .personas import SUBSET_TARGET_TIERS, subset_runners
+from .personas import SUBSET_SOURCE_TIERS, SUBSET_TARGET_TIERS, subset_runners
 from .stack_spec import INFRA, PLATFORM_STACKS, StackSpec, environment_stack
 
 DEVOPS_TEMPLATE = f"{INFRA}/devops.yaml"
@@ -30,6 +30,11 @@ STACKSET_TEMPLATE = f"{INFRA}/stacksets/workload-bootstrap-stackset.yaml"
 DEVOPS = "devops"
 BOOTSTRAP = "bootstrap"
 DATA = "data"
+
+# The environment's table's key (attribute, DynamoDB type, key type), partition key first: infra/data.yaml
+# declares it from here, and the team's data/masking.toml must name the same attributes (``key = [...]``),
+# which make data-seed and data-subset check against the deployed table before writing anything.
+TABLE_KEY = (("pk", "S", "HASH"), ("sk", "S", "RANGE"))
 APP = "app"
 
 
@@ -109,6 +114,7 @@ def data_spec(settings: Settings, env_name: str) -> StackSpec:
     env = settings.environment(env_name)
     account_id = env.account.id
     production = env.tier is Tier.PRODUCTION
+    source_tier = env.tier in SUBSET_SOURCE_TIERS
     targets = subset_targets(settings)
     target = any(t.name == env.name for t in targets)
     source = settings.production
@@ -125,14 +131,14 @@ def data_spec(settings: Settings, env_name: str) -> StackSpec:
         "RunnerRoleArns": ",".join(
             naming.role_arn(account_id, naming.persona_role(env.name, persona)) for persona in subset_runners(env.tier)
         ),
-        "ExportRoleName": naming.data_export_role(env.name) if production and targets else "",
+        "ExportRoleName": naming.data_export_role(env.name) if source_tier and targets else "",
         "ExportTargetObjects": ",".join(
             f"arn:{p}:s3:::{naming.data_transfer_bucket(t.name, t.account.id)}/from-{env.name}/*" for t in targets
         )
-        if production
+        if source_tier
         else "",
         "ExportTargetKeys": ",".join(sorted({f"arn:{p}:kms:{settings.region}:{t.account.id}:key/*" for t in targets}))
-        if production
+        if source_tier
         else "",
         "ImportRoleName": naming.data_import_role(env.name) if target else "",
         "SourceExportRoleArn": naming.role_arn(source.account.id, naming.data_export_role(source.name))

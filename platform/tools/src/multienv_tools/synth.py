@@ -160,6 +160,13 @@ class StackPlan:
         return pipeline
 
     @property
+    def data_table_key(self) -> list[dict[str, str]]:
+        """The table's key attributes, partition key first (``stacks.TABLE_KEY``)."""
+        from .stacks import TABLE_KEY
+
+        return [{"name": n, "type": t, "key_type": k} for n, t, k in TABLE_KEY]
+
+    @property
     def ci_stages(self) -> list:
         return pipeline.stages((e.name, e.tier) for e in self.environments)
 

@@ -161,11 +161,11 @@ secret-set:  ## set one secret from standard input, as an administrator of its a
 # production in testing, QA and staging; data/masking.toml says what a copy does with each attribute.
 data-seed:  ## dummy data into a sandbox or development table: make data-seed ENV=sbx [FIXTURE=data/fixture.jsonl | COUNT=20 SEED=1]
 	@test '$(origin ENV)' = 'command line' || { echo 'make data-seed: give ENV=<sandbox or development environment> on the command line' >&2; exit 2; }
-	$(MULTIENV) data-seed --env '$(ENV)' $(if $(FIXTURE),--fixture '$(FIXTURE)') $(if $(COUNT),--count '$(COUNT)') $(if $(SEED),--seed '$(SEED)')
+	$(MULTIENV) data-seed --env '$(ENV)' $(if $(FIXTURE),--fixture '$(FIXTURE)') $(if $(COUNT),--count '$(COUNT)') $(if $(SEED),--seed '$(SEED)') $(if $(TO_PROFILE),--to-profile '$(TO_PROFILE)')
 
-data-subset:  ## a masked sample of production into testing, QA or staging: make data-subset FROM=prd TO=tst FRACTION=0.1 [SEED=1] (or COUNT=N)
+data-subset:  ## a masked sample of production into testing, QA or staging: make data-subset FROM=prd TO=tst FRACTION=0.1 [SEED=1] (or COUNT=N) [TO_PROFILE=<the target's profile>]
 	@test -n '$(FROM)' -a -n '$(TO)' || { echo 'make data-subset: give FROM=<production environment> TO=<testing, QA or staging environment>' >&2; exit 2; }
-	$(MULTIENV) data-subset --from '$(FROM)' --to '$(TO)' $(if $(FRACTION),--fraction '$(FRACTION)') $(if $(COUNT),--count '$(COUNT)') $(if $(SEED),--seed '$(SEED)')
+	$(MULTIENV) data-subset --from '$(FROM)' --to '$(TO)' $(if $(FRACTION),--fraction '$(FRACTION)') $(if $(COUNT),--count '$(COUNT)') $(if $(SEED),--seed '$(SEED)') $(if $(TO_PROFILE),--to-profile '$(TO_PROFILE)')
 
 config-diff:  ## every configuration key that differs between two environments, with its file: make config-diff A=dev B=prd
 	$(MULTIENV) config-diff '$(A)' '$(B)'
