@@ -96,10 +96,11 @@ def run_platform_tests(project: Path, *args: str, timeout: int = 600) -> subproc
     own = platform_copy(project)
     if own.is_dir():
         env["PYTHONPATH"] = str(own)
-    files = [str(PLATFORM_TESTS / arg) if arg.startswith("test_") else arg for arg in args] or [str(PLATFORM_TESTS)]
+    files = [str(PLATFORM_TESTS / arg) for arg in args if arg.startswith("test_")] or [str(PLATFORM_TESTS)]
+    options = [arg for arg in args if not arg.startswith("test_")]
     command = [sys.executable, "-m", "pytest", "-c", str(PLATFORM_TESTS / "pytest.ini")]
     return subprocess.run(
-        [*command, "--rootdir", str(PLATFORM_TESTS), *files],
+        [*command, "--rootdir", str(PLATFORM_TESTS), *options, *files],
         cwd=project,
         env=env,
         capture_output=True,

@@ -2,7 +2,12 @@
 
 from types import SimpleNamespace
 
+import pytest
+
 from multienv_tools.access_lint import Skip, parliament_findings, shape
+
+# What this module checks does not vary with the answers: it runs against one bake (the defaults).
+pytestmark = pytest.mark.once
 
 # DynamoDB reads on an S3 ARN: parliament's RESOURCE_MISMATCH (MEDIUM).
 MISMATCH = {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "arn:aws:s3:::app-{env}-data/*"}

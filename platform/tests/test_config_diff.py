@@ -14,6 +14,9 @@ from multienv.config import ConfigError
 from multienv.settings import load_settings, parse_settings
 from multienv_tools.config_diff import differences
 
+# What this module checks does not vary with the answers: it runs against one bake (the defaults).
+pytestmark = pytest.mark.once
+
 REPO_SETTINGS = load_settings(ROOT / "multienv.toml")
 
 LAYOUT = parse_settings(

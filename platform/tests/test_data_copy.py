@@ -19,6 +19,9 @@ from multienv.settings import parse_settings
 from multienv_tools import data_copy, masking, stacks
 from multienv_tools.local_aws import LOCAL_CREDENTIALS
 
+# What this module checks does not vary with the answers: it runs against one bake (the defaults).
+pytestmark = pytest.mark.once
+
 REGION = "eu-west-1"
 ENVIRONMENTS = {
     "sbx": "sandbox",

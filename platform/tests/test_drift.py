@@ -16,6 +16,9 @@ from multienv.settings import load_settings
 from multienv_tools import deploy_target, drift
 from multienv_tools.local_aws import LOCAL_CREDENTIALS
 
+# What this module checks does not vary with the answers: it runs against one bake (the defaults).
+pytestmark = pytest.mark.once
+
 
 @pytest.fixture(scope="module")
 def settings():

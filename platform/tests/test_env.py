@@ -27,6 +27,9 @@ from multienv.env import (
 from multienv.model import Tier
 from multienv.settings import load_settings, parse_settings
 
+# What this module checks does not vary with the answers: it runs against one bake (the defaults).
+pytestmark = pytest.mark.once
+
 PACKAGE = load_settings(ROOT / "multienv.toml").package
 
 # A layout of its own, so the table below reads with real names whatever this repository's

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from multienv_tools import cfn, masking
 
+# What this module checks does not vary with the answers: it runs against one bake (the defaults).
+pytestmark = pytest.mark.once
+
 SALT = b"s" * 32
 OTHER_SALT = b"t" * 32
 

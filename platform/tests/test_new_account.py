@@ -57,6 +57,7 @@ def test_the_parameter_reserves_what_it_says_and_0_reserves_nothing(app_specs, g
             assert int(properties["ReservedConcurrentExecutions"]) == reserved, spec.env
 
 
+@pytest.mark.once  # the app template is the same in every shape but for its environment names
 def test_cfn_lint_passes_the_app_template_with_a_reservation(app_specs):
     """What cfn-lint checks of a deployment: the template with the parameter given, including its bounds."""
     cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent))

@@ -17,6 +17,9 @@ from multienv.settings import load_settings
 from multienv_tools import app_artifact, deploy_target, release
 from multienv_tools.local_aws import LOCAL_CREDENTIALS
 
+# What this module checks does not vary with the answers: it runs against one bake (the defaults).
+pytestmark = pytest.mark.once
+
 
 @pytest.fixture(scope="module")
 def settings():

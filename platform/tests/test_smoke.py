@@ -7,6 +7,9 @@ from baked import ROOT
 
 from multienv_tools import smoke
 
+# What this module checks does not vary with the answers: it runs against one bake (the defaults).
+pytestmark = pytest.mark.once
+
 EXPECTED = smoke.Expected(env="stg", tier="staging")
 GOOD = {"env": "stg", "source": "ENV_NAME", "runtime": "aws-lambda", "config": {"env": "stg", "tier": "staging"}}
 
