@@ -67,7 +67,7 @@ test: install typecheck  ## lint and type-check the template, then bake the opti
 	$(BIN)/ruff format --check .
 	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto --dist loadgroup
 
-typecheck: install  ## mypy over the template's Python (multienv_template/, hooks/, local_extensions.py, migrations.py)
+typecheck: install  ## mypy over the template's Python (multienv_template/, hooks/, local_extensions.py, migrations.py) and the platform's packages, the runtime strict
 	$(BIN)/mypy
 
 # BENCH_ARGS=--check makes a benchmark exit 1 when it misses its target.

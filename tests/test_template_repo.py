@@ -146,3 +146,41 @@ def test_what_only_a_bake_uses_is_defined_in_the_template_package_alone():
         for match in definition.finditer(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def _mypy_options(*args: str):
+    from mypy.main import process_options
+
+    return process_options(list(args))
+
+
+def test_make_typecheck_holds_the_runtime_to_every_flag_of_mypy_strict(tmp_path):
+    """The runtime is strict, the tooling and the template are not: one run of mypy, per-module flags.
+
+    ``strict = true`` in an override section turns strict on for every module, so the runtime's
+    override lists the flags one by one; this holds that list to what ``--strict`` means in the
+    locked mypy, and the files to both platform packages."""
+    empty = tmp_path / "mypy.ini"
+    empty.write_text("[mypy]\n", encoding="utf-8")
+    _, strict = _mypy_options("--strict", "--config-file", str(empty), "-c", "pass")
+    _, default = _mypy_options("--config-file", str(empty), "-c", "pass")
+    sources, ours = _mypy_options("--config-file", str(TEMPLATE / "pyproject.toml"))
+    names = [name for name in dir(default) if not name.startswith("_") and not callable(getattr(default, name))]
+    flags = sorted(name for name in names if getattr(strict, name) != getattr(default, name))
+    assert "disallow_untyped_defs" in flags and "warn_return_any" in flags
+    wanted = {flag: getattr(strict, flag) for flag in flags}
+    for module in ("multienv", "multienv.env", "multienv.settings", "multienv.secrets"):
+        runtime = ours.clone_for_module(module)
+        assert {flag: getattr(runtime, flag) for flag in flags} == wanted, module
+    for module in ("multienv_tools.cli", "multienv_template.plan"):
+        assert not ours.clone_for_module(module).disallow_untyped_defs, module
+    checked = {Path(source.path).resolve().relative_to(TEMPLATE).parts[:4] for source in sources if source.path}
+    assert ("platform", "runtime", "src", "multienv") in checked
+    assert ("platform", "tools", "src", "multienv_tools") in checked
+
+
+def test_the_runtime_wheel_ships_its_types():
+    """PEP 561: ``py.typed`` in the installed ``multienv`` (the wheel of this tree, tests/conftest.py)."""
+    from importlib.metadata import files
+
+    assert "multienv/py.typed" in {path.as_posix() for path in files("multienv") or ()}

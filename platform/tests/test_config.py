@@ -12,7 +12,7 @@ from baked import ROOT
 from botocore.stub import Stubber
 from fixture_schema import KEYS
 
-from multienv.config import ConfigError, load_config, merge
+from multienv.config import ConfigError, Key, load_config, merge
 from multienv.model import LOG_LEVELS, Tier
 from multienv.secrets import AwsFetch, SecretError, Secrets
 from multienv.settings import load_settings, parse_settings
@@ -95,6 +95,19 @@ def test_environment_file_wins_key_by_key_and_tables_merge(folder):
     assert config.features == {"new_checkout": False, "beta_search": True}
     assert (config.env, config.tier) == ("dev", Tier.DEVELOPMENT)
     assert set(config.secrets) == {"app", "api_token"}
+
+
+@pytest.mark.parametrize("kind", [str, bool])
+def test_a_minimum_is_refused_on_a_key_that_is_not_a_number(kind):
+    with pytest.raises(
+        ConfigError, match=rf"^Key\({kind.__name__}, minimum=1\): a minimum is for int and float keys only$"
+    ):
+        Key(kind, minimum=1)
+
+
+@pytest.mark.parametrize(("kind", "minimum"), [(int, 0), (float, 0.5)])
+def test_a_number_key_takes_a_minimum(kind, minimum):
+    assert Key(kind, minimum=minimum).minimum == minimum
 
 
 def test_the_same_shared_file_serves_every_environment(folder):

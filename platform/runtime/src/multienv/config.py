@@ -22,15 +22,16 @@ from .config_schema import CONFIG_DIR as CONFIG_DIR
 from .config_schema import SECRETS_MANAGER as SECRETS_MANAGER
 from .config_schema import SHARED as SHARED
 from .config_schema import SSM as SSM
-from .config_schema import ConfigError
+from .config_schema import ConfigError as ConfigError
 from .config_schema import Key as Key
 from .config_schema import TableOf as TableOf
 from .config_schema import merge as merge
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, KeysView, Mapping
     from pathlib import Path
+    from typing import Any, ClassVar
 
     from .settings import Settings
 
@@ -42,24 +43,26 @@ class Table:
     """
 
     __slots__ = ("_data",)
+    _data: "Mapping[str, object]"
 
     def __init__(self, data: "Mapping[str, object]"):
         object.__setattr__(self, "_data", data)
 
-    def __getattr__(self, name: str):
+    # A value is Any: its type is what the schema says, known when the files are checked, not to mypy.
+    def __getattr__(self, name: str) -> "Any":
         try:
             return self[name]
         except KeyError:
             raise AttributeError(f"no key {name!r} here: the keys are {', '.join(self._data) or '(none)'}") from None
 
-    def __getitem__(self, key: str):
+    def __getitem__(self, key: str) -> "Any":
         value = self._data[key]
         return Table(value) if isinstance(value, dict) else value
 
-    def __setattr__(self, name: str, value: object):
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("the configuration is read-only: change config/*.toml instead")
 
-    def __iter__(self):
+    def __iter__(self) -> "Iterator[str]":
         return iter(self._data)
 
     def __len__(self) -> int:
@@ -68,16 +71,16 @@ class Table:
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
-    def keys(self):
+    def keys(self) -> "KeysView[str]":
         return self._data.keys()
 
-    def values(self):
+    def values(self) -> "list[Any]":
         return [self[key] for key in self._data]
 
-    def items(self):
+    def items(self) -> "list[tuple[str, Any]]":
         return [(key, self[key]) for key in self._data]
 
-    def get(self, key: str, default: object = None):
+    def get(self, key: str, default: object = None) -> "Any":
         return self[key] if key in self._data else default
 
     def __eq__(self, other: object) -> bool:
@@ -85,12 +88,13 @@ class Table:
             other = other._data
         return self._data == other
 
-    __hash__ = None
+    # Unhashable, as Python makes a class that defines __eq__ alone; said for mypy, which assumes object's hash.
+    __hash__: "ClassVar[None]"  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._data!r})"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> "dict[str, object]":
         return {k: Table(v).as_dict() if isinstance(v, dict) else v for k, v in self._data.items()}
 
 
@@ -105,7 +109,7 @@ SecretRef = Table
 def load_config(
     env: "str | None" = None,
     *,
-    keys: "Mapping | None" = None,
+    keys: "Mapping[str, object] | None" = None,
     settings: "Settings | None" = None,
     config_dir: "Path | None" = None,
     environ: "Mapping[str, str] | None" = None,

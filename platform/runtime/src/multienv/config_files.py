@@ -21,6 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
+    from typing import Any
 
     from .settings import Settings
 
@@ -41,20 +42,21 @@ SCHEMA_MODULE = "schema"
 _DESCRIBED = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 
 
-def team_keys(settings: Settings) -> Mapping:
+def team_keys(settings: Settings) -> Mapping[str, object]:
     """``KEYS`` of ``<package>.schema``, the team's own keys (the package is the one multienv.toml names)."""
     import importlib
 
     name = f"{settings.package}.{SCHEMA_MODULE}"
     try:
-        return importlib.import_module(name).KEYS
+        keys: Mapping[str, object] = importlib.import_module(name).KEYS
+        return keys
     except (ImportError, AttributeError) as error:
         raise ConfigError(
             f"{name}: cannot read the team's KEYS ({error}): declare them in src/{settings.package}/{SCHEMA_MODULE}.py"
         ) from None
 
 
-def schema(keys: Mapping) -> dict[str, object]:
+def schema(keys: Mapping[str, object]) -> dict[str, object]:
     """The platform's keys with the team's ``keys`` added; a team key may not redefine a platform key."""
     combined: dict[str, object] = dict(PLATFORM_KEYS)
     for table, spec in keys.items():
@@ -74,7 +76,7 @@ def schema(keys: Mapping) -> dict[str, object]:
     return combined
 
 
-def _read(path: str) -> dict:
+def _read(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as handle:  # noqa: PTH123 - pathlib stays off the workstation's resolve path
             return tomllib.load(handle)
@@ -86,7 +88,9 @@ def _read(path: str) -> dict:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def _origins(data: Mapping, source: str, into: dict[tuple[str, ...], str], path: tuple[str, ...] = ()) -> None:
+def _origins(
+    data: Mapping[str, object], source: str, into: dict[tuple[str, ...], str], path: tuple[str, ...] = ()
+) -> None:
     """Record which file set each key path (a later file overwrites an earlier one)."""
     for key, value in data.items():
         into[(*path, key)] = source
@@ -127,11 +131,12 @@ class _Checker:
             raise self.fail(path, f"must be {_DESCRIBED[spec.type]}, not {_kind(raw)} {raw!r}")
         if spec.choices is not None and raw not in spec.choices:
             raise self.fail(path, f"{raw!r} is not one of {', '.join(map(str, spec.choices))}")
-        if spec.minimum is not None and raw < spec.minimum:
+        # Key refuses a minimum on anything but int and float, and raw is of the key's type here.
+        if spec.minimum is not None and isinstance(raw, (int, float)) and raw < spec.minimum:
             raise self.fail(path, f"{raw!r} is below the minimum of {spec.minimum}")
         return raw
 
-    def table(self, spec: Mapping, raw: object, path: tuple[str, ...]) -> dict:
+    def table(self, spec: Mapping[str, object], raw: object, path: tuple[str, ...]) -> dict[str, object]:
         if not isinstance(raw, dict):
             raise self.fail(path, f"must be a table, not {_kind(raw)} {raw!r}")
         for key in raw:
@@ -151,7 +156,7 @@ class _Checker:
         return checked
 
 
-def _check_rules(config: Mapping, checker: _Checker, settings: Settings) -> None:
+def _check_rules(config: Mapping[str, Any], checker: _Checker, settings: Settings) -> None:
     """Rules across keys: production is never in debug, and secrets stay inside their environment."""
     env = config["env"]
     if settings.environment(env).tier.is_production:
@@ -196,11 +201,11 @@ def sources(settings: Settings, config_dir: str | Path | None = None) -> list[st
 def load(
     env: str | None = None,
     *,
-    keys: Mapping | None = None,
+    keys: Mapping[str, object] | None = None,
     settings: Settings | None = None,
     config_dir: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The checked configuration of ``env`` (the resolved one when None) as plain data."""
     settings = load_settings() if settings is None else settings
     env = environment_of(env, environ, settings)
@@ -208,7 +213,7 @@ def load(
     folder = config_folder(settings, config_dir)
     files = (os.path.join(folder, f"{SHARED}.toml"), os.path.join(folder, f"{env}.toml"))  # noqa: PTH118
     origins: dict[tuple[str, ...], str] = {}
-    merged: dict = {}
+    merged: dict[str, object] = {}
     for path in files:
         data = _read(path)
         _origins(data, path, origins)

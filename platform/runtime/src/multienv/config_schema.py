@@ -28,7 +28,16 @@ class Key:
 
     __slots__ = ("choices", "doc", "minimum", "type")
 
-    def __init__(self, kind: type, *, choices: "tuple | None" = None, minimum: "float | None" = None, doc: str = ""):
+    def __init__(
+        self,
+        kind: "type[bool | int | float | str]",
+        *,
+        choices: "tuple[object, ...] | None" = None,
+        minimum: "float | None" = None,
+        doc: str = "",
+    ):
+        if minimum is not None and kind not in (int, float):
+            raise ConfigError(f"Key({kind.__name__}, minimum={minimum!r}): a minimum is for int and float keys only")
         self.type = kind
         self.choices = choices
         self.minimum = minimum
@@ -40,16 +49,17 @@ class TableOf:
 
     __slots__ = ("value",)
 
-    def __init__(self, value: "Key | dict"):
+    def __init__(self, value: "Key | dict[str, object]"):
         self.value = value
 
 
-def merge(base: "Mapping", override: "Mapping") -> dict:
+def merge(base: "Mapping[str, object]", override: "Mapping[str, object]") -> "dict[str, object]":
     """``override`` deep-merged onto ``base``: tables merge key by key, any other value replaces."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge(merged[key], value)
+        current = merged.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            merged[key] = merge(current, value)
         else:
             merged[key] = value
     return merged

@@ -75,19 +75,30 @@ class ResolutionError(ValueError):
         super().__init__(message)
 
 
-class Resolution(tuple):
+class Resolution(tuple[str, str, str, str]):
     """``(env, source, runtime, tier)``; source is USER_ENV_NAME, ENV_NAME or default, runtime local, ci or aws-*."""
 
     __slots__ = ()
     _fields = ("env", "source", "runtime", "tier")
 
-    def __new__(cls, env: str, source: str, runtime: str, tier: str):
+    def __new__(cls, env: str, source: str, runtime: str, tier: str) -> "Resolution":
         return tuple.__new__(cls, (env, source, runtime, tier))
 
-    env = property(lambda self: self[0])
-    source = property(lambda self: self[1])
-    runtime = property(lambda self: self[2])
-    tier = property(lambda self: self[3])
+    @property
+    def env(self) -> str:
+        return self[0]
+
+    @property
+    def source(self) -> str:
+        return self[1]
+
+    @property
+    def runtime(self) -> str:
+        return self[2]
+
+    @property
+    def tier(self) -> str:
+        return self[3]
 
     def __repr__(self) -> str:
         return "Resolution(" + ", ".join(f"{k}={v!r}" for k, v in zip(self._fields, self, strict=True)) + ")"
@@ -102,19 +113,20 @@ def process_environ() -> "Mapping[str, str]":
     Until something imports ``os`` nobody can have changed ``os.environ``, and ``posix.environ``
     (already loaded by every interpreter) holds the same variables as bytes.
     """
-    os = sys.modules.get("os")
-    if os is not None:
-        return os.environ
-    try:
-        import posix
-    except ImportError:  # not a POSIX host: os is cheap to need there
-        import os
+    if "os" not in sys.modules:
+        try:
+            import posix
+        except ImportError:  # not a POSIX host: os is cheap to need there
+            pass
+        else:
+            encoding = sys.getfilesystemencoding()
+            return {
+                k.decode(encoding, "surrogateescape"): v.decode(encoding, "surrogateescape")
+                for k, v in posix.environ.items()
+            }
+    import os  # loaded already (the import is a lookup), or the host has no posix
 
-        return os.environ
-    encoding = sys.getfilesystemencoding()
-    return {
-        k.decode(encoding, "surrogateescape"): v.decode(encoding, "surrogateescape") for k, v in posix.environ.items()
-    }
+    return os.environ
 
 
 def detect_runtime(environ: "Mapping[str, str]") -> str:
@@ -149,7 +161,7 @@ def layout_of(settings: "Settings | Layout | None") -> Layout:
         from . import snapshot
 
         return snapshot.layout()
-    return getattr(settings, "layout", settings)
+    return settings if isinstance(settings, Layout) else settings.layout
 
 
 def suggestion(value: str, settings: "Settings | Layout") -> "str | None":
@@ -214,7 +226,7 @@ def resolve(environ: "Mapping[str, str] | None" = None, settings: "Settings | La
     return Resolution(name, source, runtime, layout.tiers[name])
 
 
-def environment_of(env, environ, layout) -> str:
+def environment_of(env: "str | None", environ: "Mapping[str, str] | None", layout: "Settings | Layout | None") -> str:
     """``env`` checked against ``layout``'s names, or the environment ``environ`` resolves to when None.
 
     A wrong name is a ``ConfigError`` that lists the allowed ones."""

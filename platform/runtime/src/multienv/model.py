@@ -12,6 +12,8 @@ from collections import namedtuple
 from collections.abc import Iterable
 from enum import StrEnum
 
+TYPE_CHECKING = False
+
 ENV_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")
 ENV_NAME_RULE = "a lowercase letter first, then lowercase letters or digits, at most 12 characters"
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
@@ -47,6 +49,9 @@ class Account(namedtuple("Account", "key id")):
     """A named AWS account (``devops``, ``nonprod``, an environment's name...) and its 12-digit ID."""
 
     __slots__ = ()
+    if TYPE_CHECKING:  # namedtuple() types every field Any: their types, for mypy alone
+        key: str
+        id: str
 
     @property
     def placeholder(self) -> bool:

@@ -19,6 +19,8 @@ from collections import namedtuple
 
 from .config_schema import SHARED
 
+TYPE_CHECKING = False
+
 # AWS hard limits on the names this project creates (characters).
 LIMITS = {
     "iam_role": 64,
@@ -97,6 +99,9 @@ class Naming(namedtuple("Naming", "slug region")):
     """Names and ARNs for one project, derived from its slug, region and accounts."""
 
     __slots__ = ()
+    if TYPE_CHECKING:  # namedtuple() types every field Any: their types, for mypy alone
+        slug: str
+        region: str
 
     @property
     def partition(self) -> str:

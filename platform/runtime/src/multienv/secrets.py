@@ -18,8 +18,13 @@ from collections.abc import Callable, Mapping
 
 from .config import SECRETS_MANAGER, SSM, Config, SecretRef
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 Fetch = Callable[[SecretRef], str]
-ClientFactory = Callable[[str], object]
+# A boto3 client (or a test's stand-in): boto3 ships no types, so mypy knows a client as Any.
+ClientFactory = Callable[[str], "Any"]
 
 # Set by Lambda in every function's environment (a reserved variable); boto3 reads it too.
 REGION_VARIABLE = "AWS_REGION"
@@ -102,24 +107,26 @@ class AwsFetch:
     def __init__(self, region: str, client_factory: ClientFactory | None = None):
         self.region = region
         self.client_factory = client_factory or self._boto3_client
-        self._clients: dict[str, object] = {}
+        self._clients: dict[str, Any] = {}
 
-    def _boto3_client(self, service: str) -> object:
+    def _boto3_client(self, service: str) -> Any:
         import boto3  # here, not at import: boto3 costs more than everything else on a cold start
 
         return boto3.client(service, region_name=self.region)
 
-    def client(self, service: str):
+    def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = self.client_factory(service)
         return self._clients[service]
 
     def __call__(self, ref: SecretRef) -> str:
         if ref.store == SSM:
-            return self.client("ssm").get_parameter(Name=ref.name, WithDecryption=True)["Parameter"]["Value"]
+            value: str = self.client("ssm").get_parameter(Name=ref.name, WithDecryption=True)["Parameter"]["Value"]
+            return value
         if ref.store == SECRETS_MANAGER:
             response = self.client("secretsmanager").get_secret_value(SecretId=ref.name)
             if "SecretString" not in response:
                 raise SecretError(f"secret {ref.name} holds binary data; this service reads text secrets only")
-            return response["SecretString"]
+            secret: str = response["SecretString"]
+            return secret
         raise SecretError(f"unknown secret store {ref.store!r} for {ref.name}: the stores are {SSM}, {SECRETS_MANAGER}")

@@ -20,6 +20,7 @@ from .naming import Naming, reserved_name_problem
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 SETTINGS_FILE = "multienv.toml"
 HOME_VARIABLE = "MULTIENV_HOME"
@@ -62,6 +63,10 @@ class Environment(namedtuple("Environment", "name tier account")):
     """An environment: its name, its ``Tier`` and the ``Account`` it lives in."""
 
     __slots__ = ()
+    if TYPE_CHECKING:  # namedtuple() types every field Any: their types, for mypy alone
+        name: str
+        tier: Tier
+        account: Account
 
 
 class Settings(
@@ -82,6 +87,20 @@ class Settings(
     """
 
     __slots__ = ()
+    if TYPE_CHECKING:  # namedtuple() types every field Any: their types, for mypy alone
+        file: str
+        project_name: str
+        slug: str
+        package: str
+        region: str
+        github_repository: str
+        strategy: AccountStrategy
+        accounts: tuple[Account, ...]
+        devops: Account
+        environments: tuple[Environment, ...]
+        github_owner_id: str
+        github_repository_id: str
+        data_stores: str
 
     @property
     def path(self) -> Path:
@@ -217,7 +236,7 @@ def find_settings_file(environ: Mapping[str, str] | None = None) -> str:
     )
 
 
-def parse_settings(data: Mapping, path: str | Path) -> Settings:
+def parse_settings(data: Mapping[str, Any], path: str | Path) -> Settings:
     """Check the parsed file and build ``Settings``, or raise ``SettingsError`` naming the file,
     the key and what is allowed for every problem found (one line each)."""
     problems: list[str] = []

@@ -43,7 +43,7 @@ def digest(read: "Iterable[tuple[str, bytes]]") -> str:
 
 def _root_of(module: "ModuleType") -> str:
     """The folder that holds the package the snapshot is in: where the artifact's sources sit."""
-    folder = module.__file__.replace("\\", "/").rpartition("/")[0]
+    folder = (module.__file__ or "").replace("\\", "/").rpartition("/")[0]
     return folder.rpartition("/")[0] or "."
 
 
@@ -99,7 +99,10 @@ def layout() -> "Layout":
     return Layout(**module.LAYOUT)
 
 
-def configs() -> "dict[str, dict] | None":
+def configs() -> "dict[str, dict[str, object]] | None":
     """Every environment's checked configuration by name, or None where there is no snapshot."""
     module = load()
-    return None if module is None else module.CONFIG
+    if module is None:
+        return None
+    checked: dict[str, dict[str, object]] = module.CONFIG  # _snapshot.py, written by snapshot_build.py
+    return checked

@@ -432,6 +432,7 @@ def simulation(policies: Policies, world: World, case: Case, where: str) -> dict
         "serviceControlPolicies": [],
         "resourceControlPolicies": [],
     }
+    document: dict | None
     if resource_account == SQUATTER_ACCOUNT:
         document = SQUATTER_POLICY
     elif resource.endswith(UNTAGGED_KEY_ID):

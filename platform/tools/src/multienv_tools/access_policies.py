@@ -151,12 +151,12 @@ def collect_policies(stacks: list[RenderedStack]) -> Policies:
             props = resource.properties
             name = props.get("ManagedPolicyName", props.get("PolicyName", resource.logical_id))
             for role_name in props.get("Roles", []):
-                role = role_by_name.get((stack.account_id, role_name))
-                if role is None:
+                attached = role_by_name.get((stack.account_id, role_name))
+                if attached is None:
                     raise AccessError(f"{stack.name}: {resource.logical_id}: attaches to unknown role {role_name}")
                 entry = (name, props["PolicyDocument"])
-                if entry not in role.policies:
-                    role.policies.append(entry)
+                if entry not in attached.policies:
+                    attached.policies.append(entry)
         for resource in stack.of_type("AWS::S3::BucketPolicy"):
             bucket = resource.properties["Bucket"]
             policies.resource_policies.setdefault(f"s3:{bucket}", []).append(resource.properties["PolicyDocument"])

@@ -168,7 +168,7 @@ def _passrole(service: str) -> Technique:
     )
 
 
-TAG_DODGE = {"aws:TagKeys": (ENV_TAG,), f"aws:RequestTag/{ENV_TAG}": "{env}"}
+TAG_DODGE: dict[str, str | tuple[str, ...]] = {"aws:TagKeys": (ENV_TAG,), f"aws:RequestTag/{ENV_TAG}": "{env}"}
 
 
 TECHNIQUES: tuple[Technique, ...] = (

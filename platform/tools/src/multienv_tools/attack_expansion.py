@@ -100,7 +100,10 @@ def _applies(technique: Technique, target: Target, layout: Layout) -> bool:
         if trust is None:
             # A role of this project no template creates cannot exist (creating one is its own case).
             return target.scope != OWN_PLATFORM
-        return _trusts_service(trust, technique.context["iam:PassedToService"])
+        service = technique.context["iam:PassedToService"]
+        if not isinstance(service, str):  # _passrole names one service per technique
+            raise TypeError(f"{technique.key}: iam:PassedToService is {service!r}, not one service")
+        return _trusts_service(trust, service)
     return True
 
 

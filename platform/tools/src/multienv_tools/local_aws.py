@@ -165,7 +165,7 @@ def kms_key_tags_from_cloudformation() -> None:
         return original(cls, resource_name, converted, *args, **kwargs)
 
     create_from_cloudformation_json.api_tags = True  # type: ignore[attr-defined]
-    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign]
+    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[assignment]  # moto's method, patched
 
 
 def physical_ids(client: Any, spec: stacks.StackSpec) -> dict[str, dict[str, str]]:

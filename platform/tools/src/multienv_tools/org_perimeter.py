@@ -272,13 +272,13 @@ class OrgCase:
     expect: str  # with the perimeter attached
     identity: dict | None = None
     resource_policy: dict | None = None
-    context: dict[str, str | list[str]] = field(default_factory=dict)
+    context: Mapping[str, str | list[str]] = field(default_factory=dict)
 
     @property
     def principal_account(self) -> str:
         return self.principal.split(":")[4]
 
-    def simulation(self, perimeter: dict[str, dict] | None) -> dict:
+    def simulation(self, perimeter: dict[str, list] | None) -> dict:
         outside = self.principal_account == OUTSIDE_ACCOUNT
         context: dict[str, str | list[str]] = {
             "aws:PrincipalAccount": self.principal_account,
@@ -343,8 +343,8 @@ def perimeter_cases(settings: Settings, actions: IamActions) -> list[OrgCase]:
     cases: list[OrgCase] = []
     # One set per account: the perimeter is attached to accounts, not environments.
     homes: dict[str, str] = {}
-    for env in settings.environments:
-        homes.setdefault(env.account.id, env.name)
+    for environment in settings.environments:
+        homes.setdefault(environment.account.id, environment.name)
     for account, env in homes.items():
         worker = n.role_arn(account, n.name(env, "worker"))
         outsider = f"arn:{p}:iam::{OUTSIDE_ACCOUNT}:role/outsider"
@@ -746,7 +746,7 @@ def function_grant_cases(settings: Settings, homes: Mapping[str, str]) -> list[O
     return cases
 
 
-def requests(cases: list[OrgCase], perimeter: dict[str, list], first_id: int) -> list[dict]:
+def requests(cases: list[OrgCase], perimeter: dict[str, list] | None, first_id: int) -> list[dict]:
     """Two requests per case: without the perimeter, then with it."""
     out = []
     for index, case in enumerate(cases):

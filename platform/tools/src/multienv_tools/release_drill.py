@@ -113,7 +113,7 @@ def drill(run: Run, artifact: Path) -> None:
 
     run.deploy(deployer, "rollback", "--env", prd.name)
     check_live(run, prd.name, first, deployer)
-    errors = io.StringIO()
-    with contextlib.redirect_stderr(errors):
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
         again = deploy.main(["rollback", "--env", prd.name], environ=run.environ(deployer), out=run.out)
-    run.check(again == 1 and "nothing to roll back" in errors.getvalue(), f"{prd.name}: a second rollback is refused")
+    run.check(again == 1 and "nothing to roll back" in stderr.getvalue(), f"{prd.name}: a second rollback is refused")

@@ -42,12 +42,17 @@ class Simulator:
             )
         except FileNotFoundError:
             raise AccessError("node is not on PATH: install Node.js 20 or newer, then run make install") from None
+        # PIPE opened all three (typeshed's Popen leaves each one Optional).
+        stdin, stdout, stderr = self.process.stdin, self.process.stdout, self.process.stderr
+        if stdin is None or stdout is None or stderr is None:
+            raise AccessError("node started without its pipes")
+        self._pipes = (stdin, stdout, stderr)
         # Drained as they come, so neither pipe fills while this side is still writing.
         self._out: list[str] = []
         self._err: list[str] = []
         self._readers = [
-            threading.Thread(target=lambda: self._out.append(self.process.stdout.read()), daemon=True),
-            threading.Thread(target=lambda: self._err.append(self.process.stderr.read()), daemon=True),
+            threading.Thread(target=lambda: self._out.append(stdout.read()), daemon=True),
+            threading.Thread(target=lambda: self._err.append(stderr.read()), daemon=True),
         ]
         for reader in self._readers:
             reader.start()
@@ -92,7 +97,7 @@ class Simulator:
             request = '{"id":' + str(number) + ',"simulation":' + line + "}\n"
             text = (json.dumps({"policies": new}) + "\n" if new else "") + request
             try:
-                self.process.stdin.write(text)
+                self._pipes[0].write(text)
             except BrokenPipeError:  # the process ended early: its error is read in answers()
                 self._broken = True
         return number
@@ -101,7 +106,7 @@ class Simulator:
         """Every submitted request's answer, in order; with ``meanwhile``, ``(answers, meanwhile())``,
         called while the simulator finishes."""
         try:
-            self.process.stdin.close()
+            self._pipes[0].close()
         except BrokenPipeError:
             self._broken = True
         extra = meanwhile() if meanwhile is not None else None
@@ -125,7 +130,7 @@ class Simulator:
             self.process.wait()
         for reader in self._readers:
             reader.join()
-        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+        for stream in self._pipes:
             with contextlib.suppress(OSError):  # a write still buffered for a process that is gone
                 stream.close()
 

@@ -13,6 +13,7 @@ import pprint
 from pathlib import Path
 
 from multienv import config_files, snapshot
+from multienv.config import ConfigError
 from multienv.settings import SETTINGS_FILE, load_settings
 
 HEADER = '''"""{project}: multienv.toml and config/*.toml as checked by the build. Written by the build; do not edit.
@@ -27,8 +28,8 @@ def team_keys(root: Path, package: str) -> dict:
     """``KEYS`` of ``src/<package>/schema.py`` under ``root``: the checkout being built, not whatever is imported."""
     path = root / "src" / package / f"{config_files.SCHEMA_MODULE}.py"
     spec = importlib.util.spec_from_file_location(f"{package}.{config_files.SCHEMA_MODULE}", path)
-    if spec is None or not path.is_file():
-        raise config_files.ConfigError(f"{path} is missing: the service declares its configuration keys there")
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ConfigError(f"{path} is missing: the service declares its configuration keys there")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.KEYS
@@ -46,7 +47,7 @@ def render(root: Path) -> str:
         "DIGEST": snapshot.digest(read.items()),
         "LAYOUT": {
             "names": layout.names,
-            "tiers": {name: tier.value for name, tier in layout.tiers.items()},
+            "tiers": {name: str(tier) for name, tier in layout.tiers.items()},  # a Tier is a StrEnum: its value
             "default": layout.default,
             "production": layout.production,
         },
