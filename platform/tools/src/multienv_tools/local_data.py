@@ -29,7 +29,7 @@ import contextlib
 import hashlib
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from multienv.model import Tier
@@ -63,7 +63,7 @@ def production_items(rules: masking.Rules, count: int) -> list[dict[str, Any]]:
     return items
 
 
-def personal_values(rules: masking.Rules, items: list[Mapping[str, Any]]) -> set[str]:
+def personal_values(rules: masking.Rules, items: Sequence[Mapping[str, Any]]) -> set[str]:
     """Every value of a personal attribute in ``items``, as text (booleans say nothing of anyone alone)."""
     found = set()
     for item in items:
@@ -74,7 +74,7 @@ def personal_values(rules: masking.Rules, items: list[Mapping[str, Any]]) -> set
     return found
 
 
-def lines(items: list[Mapping[str, Any]]) -> list[str]:
+def lines(items: Sequence[Mapping[str, Any]]) -> list[str]:
     return sorted(masking.to_line(i) for i in items)
 
 
