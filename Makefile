@@ -8,7 +8,7 @@ OUT ?= out
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_PIN := {{cookiecutter.project_slug}}/requirements-checkov.txt
 
-.PHONY: help install lock bake test typecheck bench bench-check bench-coldstart bench-access bench-service-check clean
+.PHONY: help install lock bake test pytest typecheck bench bench-check bench-coldstart bench-access bench-service-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -62,9 +62,13 @@ bake: $(BIN)/cookiecutter  ## generate a project into out/<slug>, linked for mak
 	$(BIN)/python platform/wheels.py --install
 	$(BIN)/python -m multienv_template.bake --out '$(OUT)' $(if $(FORCE),--force) $(ARGS)
 
-test: install typecheck  ## lint and type-check the template, then bake the option matrix and run each bake's own checks
+test: install  ## lint and type-check the template, bake the option matrix and run each bake's own checks, the platform's tests against bakes
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@$(MAKE) --no-print-directory -j2 --output-sync=target typecheck pytest
+
+# The suite; mypy runs beside it (make test), in the time the workers take to start.
+pytest: install
 	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) $(BIN)/python -m pytest -n auto --dist loadgroup
 
 typecheck: install  ## mypy over the template's Python (multienv_template/, hooks/, local_extensions.py, migrations.py) and the platform's packages, the runtime strict

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from multienv_template import plan as multienv_plan
+from multienv_template.vocabulary import personas
 
 ACCESS_SUMMARY = re.compile(
     r"access matrix: (\d+) designed cases \((\d+) allow, (\d+) deny\), (\d+) generated \([^)]*\), "
@@ -86,7 +87,7 @@ def assert_data_run(output: str, plan: multienv_plan.Plan) -> None:
     for env in seeded:
         assert f"ok: {env}: data-seed wrote the 3 item(s) of data/fixture.jsonl into {naming.data_table(env)}" in run
     assert f"ok: {prd}: {naming.function_role(prd)} wrote 60 items with " in run
-    targets = plan.subset_targets()
+    targets = [e for e in plan.environments if e.tier in personas.SUBSET_TARGET_TIERS]
     if targets:
         to = targets[0].name
         for line in (

@@ -54,7 +54,7 @@ def test_end_to_end_check_and_local_deploy(bake, node_modules, combination: Comb
 @pytest.mark.slow
 def test_local_deploy_fails_on_a_resource_type_the_emulator_skips(bake):
     """A resource moto's CloudFormation silently skips must fail the run, not pass unnoticed."""
-    result = bake(account_strategy="single_account", environments="dev,prd")
+    result = bake(account_strategy="single_account", environments="dev,prd", data_stores="none")
     assert result.exit_code == 0, result.exception
     app = result.project / "infra" / "app.yaml"
     text = app.read_text(encoding="utf-8")
