@@ -1,6 +1,10 @@
 # The template's two commands: `make bake` and `make test`. Both set up .venv on first use.
 # `make help` lists every target.
 PYTHON3 ?= python3
+# Python writes its bytecode caches (into .venv, ignored by git) even where the shell sets
+# PYTHONDONTWRITEBYTECODE: uv installs without them, and every process of the suite (the workers, each
+# bake's tools, the platform's tests) would otherwise compile again everything it imports.
+unexport PYTHONDONTWRITEBYTECODE
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
@@ -30,7 +34,7 @@ UV_PIP = --quiet --disable-pip-version-check --require-hashes --no-deps --target
 	touch $@
 
 $(BIN)/cookiecutter: $(DEV_LOCKS) | $(UV)
-	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON3) $(VENV)
+	test -x $(BIN)/python || $(UV) venv --quiet --allow-existing --python $(PYTHON3) $(VENV)  # .venv/access-node may be there first
 	$(UV) pip sync --python $(BIN)/python --require-hashes $(DEV_LOCKS)
 	rm -f $(VENV)/.multienv-platform  # the sync removed the platform's wheels: platform/wheels.py installs them again
 	touch $@
@@ -49,7 +53,10 @@ $(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN) | $(UV)
 	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes $(CHECKOV_PIN)
 	touch $@
 
-install: $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node), the platform's wheels from this tree
+# The three installs are independent: side by side (uv's and npm's caches are safe to share).
+INSTALLED := $(BIN)/cookiecutter $(CHECKOV_VENV)/bin/checkov $(ACCESS_NODE)/node_modules/.package-lock.json
+install:  ## the template's tools, in .venv (checkov in .venv-checkov, iam-simulate in .venv/access-node), the platform's wheels from this tree
+	@$(MAKE) --no-print-directory -j2 --output-sync=target $(INSTALLED)
 	$(BIN)/python platform/wheels.py --install
 
 # Answers as key=value words, e.g. ARGS='environments=dev,prd account_strategy=hybrid'.

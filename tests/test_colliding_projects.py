@@ -3,8 +3,8 @@ AWS accounts: neither reaches the other's roles, functions, artifacts or CI (``c
 
 The attacker's matrix (``peer-project`` cases, every strategy, every bake) and the fence check of
 the rendered patterns (``platform/tests/test_fences.py``) prove every strategy; this runs the real
-deploy tool twice against one moto server, in each of the four layouts, and once with the fences
-put back to a single hyphen, where it must fail as the collision it guards against did.
+deploy tool twice against one moto server, in each of the three account layouts two environments
+take (hybrid's is full_isolation's there), and once with the fences put back to a single hyphen, where it must fail as the collision it guards against did.
 """
 
 from __future__ import annotations
