@@ -109,6 +109,8 @@ def assert_data_run(output: str, plan: multienv_plan.Plan) -> None:
         assert f"ok: moto: {naming.persona_role(dev.name, 'software-developer')} (account {dev.account.id}) " in run
     else:
         assert f"moto: {dev.name} and {prd} share account {dev.account.id}; moto checks no policy here" in run
-    assert re.search(rf"ok: access/generated-cases.csv: .* of {dev.name} on {prd}'s table: deny \(make check-access", run)
+    assert re.search(
+        rf"ok: access/generated-cases.csv: .* of {dev.name} on {prd}'s table: deny \(make check-access", run
+    )
     first = plan.environments[0].name
     assert f"ok: destroy {first} kept its data: key {naming.data_key_alias(first)} (Enabled)" in output
