@@ -3,8 +3,9 @@ AWS accounts: neither reaches the other's roles, functions, artifacts or CI (``c
 
 The attacker's matrix (``peer-project`` cases, every strategy, every bake) and the fence check of
 the rendered patterns (``platform/tests/test_fences.py``) prove every strategy; this runs the real
-deploy tool twice against one moto server, in each of the three account layouts two environments
-take (hybrid's is full_isolation's there), and once with the fences put back to a single hyphen, where it must fail as the collision it guards against did.
+deploy tool twice against one moto server, with the two projects' environments in separate
+accounts (full_isolation) and all in one (single_account), and once with the fences put back to a
+single hyphen, where it must fail as the collision it guards against did.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ def deploy_both(first: Path, second: Path, platform: Path | None = None) -> subp
 
 
 @pytest.mark.slow
-# With dev,prd, hybrid lays the accounts out as full_isolation does (devops, one for dev, one for prd:
-# only sandbox-tier environments share hybrid's nonprod account), so it would deploy the same thing twice.
-@pytest.mark.parametrize("strategy", ["single_account", "consolidated_nonprod", "full_isolation"])
+# With dev,prd, hybrid lays the accounts out as full_isolation does (devops, one for dev, one for
+# prd: only sandbox-tier environments share hybrid's nonprod account), and consolidated_nonprod as
+# single_account does but for a DevOps account of its own, which every layout shares between the
+# projects: the two layouts below are every way two environments can share accounts.
+@pytest.mark.parametrize("strategy", ["single_account", "full_isolation"])
 def test_colliding_projects_deployed_side_by_side_reach_nothing_of_each_other(bake, node_modules, strategy):
     first, second = bake_pair(bake, strategy)
     run = deploy_both(first, second)

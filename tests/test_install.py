@@ -9,6 +9,7 @@ environment made from that same lock plus the template's own (requirements-dev.t
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import re
 import subprocess
@@ -186,5 +187,44 @@ def test_a_newcomer_runs_the_readme_in_a_fresh_folder(tmp_path):
     edited = subprocess.run(["make", "check"], cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert edited.returncode == 0, f"{edited.stdout[-3000:]}\n{edited.stderr[-3000:]}"
     assert " -m pytest tests" in edited.stdout and "/ruff " in edited.stdout, edited.stdout
-    rerun = ("cfn-lint", "run_checkov", "multienv_tools.access_matrix", "zizmor")
+    rerun = ("cfn-lint", "multienv checkov", "multienv check-access", "zizmor", "synth --check")
     assert [name for name in rerun if name in edited.stdout] == [], edited.stdout
+
+    # A team's first edits the documented ways keep `make check` green: a key and a table added as
+    # schema.py says (the platform's tests check the loader against keys of their own, not these), and
+    # a handler importing `os` and the runtime's own `multienv.secrets` at the top (the cold-start rule
+    # measures against what AWS Lambda's Python runtime has loaded, not a bare interpreter).
+    package = project / "src" / DEFAULT_ANSWERS["package_name"]
+    schema = package / "schema.py"
+    schema.write_text(add_to_schema(schema.read_text(encoding="utf-8")), encoding="utf-8")
+    shared = project / "config" / "shared.toml"
+    text = shared.read_text(encoding="utf-8")
+    assert text.count("[service]\n") == 1
+    text = text.replace("[service]\n", "[service]\npage_size = 50\n") + '\n[payments]\nprovider = "stripe"\n'
+    shared.write_text(text, encoding="utf-8")
+    handler.write_text(import_os_and_secrets(handler.read_text(encoding="utf-8")), encoding="utf-8")
+    team = subprocess.run(["make", "check"], cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert team.returncode == 0, f"{team.stdout[-3000:]}\n{team.stderr[-3000:]}"
+    assert "multienv check-access" in team.stdout  # config/ is the access matrix's input: it ran again
+    shown = subprocess.run(
+        ["make", "-s", "config", "CONFIG_ENV=prd"], cwd=project, env=env, capture_output=True, text=True, timeout=60
+    )
+    production = json.loads(shown.stdout)
+    assert (production["service"]["page_size"], production["payments"]) == (50, {"provider": "stripe"})
+
+
+def add_to_schema(schema_text: str) -> str:
+    """``KEYS`` with one more key in ``[service]`` and a new table, as the module's docstring says."""
+    keys = 'KEYS = {\n    "service": {\n'
+    assert schema_text.count(keys) == 1, "schema.py no longer opens KEYS with its [service] table"
+    new_table = '    "payments": {\n        "provider": Key(str, choices=("stripe", "adyen"), doc="who takes payments"),\n    },\n'
+    new_key = '        "page_size": Key(int, minimum=1, doc="items on one page"),\n'
+    return schema_text.replace(keys, f'KEYS = {{\n{new_table}    "service": {{\n{new_key}')
+
+
+def import_os_and_secrets(handler_text: str) -> str:
+    anchor = "from multienv.env import resolve\n"
+    assert handler_text.count(anchor) == 1
+    text = handler_text.replace(anchor, "import os\n\nfrom multienv import secrets\n" + anchor)
+    # Used, so that lint has nothing to say about the imports themselves.
+    return text + '\n\nREGION = os.environ.get("AWS_REGION")\nSECRETS = secrets.Secrets\n'
