@@ -129,9 +129,11 @@ LARGEST = [*pick(*(f"twelve-long-{strategy}" for strategy in STRATEGIES)), BY_ID
 # per strategy, each with a different sign-in source, so every strategy's IaC, personas, access
 # matrix, workflows and local deploy run for real; custom tiers and named account IDs are among them.
 END_TO_END = [
+    # Hybrid's point, two sandbox-tier environments in the shared nonprod account beside the others in
+    # accounts of their own; the custom tiers (staging, qa) deploy in the two bakes below.
     Combination(
         "hybrid-named-accounts",
-        BY_ID["hybrid-named-accounts"].answers,
+        {**BY_ID["hybrid-named-accounts"].answers, "environments": "sbx,play:sandbox,dev,prd"},
         sign_in='source = "identity-center"\npermission_set_prefix = "app-"',
     ),
     # The largest shape deploys too: twelve environments in one shared account, a 31-character slug.
