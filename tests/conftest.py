@@ -73,8 +73,10 @@ def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.
     # A copy that holds its own platform sources (bake_copy's, for sabotage) runs them instead.
     own = platform_copy(project)
     platform = [f"PLATFORM_SRC={own}"] if own.is_dir() else []
+    # JOBS=1: the suite's workers already keep both cores busy; a bake's checks side by side on top
+    # of them only make the processes wait for each other.
     return subprocess.run(
-        ["make", *targets, f"VENV={SHARED_VENV}", *platform],
+        ["make", *targets, f"VENV={SHARED_VENV}", "JOBS=1", *platform],
         cwd=project,
         env=env,
         capture_output=True,
@@ -151,12 +153,6 @@ def pytest_configure(config):
         wheels = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(wheels)
         wheels.install()
-
-
-def pytest_collection_modifyitems(items):
-    """The slow tests first (a bake's whole checks, a deploy): the workers then finish together instead
-    of one running the longest test alone at the end. Otherwise in the order collected."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)
 
 
 class Bake:

@@ -29,11 +29,10 @@ with warnings.catch_warnings():
 # The service's package, which some tests import (its config keys, its two entry points).
 sys.path.insert(0, str(ROOT / "src"))
 
-# The property tests try 100 cases each by hand and 200 in CI, with no deadline: on a loaded
-# machine (the suite runs bakes side by side) a slow example is not a failing one.
-hypothesis_settings.register_profile("workstation", max_examples=100, deadline=None)
-hypothesis_settings.register_profile("ci", max_examples=200, deadline=None)
-hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "workstation")
+# The property tests try 100 cases each, with no deadline: on a loaded machine (the suite runs
+# bakes side by side) a slow example is not a failing one.
+hypothesis_settings.register_profile("platform", max_examples=100, deadline=None)
+hypothesis_settings.load_profile("platform")
 
 
 @pytest.fixture(autouse=True)
