@@ -7,7 +7,6 @@ Also here: the local AWS the deploy, release and retire tests share, a moto serv
 """
 
 import gc
-import os
 import sys
 import urllib.request
 import warnings
