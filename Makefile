@@ -49,7 +49,7 @@ $(ACCESS_NODE)/node_modules/.package-lock.json: $(ACCESS_LOCK)
 	cd $(ACCESS_NODE) && npm ci --no-audit --no-fund --loglevel=error
 
 $(CHECKOV_VENV)/bin/checkov: $(CHECKOV_PIN) | $(UV)
-	test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --python $(PYTHON3) $(CHECKOV_VENV)
+	test -x $(CHECKOV_VENV)/bin/python || $(UV) venv --quiet --allow-existing --python $(PYTHON3) $(CHECKOV_VENV)
 	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes $(CHECKOV_PIN)
 	touch $@
 
