@@ -73,10 +73,8 @@ def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.
     # A copy that holds its own platform sources (bake_copy's, for sabotage) runs them instead.
     own = platform_copy(project)
     platform = [f"PLATFORM_SRC={own}"] if own.is_dir() else []
-    # JOBS=1: the suite's workers already keep both cores busy; a bake's checks side by side on top
-    # of them only make the processes wait for each other.
     return subprocess.run(
-        ["make", *targets, f"VENV={SHARED_VENV}", "JOBS=1", *platform],
+        ["make", *targets, f"VENV={SHARED_VENV}", *platform],
         cwd=project,
         env=env,
         capture_output=True,
