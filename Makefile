@@ -95,9 +95,9 @@ bench-check: install  ## a baked project's make check, cold, unchanged and after
 		&& $(MAKE) bench-check VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) \
 			NODE_MODULES=$(abspath $(ACCESS_NODE))/node_modules BENCH_ARGS='$(BENCH_ARGS)'
 
-# Both bakes run on this checkout's environments; the release on its own platform sources.
+# Each bake on an environment of its own with its own platform; checkov and the simulator are this checkout's.
 bench-service-check: install  ## a default bake's make check, cold and after one service edit, beside the last release's (BENCH_ARGS=--check)
-	VENV=$(abspath $(VENV)) CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) NODE_MODULES=$(abspath $(ACCESS_NODE))/node_modules \
+	CHECKOV_VENV=$(abspath $(CHECKOV_VENV)) NODE_MODULES=$(abspath $(ACCESS_NODE))/node_modules \
 		$(BIN)/python benchmarks/bench_service_check.py $(BENCH_ARGS)
 
 bench-access: install  ## how long a baked project's make check-access takes; one simulator process vs one per case

@@ -1,10 +1,11 @@
 """A service's `make check` beside today's release: cold, and after one edit of the service.
 
 Bakes the defaults twice: from the last release ``releases.toml`` records (its commit, taken out
-with ``git archive``, run on its own platform sources through ``PLATFORM_SRC`` and ``PYTHONPATH``)
-and from this working tree (on the platform this tree installs). Each bake is a git repository, as
-a team's is. Both run on this checkout's tool environments (``VENV``, ``CHECKOV_VENV``,
-``NODE_MODULES``), so installing is not measured, only checking. After one unmeasured run of each
+with ``git archive``) and from this working tree. Each bake is a git repository, as a team's is, and
+has an environment of its own, made by its own ``make`` from its own development lock and its own
+platform: the wheels its template tree builds (``platform/wheels.py``), as a team's ``make install``
+installs its pinned release. Both share this checkout's checkov and simulator (``CHECKOV_VENV``,
+``NODE_MODULES``). Installing is not measured, only checking. After one unmeasured run of each
 (bytecode, page cache), round by round, each bake in turn (which goes first alternates):
 
 - cold: ``make clean`` and no stamps left, every check runs (a fresh checkout, CI);
@@ -19,7 +20,6 @@ the load is the caveat and CPU time the steadier witness.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import resource
 import shutil
@@ -78,18 +78,42 @@ def release_template(commit: str, into: Path, repository: Path = TEMPLATE) -> Pa
     return into
 
 
-def platform_sources(template: Path) -> str:
-    """The platform's packages of a template tree, as PLATFORM_SRC and PYTHONPATH want them."""
-    return f"{template / 'platform' / 'runtime' / 'src'}:{template / 'platform' / 'tools' / 'src'}"
+def own_environment(
+    template: Path, project: Path, scratch: Path, make_args: list[str], env: dict[str, str]
+) -> list[str]:
+    """``project/.venv`` with the development tools of its lock and the platform of ``template``.
+
+    The wheels come from ``template``'s own ``platform/wheels.py`` (built with this interpreter's
+    build backend, nothing fetched); the bake's own ``make`` target installs them with its lock,
+    as ``make install`` with ``PLATFORM_REQUIREMENTS`` does in the template's tests. Returns the make
+    arguments that run on it: ``VENV``, and the same ``PLATFORM_REQUIREMENTS`` (else the pins of
+    ``multienv.toml`` would be newer than the install, and make would install them again)."""
+    wheels = scratch / "wheels"
+    built = subprocess.run(
+        [sys.executable, str(template / "platform" / "wheels.py"), str(wheels)], capture_output=True, text=True
+    )
+    if built.returncode != 0:
+        raise BenchError(f"building the platform of {template} failed:\n{built.stdout[-2000:]}\n{built.stderr[-2000:]}")
+    venv = project / ".venv"
+    on_it = [f"VENV={venv}", f"PLATFORM_REQUIREMENTS={wheels / 'requirements-platform.txt'}"]
+    done = subprocess.run(
+        ["make", f"{venv}/.installed-dev", *on_it, *make_args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"installing {venv} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return on_it
 
 
-def install_this_platform() -> None:
-    """This working tree's platform into this environment (nothing is done when it is current)."""
-    spec = importlib.util.spec_from_file_location("platform_wheels", TEMPLATE / "platform" / "wheels.py")
-    assert spec and spec.loader
-    wheels = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(wheels)
-    wheels.install()
+def uv() -> str:
+    """The uv the template's install uses: the one on PATH, else its own copy in .make/uv."""
+    found = shutil.which("uv") or str(TEMPLATE / ".make" / "uv" / "bin" / "uv")
+    if not Path(found).exists():
+        raise BenchError("no uv: run make install in the template first")
+    return found
 
 
 @dataclass
@@ -213,8 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error(f"--rounds {args.rounds}: give at least 1")
-    tools = [
-        f"VENV={Path(os.environ.get('VENV', TEMPLATE / '.venv')).resolve()}",
+    shared = [
         f"CHECKOV_VENV={Path(os.environ.get('CHECKOV_VENV', TEMPLATE / '.venv-checkov')).resolve()}",
         f"NODE_MODULES={Path(os.environ.get('NODE_MODULES', TEMPLATE / '.venv/access-node/node_modules')).resolve()}",
     ]
@@ -222,24 +245,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         version, commit = last_release(version=args.release)
         release_name = f"release {version} ({commit[:8]})"
-        install_this_platform()
+        install = [f"UV={uv()}", f"PYTHON3={getattr(sys, '_base_executable', sys.executable)}"]
         with tempfile.TemporaryDirectory(prefix="bench-service-check-") as scratch:
             root = Path(scratch)
             config = root / "cookiecutter.yaml"
             config.write_text(f"cookiecutters_dir: {root / 'cache'}\nreplay_dir: {root / 'replay'}\n")
-            released = release_template(commit, root / "release-template")
-            # The release runs its own platform, not the one this tree installed: make's commands
-            # through PLATFORM_SRC, its tests (plain `python -m pytest`) through PYTHONPATH.
-            sources = platform_sources(released)
-            bakes = [
-                Bake(
-                    release_name,
-                    bake(released, root / "release", config),
-                    [*tools, f"PLATFORM_SRC={sources}"],
-                    {**env, "PYTHONPATH": sources},
-                ),
-                Bake("this tree", bake(TEMPLATE, root / "new", config), tools, env),
-            ]
+            bakes = []
+            for label, template, name in (
+                (release_name, release_template(commit, root / "release-template"), "release"),
+                ("this tree", TEMPLATE, "new"),
+            ):
+                project = bake(template, root / name, config)
+                on_it = own_environment(template, project, root / f"{name}-platform", install, env)
+                bakes.append(Bake(label, project, [*on_it, *shared], env))
             for one in bakes:  # before any run: the one-edit case needs it
                 service_file(one.project)
             before = load_average()

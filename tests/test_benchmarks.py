@@ -92,7 +92,7 @@ def test_the_release_benched_is_the_template_s_last_one_and_baked_from_its_commi
     tree = service_check.release_template(commit, tmp_path / "release")
     assert tomllib.loads((tree / "releases.toml").read_text())["release"][-1]["version"] == version
     assert (tree / "cookiecutter.json").is_file()
-    assert (tree / "platform" / "tools" / "src" / "multienv_tools").is_dir()  # what PLATFORM_SRC runs
+    assert (tree / "platform" / "tools" / "src" / "multienv_tools").is_dir()  # what its wheels are built from
 
 
 def measured(label: str, cold: list[float], edit: list[float]) -> service_check.Bake:
@@ -161,3 +161,33 @@ def test_a_cold_run_starts_from_no_stamps_and_an_edit_is_seen_by_make_check_then
     with pytest.raises(service_check.BenchError, match=r"^fake: make check failed in "):
         bake.measure("one edit", 8)
     assert handler.read_text() == original
+
+
+FAKE_WHEELS = """\
+import pathlib, sys
+folder = pathlib.Path(sys.argv[1])
+folder.mkdir(parents=True)
+(folder / "requirements-platform.txt").write_text("multienv @ file:///built-from-" + pathlib.Path(__file__).parents[1].name)
+"""
+FAKE_INSTALL = """\
+$(VENV)/.installed-dev: $(PLATFORM_REQUIREMENTS)
+\tmkdir -p $(@D) && cat $(PLATFORM_REQUIREMENTS) > $@
+"""
+
+
+def test_each_bake_runs_on_its_own_environment_with_the_platform_its_own_template_builds(tmp_path):
+    """The release's checks must run its own installed platform, not this tree's: the wheels come from
+    the bake's template tree, its own make installs them, and every later make is handed the same
+    ``PLATFORM_REQUIREMENTS`` (else the pins make writes from multienv.toml would reinstall)."""
+    template, project = tmp_path / "release-template", tmp_path / "project"
+    (template / "platform").mkdir(parents=True)
+    (template / "platform" / "wheels.py").write_text(FAKE_WHEELS)
+    project.mkdir()
+    (project / "Makefile").write_text(FAKE_INSTALL)
+    args = service_check.own_environment(template, project, tmp_path / "scratch", [], dict(os.environ))
+    requirements = tmp_path / "scratch" / "wheels" / "requirements-platform.txt"
+    assert args == [f"VENV={project / '.venv'}", f"PLATFORM_REQUIREMENTS={requirements}"]
+    assert (project / ".venv" / ".installed-dev").read_text() == "multienv @ file:///built-from-release-template"
+    (template / "platform" / "wheels.py").write_text("raise SystemExit('no backend')")
+    with pytest.raises(service_check.BenchError, match=r"^building the platform of .*release-template failed"):
+        service_check.own_environment(template, project, tmp_path / "again", [], dict(os.environ))
