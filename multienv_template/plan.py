@@ -21,7 +21,6 @@ import keyword
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import ModuleType
 
 from . import presets
 from .answers import (
@@ -57,9 +56,8 @@ from .vocabulary import (
     Account,
     naming,
     persona_cases,
-    personas,
-    pipeline,
     settings,
+    synth,
 )
 
 Settings = settings.Settings
@@ -67,54 +65,20 @@ Environment = settings.Environment
 SETTINGS_FILE = settings.SETTINGS_FILE
 
 
-def _from_settings(name: str) -> property:
-    """A property of the plan that is its ``Settings``' own: decided there, and only there."""
-    return property(lambda plan: getattr(plan.settings, name), doc=f"``Settings.{name}``")
-
-
 @dataclass(frozen=True)
-class Plan:
+class Plan(synth.StackPlan):
     """The answers, decided: the generated repository's own ``Settings`` (what its ``multienv.toml``
     says once loaded: names, strategy, accounts, environments in promotion order) and what only
-    the template needs (the code owners, whether account IDs were given).
+    the template needs (the code owners, the first keys of each configuration file).
 
-    The environment properties (``default_environment``, ``production``, ``environment(name)``...)
-    are ``Settings``'; the template's Jinja reads them through the plan, so each is decided once,
-    in ``src/multienv/settings.py``, for the template and for every generated repository.
+    Everything else is the platform's ``StackPlan``, what ``multienv synth`` renders the platform's
+    files from: the settings' properties (``default_environment``, ``production``,
+    ``environment(name)``...), the CI stages, the persona table. The template's Jinja reads them
+    through the plan, so each is decided once, in the platform, for the template and for every
+    generated repository.
     """
 
-    settings: Settings
     code_owners: tuple[str, ...]
-    account_ids_given: bool
-
-    project_name = _from_settings("project_name")
-    project_slug = _from_settings("slug")
-    package_name = _from_settings("package")
-    region = _from_settings("region")
-    github_repository = _from_settings("github_repository")
-    github_owner_id = _from_settings("github_owner_id")
-    github_repository_id = _from_settings("github_repository_id")
-    strategy = _from_settings("strategy")
-    accounts = _from_settings("accounts")
-    devops = _from_settings("devops")
-    environments = _from_settings("environments")
-    default_environment = _from_settings("default_environment")
-    production = _from_settings("production")
-    naming = _from_settings("naming")
-    data_stores = _from_settings("data_stores")
-    has_table = _from_settings("has_table")
-    has_bucket = _from_settings("has_bucket")
-    has_data = _from_settings("has_data")
-
-    @property
-    def env_names(self) -> list[str]:
-        return list(self.settings.names)
-
-    def environment(self, name: str) -> Environment:
-        return self.settings.environment(name)
-
-    def environments_in(self, account: Account) -> list[Environment]:
-        return self.settings.environments_in(account)
 
     def environment_config(self, environment: Environment) -> dict[str, dict]:
         """The keys ``config/<env>.toml`` starts with: tier-dependent values and secret references."""
@@ -126,21 +90,6 @@ class Plan:
                 "api_token": {"store": "ssm", "name": self.naming.ssm_parameter(env, "api-token")},
             },
         }
-
-    @property
-    def pipeline(self) -> ModuleType:
-        """The generated package's ``pipeline.py``: CI's rules and names."""
-        return pipeline
-
-    @property
-    def ci_stages(self) -> list:
-        """The deploy workflow's environment jobs, in promotion order, as ``pipeline.py`` decides them."""
-        return pipeline.stages((e.name, e.tier) for e in self.environments)
-
-    # --- personas and the access matrix (decided in the generated package's personas.py and persona_cases.py)
-    def persona_rows(self) -> list[tuple[str, list[str]]]:
-        """(persona title, its grant in each environment): the table of docs/personas.md."""
-        return personas.table(e.tier for e in self.environments)
 
     def access_cases(self) -> list:
         """The rows of access/generated-cases.csv (``multienv synth`` writes them), for the docs' counts."""
@@ -317,7 +266,6 @@ def build_plan(answers: Mapping[str, object]) -> Plan:
             data_stores=data_stores_of(answers),
         ),
         code_owners=tuple(_text(answers, "code_owners").split()),
-        account_ids_given=bool(ids),
     )
 
 

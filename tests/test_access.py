@@ -20,8 +20,8 @@ from conftest import DEFAULT_ANSWERS, SHARED_VENV, TEMPLATE, platform_copy, run_
 from multienv_template import plan as multienv_plan
 from multienv_template import vocabulary as multienv_vocabulary
 
-personas = multienv_plan.personas
-persona_cases = multienv_plan.persona_cases
+personas = multienv_vocabulary.personas
+persona_cases = multienv_vocabulary.persona_cases
 persona_trust = multienv_vocabulary.generated_module("multienv_tools.persona_trust")
 # make check-access ONLY=...: every persona's cases.
 PERSONA_KINDS = ",".join(personas.PERSONAS)
