@@ -20,6 +20,7 @@ the load is the caveat and CPU time the steadier witness.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import resource
 import shutil
@@ -109,11 +110,15 @@ def own_environment(
 
 
 def uv() -> str:
-    """The uv the template's install uses: the one on PATH, else its own copy in .make/uv."""
-    found = shutil.which("uv") or str(TEMPLATE / ".make" / "uv" / "bin" / "uv")
-    if not Path(found).exists():
-        raise BenchError("no uv: run make install in the template first")
-    return found
+    """The uv the template's install uses (``platform/wheels.py`` decides which)."""
+    spec = importlib.util.spec_from_file_location("platform_wheels", TEMPLATE / "platform" / "wheels.py")
+    assert spec and spec.loader
+    wheels = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wheels)
+    try:
+        return str(wheels.uv())
+    except SystemExit as error:
+        raise BenchError(str(error)) from error
 
 
 @dataclass
