@@ -192,7 +192,7 @@ def s3_probes(runs: list[local_aws.Run], digests: list[str]) -> None:
 
 
 def main(node_modules: str, roots: list[str]) -> int:
-    local_aws.drop_novalue_list_items()
+    local_aws.prepare_moto()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     runs: list[local_aws.Run] = []

@@ -48,9 +48,9 @@ def local_aws_server():
     """One moto server on a free loopback port for the whole run: starting and stopping one costs a second."""
     from moto.server import ThreadedMotoServer
 
-    from multienv_tools.local_aws import drop_novalue_list_items
+    from multienv_tools.local_aws import prepare_moto
 
-    drop_novalue_list_items()
+    prepare_moto()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -176,3 +176,23 @@ def test_role_creating_stacks_refuse_the_deployer_role(settings, local_aws, comm
 )
 def test_assumed_role_names_are_read_from_the_caller_arn(arn, name):
     assert deploy_target.assumed_role_name(arn) == name
+
+
+def test_moto_reads_every_stack_with_libyaml_as_pure_python_yaml_reads_it(local_aws, settings):
+    """prepare_moto gives moto's CloudFormation PyYAML's libyaml loader: each of the repository's
+    templates must read as moto's own loader (pure Python) reads it, tags and all."""
+    import yaml
+    from moto.cloudformation import models, responses
+    from moto.cloudformation.utils import yaml_tag_constructor
+
+    assert issubclass(models.yaml.Loader, yaml.CLoader) and responses.yaml is models.yaml
+
+    class PurePython(yaml.Loader):
+        pass
+
+    PurePython.add_multi_constructor("", yaml_tag_constructor)
+    templates = sorted([*(settings.root / "infra").rglob("*.yaml"), *(settings.root / "org").glob("*.yaml")])
+    assert len(templates) >= 5, templates
+    for template in templates:
+        text = template.read_text(encoding="utf-8")
+        assert models.Stack.parse_template(text) == yaml.load(text, Loader=PurePython), template  # noqa: S506

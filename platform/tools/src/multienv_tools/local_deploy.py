@@ -66,7 +66,7 @@ from .local_aws import (
     Run,
     SkipWarnings,
     apply_skipped,
-    drop_novalue_list_items,
+    prepare_moto,
 )
 
 # --------------------------------------------------------------------------- checks
@@ -502,7 +502,7 @@ def deployed_stacks(run: Run) -> int:
 def main(out: TextIO = sys.stdout) -> int:
     from moto.server import ThreadedMotoServer
 
-    drop_novalue_list_items()
+    prepare_moto()
     settings = load_settings()
     warnings = SkipWarnings()
     moto_logger = logging.getLogger("moto")
