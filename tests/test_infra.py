@@ -66,3 +66,6 @@ def test_local_deploy_fails_on_a_resource_type_the_emulator_skips(bake):
     assert deployed.returncode != 0
     assert "AWS::Scheduler::Schedule" in deployed.stderr
     assert "moto skipped resource types nobody applies" in deployed.stderr
+    # At the deploy that skipped it (dev's service stack), not after every environment's checks.
+    assert "failed: deploy app --env dev " in deployed.stderr
+    assert "prd: the artifact's handler resolves" not in deployed.stdout

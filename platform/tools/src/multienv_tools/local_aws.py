@@ -55,6 +55,16 @@ class SkipWarnings(logging.Handler):
     def unexpected(self) -> list[str]:
         return sorted({t for t in self.types if t not in SKIPPED_BY_MOTO})
 
+    def problem(self) -> str:
+        """What to say when moto skipped a resource type nothing applies ("" when it did not)."""
+        unexpected = self.unexpected()
+        if not unexpected:
+            return ""
+        return (
+            f"moto skipped resource types nobody applies: {', '.join(unexpected)} "
+            f"(known and applied: {', '.join(sorted(SKIPPED_BY_MOTO))})"
+        )
+
 
 @dataclass
 class Run:
@@ -63,6 +73,8 @@ class Run:
     out: TextIO
     checks: list[str] = field(default_factory=list)
     sessions: dict[str, dict[str, str]] = field(default_factory=dict)
+    # moto's warnings of resource types it skipped: a deploy that left one unapplied stops the run.
+    skipped: SkipWarnings | None = None
 
     def say(self, message: str) -> None:
         print(message, file=self.out, flush=True)
@@ -111,6 +123,8 @@ class Run:
         code = deploy.main(list(argv), environ=self.environ(credentials), out=self.out)
         if code != 0:
             raise LocalDeployError(f"deploy {' '.join(argv)} failed (exit {code})")
+        if self.skipped is not None and (problem := self.skipped.problem()):
+            raise LocalDeployError(f"deploy {' '.join(argv)}: {problem}")
 
 
 # --------------------------------------------------------------------------- what moto skips

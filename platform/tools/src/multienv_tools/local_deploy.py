@@ -61,7 +61,6 @@ from . import (
     stacks,
 )
 from .local_aws import (
-    SKIPPED_BY_MOTO,
     LocalDeployError,
     Run,
     SkipWarnings,
@@ -517,7 +516,7 @@ def main(out: TextIO = sys.stdout) -> int:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        run = Run(settings, f"http://{host}:{port}", out)
+        run = Run(settings, f"http://{host}:{port}", out, skipped=warnings)
         run.say(
             f"local AWS on {run.endpoint}: {settings.strategy.value}, "
             f"{len(settings.accounts)} accounts, environments {', '.join(settings.names)}"
@@ -540,13 +539,8 @@ def main(out: TextIO = sys.stdout) -> int:
         moto_logger.removeHandler(warnings)
         python_warnings.removeHandler(warnings)
         python_warnings.propagate = True
-    unexpected = warnings.unexpected()
-    if unexpected:
-        print(
-            "local deploy failed: moto skipped resource types nobody applies: "
-            f"{', '.join(unexpected)} (known and applied: {', '.join(sorted(SKIPPED_BY_MOTO))})",
-            file=sys.stderr,
-        )
+    if problem := warnings.problem():
+        print(f"local deploy failed: {problem}", file=sys.stderr)
         return 1
     out.write(
         f"local deploy OK: {stack_count} stacks in {len(settings.accounts)} account(s), "
