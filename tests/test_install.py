@@ -119,6 +119,7 @@ def test_a_target_run_against_an_empty_environment_says_to_install(bake, tmp_pat
     )
     assert run.returncode != 0
     assert f"no checkov in {tmp_path / 'none'}: run make install first" in run.stderr
+    assert "cfn-lint" not in run.stdout  # said first, not after the other scanner's run
 
 
 def readme_start_commands(project: Path) -> list[str]:

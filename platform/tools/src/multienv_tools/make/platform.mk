@@ -195,7 +195,7 @@ who-can-assume: | $(DEV_TOOLS) $(ACCESS_TOOLS)  ## the roles a GitHub OIDC token
 policy-sizes: | $(DEV_TOOLS)  ## the largest rendered policy of each kind as a share of its AWS limit (fails past 60%)
 	$(MULTIENV) policy-sizes
 
-lint-infra: $(STAMPS)/cfn-lint $(STAMPS)/checkov  ## cfn-lint and checkov on infra/ and org/ (no errors, no warnings, no failed checks)
+lint-infra: $(STAMPS)/checkov $(STAMPS)/cfn-lint  ## cfn-lint and checkov on infra/ and org/ (no errors, no warnings, no failed checks)
 # One start of each tool for all templates: their start-up (schemas, checks) is most of the cost.
 $(STAMPS)/cfn-lint: $(INFRA) $(CHECK_RULES) | $(DEV_TOOLS)
 	$(BIN)/cfn-lint $(INFRA)
