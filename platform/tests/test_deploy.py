@@ -196,3 +196,37 @@ def test_moto_reads_every_stack_with_libyaml_as_pure_python_yaml_reads_it(local_
     for template in templates:
         text = template.read_text(encoding="utf-8")
         assert models.Stack.parse_template(text) == yaml.load(text, Loader=PurePython), template  # noqa: S506
+
+
+@pytest.mark.once
+def test_the_artifact_s_code_runs_alone_in_a_process_of_its_own_per_call(tmp_path, monkeypatch):
+    """local-deploy runs the artifact's handler and secret reads through ArtifactProcess: each call
+    sees the artifact's files and the variables it is given, nothing of this process or an earlier call."""
+    import zipfile
+
+    from multienv_tools.local_aws import LocalDeployError
+    from multienv_tools.local_deploy import ArtifactProcess
+
+    artifact = tmp_path / "app.zip"
+    with zipfile.ZipFile(artifact, "w") as archive:
+        archive.writestr("service/__init__.py", "CALLS = []\n")
+    monkeypatch.setenv("LEAKED_FROM_THE_CHECKOUT", "1")
+    code = (
+        "import json, os, sys, service\n"
+        "service.CALLS.append(1)\n"
+        "print(json.dumps({'pid': os.getpid(), 'calls': len(service.CALLS), 'env': sorted(os.environ),"
+        " 'env_name': os.environ.get('ENV_NAME'), 'path': sys.path}))"
+    )
+    runner = ArtifactProcess(artifact)
+    try:
+        first, second = runner.run(code, {"ENV_NAME": "dev"}), runner.run(code, {"ENV_NAME": "prd"})
+        assert first["pid"] != second["pid"] and first["calls"] == second["calls"] == 1
+        assert (first["env_name"], second["env_name"]) == ("dev", "prd")
+        # LC_CTYPE: Python sets it itself where the locale is C (PEP 538), as it would in any process.
+        assert set(first["env"]) - {"LC_CTYPE"} == {"ENV_NAME", "PATH", "PYTHONPATH"}
+        assert runner.base["PYTHONPATH"] in first["path"] and not any("site-packages" in p for p in first["path"][:1])
+        with pytest.raises(LocalDeployError, match=r"code from the artifact failed: KeyError: 'SECRET'$"):
+            runner.run("import os; os.environ['SECRET']", {})
+        assert runner.run(code, {})["calls"] == 1  # a failed call leaves the next one as it was
+    finally:
+        runner.close()
