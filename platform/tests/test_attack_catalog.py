@@ -77,6 +77,15 @@ def test_every_principal_kind_is_an_attacker(layout):
     assert {"deployer", "cfn-exec", "ci", "bounded-role", "app-role", "project-admin"} <= kinds
 
 
+def test_the_cases_of_some_kinds_are_exactly_those_the_whole_set_holds_for_them(layout):
+    """check-access --only: a sabotage must meet the very cases the full run would put to its principals."""
+    everything = attack_expansion.attack_cases(layout)
+    for kinds in ({"project-admin"}, {"ci", "app-role"}, {"deployer", "cfn-exec", "bounded-role"}):
+        chosen = attack_expansion.attack_cases(layout, kinds=frozenset(kinds))
+        assert chosen == [a for a in everything if a.principal.kind in kinds], kinds
+        assert chosen
+
+
 def _answer(decision):
     return {"decision": decision, "errors": None, "deciding": []}
 

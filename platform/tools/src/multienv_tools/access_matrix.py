@@ -150,7 +150,7 @@ def check(
             simulator.submit(simulation(policies, world, case, where))
         layout = attack_layout(settings, policies)
         add_peer_trusts(settings, policies, layout.peer.slug)
-        attacks = [a for a in attack_cases(layout, exhaustive) if not only or a.principal.kind in only]
+        attacks = attack_cases(layout, exhaustive, kinds=only or None)
         for request in attack_requests(attacks, lambda case, where: simulation(policies, world, case, where), 0):
             simulator.submit(request["simulation"])
         perimeter = render_perimeter(settings) if (settings.root / ORG_TEMPLATE).is_file() else None

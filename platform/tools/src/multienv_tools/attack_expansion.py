@@ -164,8 +164,11 @@ def scoped_targets(layout: Layout, principal: Principal) -> dict[str, list[Targe
     return scopes
 
 
-def attack_cases(layout: Layout, exhaustive: bool = False) -> list[Attack]:
+def attack_cases(layout: Layout, exhaustive: bool = False, kinds: frozenset[str] | None = None) -> list[Attack]:
     """Every principal x every technique x the targets of each scope it must not reach.
+
+    ``kinds``: the cases of principals of these kinds only (``check-access --only``), each the very
+    case the whole set holds for it (the rotation counts every principal).
 
     ``exhaustive``: every technique against every target that fits. Otherwise a covering
     set whose size does not grow with the number of environments: each principal tries
@@ -175,6 +178,8 @@ def attack_cases(layout: Layout, exhaustive: bool = False) -> list[Attack]:
     """
     attacks: list[Attack] = []
     for p_index, principal in enumerate(principals(layout)):
+        if kinds is not None and principal.kind not in kinds:
+            continue
         for targets in scoped_targets(layout, principal).values():
             by_kind: dict[str, list[Target]] = {}
             for target in targets:
