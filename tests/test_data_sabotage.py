@@ -106,3 +106,14 @@ def test_sabotage_export_role_reads_a_non_production_store(bake_copy, node_modul
 
     assert edit_statements(result.project / "infra" / "data.yaml", sid("ReadOwnTable", any_table)) == 2
     assert_caught(result.project, "(read a non-production store)", only="data-export")
+
+
+@pytest.mark.slow
+def test_sabotage_administrator_rewrites_the_copys_roles(bake_copy, node_modules):
+    # Without the guard's statement on the data roles, a Project Administrator (who may assume the
+    # export or import role, as the persona table says) rewrites them: a policy put on either, a trust
+    # widened, each handing production's items further.
+    result = bake_copy()
+    personas_yaml = result.project / "infra" / "personas.yaml"
+    assert edit_statements(personas_yaml, drop("DenyIdentityProviderAndDataRoleChanges")) == 1
+    assert_caught(result.project, "project-admin iam:PutRolePolicy", "-data-export:", only="project-admin")

@@ -401,7 +401,7 @@ def test_every_role_of_an_environment_carries_its_boundary(settings, rendered):
                 # Production's export role writes into the targets' transfer buckets, which the
                 # environment's boundary must never admit (it caps every role the pipeline creates):
                 # its own boundary is exactly its own policy.
-                own = naming.policy_arn(spec.account_id, naming.name(spec.env, "data-export-boundary"))
+                own = naming.policy_arn(spec.account_id, naming.data_export_boundary(spec.env))
                 assert resource["Properties"]["PermissionsBoundary"] == own, spec.name
                 (policy,) = resource["Properties"]["Policies"]
                 assert props(doc, "ExportBoundary")["PolicyDocument"] == policy["PolicyDocument"], spec.name

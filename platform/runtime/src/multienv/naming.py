@@ -290,6 +290,10 @@ class Naming(namedtuple("Naming", "slug region")):
         """In a testing/QA/staging ``env``'s account: reads its transfer bucket, writes its own store."""
         return self.name(env, "data-import")
 
+    def data_export_boundary(self, env: str) -> str:
+        """The permissions boundary of production ``env``'s export role (its data stack makes it)."""
+        return self.name(env, "data-export-boundary")
+
     def arn_pattern(self, service: str, account_id: str, env: str, resource_type: str = "") -> str:
         """ARN matching every resource of ``env`` for a service, e.g. ``lambda`` ``function:``."""
         region = "" if service in ("iam", "s3") else self.region

@@ -76,6 +76,14 @@ def _legitimate(principal: Principal, technique: Technique, target: Target, layo
         target.arn == own_app or target.label.endswith(f"{APP_STACK} stack")
     ):
         return True
+    # Who assumes its own environment's export or import role is the persona table's (the designed
+    # transfer cases check each persona); changing either is never anyone's (the persona setup).
+    own_data_roles = (
+        n.role_arn(home, n.data_export_role(principal.env)),
+        n.role_arn(home, n.data_import_role(principal.env)),
+    )
+    if technique.key == "assume" and target.arn in own_data_roles:
+        return True
     # The app role is its own principal; the CI role assumes its own deployer.
     if principal.symbol == "ci" and target.arn == own_deployer and technique.key == "assume":
         return True

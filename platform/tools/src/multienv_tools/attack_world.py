@@ -155,6 +155,8 @@ def environment_targets(layout: Layout, naming: Naming, env: str, account: str, 
         ("execution role", naming.cfn_execution_role(env)),
         ("function role", naming.function_role(env)),
         *((f"{persona} role", naming.persona_role(env, persona)) for persona in PERSONAS),
+        ("data export role", naming.data_export_role(env)),
+        ("data import role", naming.data_import_role(env)),
     ]
     targets = [
         Target(scope, ROLE, f"{who} {label}", naming.role_arn(account, name), account, env, tagged)
@@ -163,6 +165,7 @@ def environment_targets(layout: Layout, naming: Naming, env: str, account: str, 
     targets.append(
         Target(scope, ROLE, f"{who} ci role", naming.role_arn(s.devops.id, naming.ci_role(env)), s.devops.id, env)
     )
+    # (The export role's own boundary is not a target: it equals the role's policy, which none changes.)
     policies = [("boundary", naming.boundary_policy(env)), ("persona guard", policy_name(naming, env, "guard"))]
     targets += [
         Target(scope, POLICY, f"{who} {label}", naming.policy_arn(account, name), account, env)
