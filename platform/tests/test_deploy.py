@@ -228,5 +228,16 @@ def test_the_artifact_s_code_runs_alone_in_a_process_of_its_own_per_call(tmp_pat
         with pytest.raises(LocalDeployError, match=r"code from the artifact failed: KeyError: 'SECRET'$"):
             runner.run("import os; os.environ['SECRET']", {})
         assert runner.run(code, {})["calls"] == 1  # a failed call leaves the next one as it was
+        # Output written to the file descriptors (a subprocess's) stays the call's own: the next
+        # call gets its own answer, not the last one's.
+        spoken = "import json, subprocess; subprocess.run(['echo', 'hello']); print(json.dumps('mine'))"
+        assert runner.run(spoken, {}) == "mine" and runner.run(code, {})["calls"] == 1
+        with pytest.raises(LocalDeployError, match=r"failed: refused, with a reason$"):
+            runner.run("import sys; sys.exit('refused, with a reason')", {})
+        # Each call reads its own AWS configuration (the warm-up read none for it).
+        config = tmp_path / "aws-config"
+        config.write_text("[profile elsewhere]\nregion = eu-west-3\n")
+        region = "import boto3, json; print(json.dumps(boto3.client('ssm').meta.region_name))"
+        assert runner.run(region, {"AWS_CONFIG_FILE": str(config), "AWS_PROFILE": "elsewhere"}) == "eu-west-3"
     finally:
         runner.close()

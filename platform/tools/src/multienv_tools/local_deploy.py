@@ -95,17 +95,20 @@ print(json.dumps({"env": config.env, "region": region_of(), "read": read}))
 
 
 # The process ArtifactProcess starts: it imports boto3 and reads the service models the runtime's
-# secrets use (clients made with placeholder keys: no credential is looked up), then forks once per
-# request. Each child takes the request's environment as its whole environment, runs the code with
-# its output captured, and hands back its exit code and output as one JSON line.
+# secrets use into one botocore loader (clients of a throwaway session, with placeholder keys: no
+# credential or configuration file is looked up for the calls), then forks once per request. Each
+# child takes the request's environment as its whole environment and a fresh default session (its
+# own credentials and configuration, the warm loader), runs the code with its standard output and
+# error (the file descriptors, so a subprocess's output too) in files, and hands back its exit code
+# and both outputs as one JSON line on a pipe of its own.
 FORKING_RUNNER = r"""
-import io, json, os, sys, traceback
-from contextlib import redirect_stderr, redirect_stdout
-import boto3, botocore.session
-models = botocore.session.get_session()
+import json, os, sys, tempfile, traceback
+import boto3, botocore.loaders, botocore.session
+loader = botocore.loaders.create_loader()
+warm = botocore.session.Session()
+warm.register_component("data_loader", loader)
 for service in ("ssm", "secretsmanager"):
-    models.create_client(service, region_name="us-east-1", aws_access_key_id="-", aws_secret_access_key="-")
-boto3.setup_default_session(botocore_session=models)
+    warm.create_client(service, region_name="us-east-1", aws_access_key_id="-", aws_secret_access_key="-")
 base = dict(os.environ)
 for line in sys.stdin:
     request = json.loads(line)
@@ -115,17 +118,31 @@ for line in sys.stdin:
         os.close(read)
         os.environ.clear()
         os.environ.update(base, **request["variables"])
-        out, err, code = io.StringIO(), io.StringIO(), 0
-        with redirect_stdout(out), redirect_stderr(err):
-            try:
-                exec(compile(request["code"], "<artifact>", "exec"), {"__name__": "__main__"})
-            except SystemExit as stop:
-                code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
-            except BaseException:
-                traceback.print_exc()
+        session = botocore.session.Session()
+        session.register_component("data_loader", loader)
+        boto3.setup_default_session(botocore_session=session)
+        captured = [tempfile.TemporaryFile(), tempfile.TemporaryFile()]
+        os.dup2(captured[0].fileno(), 1)
+        os.dup2(captured[1].fileno(), 2)
+        sys.stdout = open(1, "w", closefd=False)
+        sys.stderr = open(2, "w", closefd=False)
+        code = 0
+        try:
+            exec(compile(request["code"], "<artifact>", "exec"), {"__name__": "__main__"})
+        except SystemExit as stop:
+            if isinstance(stop.code, int) or stop.code is None:
+                code = stop.code or 0
+            else:
+                print(stop.code, file=sys.stderr)
                 code = 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        out, err = (f.seek(0) or f.read().decode(errors="replace") for f in captured)
         with os.fdopen(write, "w") as pipe:
-            pipe.write(json.dumps({"returncode": code, "stdout": out.getvalue(), "stderr": err.getvalue()}))
+            pipe.write(json.dumps({"returncode": code, "stdout": out, "stderr": err}))
         os._exit(0)
     os.close(write)
     with os.fdopen(read) as pipe:
@@ -160,7 +177,7 @@ class ArtifactProcess:
         self._stdin, self._stdout = self._process.stdin, self._process.stdout
 
     def run(self, code: str, variables: Mapping[str, str]) -> dict[str, Any]:
-        """What ``code`` prints as JSON, run with ``variables`` added to the artifact's environment."""
+        """What ``code`` prints as JSON on its last line, run with ``variables`` added to the artifact's environment."""
         self._stdin.write(json.dumps({"code": code, "variables": dict(variables)}) + "\n")
         self._stdin.flush()
         line = self._stdout.readline()
@@ -170,7 +187,10 @@ class ArtifactProcess:
         if result["returncode"] != 0:
             last = (result["stderr"].strip().splitlines() or [f"exit {result['returncode']}"])[-1]
             raise LocalDeployError(f"code from the artifact failed: {last}")
-        return json.loads(result["stdout"])
+        printed = result["stdout"].strip().splitlines()
+        if not printed:
+            raise LocalDeployError("code from the artifact printed nothing")
+        return json.loads(printed[-1])  # its answer is its last line
 
     def close(self) -> None:
         self._stdin.close()
