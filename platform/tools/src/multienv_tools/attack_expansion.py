@@ -76,13 +76,13 @@ def _legitimate(principal: Principal, technique: Technique, target: Target, layo
         target.arn == own_app or target.label.endswith(f"{APP_STACK} stack")
     ):
         return True
-    # Who assumes its own environment's export or import role is the persona table's (the designed
-    # transfer cases check each persona); changing either is never anyone's (the persona setup).
+    # Which persona assumes its own environment's export or import role is the persona table's (the
+    # designed transfer cases check each persona); no other principal does, and nobody changes them.
     own_data_roles = (
         n.role_arn(home, n.data_export_role(principal.env)),
         n.role_arn(home, n.data_import_role(principal.env)),
     )
-    if technique.key == "assume" and target.arn in own_data_roles:
+    if principal.symbol in PERSONAS and technique.key == "assume" and target.arn in own_data_roles:
         return True
     # The app role is its own principal; the CI role assumes its own deployer.
     if principal.symbol == "ci" and target.arn == own_deployer and technique.key == "assume":

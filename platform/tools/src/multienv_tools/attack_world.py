@@ -165,8 +165,11 @@ def environment_targets(layout: Layout, naming: Naming, env: str, account: str, 
     targets.append(
         Target(scope, ROLE, f"{who} ci role", naming.role_arn(s.devops.id, naming.ci_role(env)), s.devops.id, env)
     )
-    # (The export role's own boundary is not a target: it equals the role's policy, which none changes.)
-    policies = [("boundary", naming.boundary_policy(env)), ("persona guard", policy_name(naming, env, "guard"))]
+    policies = [
+        ("boundary", naming.boundary_policy(env)),
+        ("persona guard", policy_name(naming, env, "guard")),
+        ("data export boundary", naming.data_export_boundary(env)),
+    ]
     targets += [
         Target(scope, POLICY, f"{who} {label}", naming.policy_arn(account, name), account, env)
         for label, name in policies

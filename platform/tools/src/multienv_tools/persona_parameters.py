@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from multienv.naming import PERSONAS
+from multienv.naming import BOUNDARY, PERSONAS
 
 from .persona_trust import (
     IDENTITY,
@@ -118,7 +118,8 @@ def stack_parameters(
 
 
 def persona_setup_arns(naming, env: str, account_id: str = "*") -> list[str]:
-    """The persona roles, the persona policies and the permissions boundary of ``env``.
+    """The persona roles, the persona policies and the permissions boundary of ``env``, and the boundary
+    of its masked copy's export role.
 
     No persona may change them, the Project Administrator included (the Guard policy), and no
     role under the boundary either: the account's administrator deploys them
@@ -127,7 +128,10 @@ def persona_setup_arns(naming, env: str, account_id: str = "*") -> list[str]:
     """
     return [
         *(naming.role_arn(account_id, naming.persona_role(env, p)) for p in PERSONAS),
-        naming.policy_arn(account_id, naming.boundary_policy(env)),
+        # The environment's boundary and the masked copy's export role's own (made with the data
+        # stack; the roles themselves: the account guard's DenyIdentityProviderAndDataRoleChanges),
+        # in one pattern: the guard that holds it has little room left at the longest names.
+        naming.policy_arn(account_id, f"{naming.prefix(env)}*{BOUNDARY}"),
         naming.policy_arn(account_id, policy_name(naming, env, "*")),
     ]
 
