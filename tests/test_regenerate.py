@@ -47,9 +47,10 @@ def snapshot(project: Path) -> dict[str, str]:
     }
 
 
-def make_linked_project(tmp_path: Path, **answers: str) -> Path:
-    """A project made with `cruft create` from a git clone of the template, committed, with team edits."""
-    template = template_as_git_repo(tmp_path)
+def make_linked_project(tmp_path: Path, template: Path | None = None, **answers: str) -> Path:
+    """A project made with `cruft create` from a git clone of the template (``template``, else one made
+    here), committed, with team edits."""
+    template = template or template_as_git_repo(tmp_path)
     out = tmp_path / "out"
     subprocess.run(
         [str(CRUFT), "create", str(template), "--no-input", "--output-dir", str(out)]
@@ -73,11 +74,14 @@ def make_linked_project(tmp_path: Path, **answers: str) -> Path:
 def _linked_once(tmp_path_factory):
     """One linked project per set of answers and test process, never changed (linked_copy hands out copies)."""
     made: dict[tuple, Path] = {}
+    templates: list[Path] = []  # one clone of the template for them all: cruft only reads it
 
     def _get(answers: dict[str, str]) -> Path:
         key = tuple(sorted(answers.items()))
         if key not in made:
-            made[key] = make_linked_project(tmp_path_factory.mktemp("pristine"), **answers)
+            if not templates:
+                templates.append(template_as_git_repo(tmp_path_factory.mktemp("template")))
+            made[key] = make_linked_project(tmp_path_factory.mktemp("pristine"), templates[0], **answers)
         return made[key]
 
     return _get
