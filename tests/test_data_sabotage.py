@@ -13,6 +13,11 @@ from multienv_template import vocabulary as multienv_vocabulary
 ANY_TABLE = {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"}
 
 
+def any_table(statement):
+    """A statement's resource widened to every table of the account."""
+    statement["Resource"] = ANY_TABLE
+
+
 @pytest.mark.slow
 def test_sabotage_developer_reads_production_data(bake_copy, node_modules):
     # The explicit Denies gone and a careless later Allow on the view block: production's developer reads items.
@@ -57,9 +62,6 @@ def test_sabotage_function_reads_another_environments_table(bake_copy, node_modu
     # reads another environment's items.
     result = bake_copy(account_strategy="single_account")
 
-    def any_table(statement):
-        statement["Resource"] = ANY_TABLE
-
     assert edit_statements(result.project / "infra" / "app.yaml", sid("ReadWriteOwnTable", any_table)) == 1
     bootstrap = result.project / "infra" / "workload-bootstrap.yaml"
     assert edit_statements(bootstrap, boundary("Own", every_table)) == 1
@@ -86,9 +88,6 @@ def test_sabotage_import_role_writes_production(bake_copy, node_modules):
     result = bake_copy(account_strategy="single_account")
     data_yaml = result.project / "infra" / "data.yaml"
 
-    def any_table(statement):
-        statement["Resource"] = ANY_TABLE
-
     assert edit_statements(data_yaml, sid("WriteOwnTable", any_table)) == 1
     template = multienv_vocabulary.generated_module("multienv_tools.cfn").load_template(data_yaml)
     del template["Resources"]["ImportRole"]["Properties"]["PermissionsBoundary"]
@@ -100,9 +99,6 @@ def test_sabotage_import_role_writes_production(bake_copy, node_modules):
 def test_sabotage_export_role_reads_a_non_production_store(bake_copy, node_modules):
     # Its policy and its own boundary both widened (the same statement in each).
     result = bake_copy(account_strategy="single_account")
-
-    def any_table(statement):
-        statement["Resource"] = ANY_TABLE
 
     assert edit_statements(result.project / "infra" / "data.yaml", sid("ReadOwnTable", any_table)) == 2
     assert_caught(result.project, "(read a non-production store)", only="data-export")
