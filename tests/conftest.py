@@ -67,9 +67,14 @@ def platform_copy(project: Path) -> Path:
     return project.parent / f"{project.name}{PLATFORM_COPY}"
 
 
+def outside_this_environment() -> dict[str, str]:
+    """This process's environment without what selects its virtual environment or path."""
+    return {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+
+
 def run_project(project: Path, *targets: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the baked project's own make targets in the shared environment."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = outside_this_environment()
     # A copy that holds its own platform sources (bake_copy's, for sabotage) runs them instead.
     own = platform_copy(project)
     platform = [f"PLATFORM_SRC={own}"] if own.is_dir() else []
@@ -91,7 +96,7 @@ def run_platform_tests(project: Path, *args: str, timeout: int = 600) -> subproc
     """The platform's tests (platform/tests/) against a baked project, as a release runs them; test
     ids are printed as ``test_file.py::name``. A bake_copy's own platform sources run instead of
     the installed platform, as its make does."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = outside_this_environment()
     env["MULTIENV_PROJECT"] = str(project)
     own = platform_copy(project)
     if own.is_dir():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TEMPLATE, run_platform_tests
+from conftest import TEMPLATE, outside_this_environment, run_platform_tests
 from matrix import BY_ID
 
 from multienv_template.vocabulary import naming
@@ -64,7 +64,7 @@ def failed(run: subprocess.CompletedProcess, test: str) -> bool:
 
 
 def resolve_roles(project: Path, env_name: str, command: str = "roles") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = outside_this_environment()
     env["PYTHONPATH"] = f"{project / 'src'}"
     return subprocess.run(
         [sys.executable, "-m", "multienv_tools.ci", command, "--env", env_name],
@@ -254,7 +254,7 @@ def run_update_step(project: Path, tmp_path: Path) -> tuple[int, bool, str]:
     output, summary = tmp_path / "github_output", tmp_path / "step_summary"
     output.write_text("")
     summary.write_text("")
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env = outside_this_environment()
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env.update(GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary), RUNNER_TEMP=str(tmp_path))
     run = subprocess.run(
