@@ -241,3 +241,15 @@ def test_the_artifact_s_code_runs_alone_in_a_process_of_its_own_per_call(tmp_pat
         assert runner.run(region, {"AWS_CONFIG_FILE": str(config), "AWS_PROFILE": "elsewhere"}) == "eu-west-3"
     finally:
         runner.close()
+
+
+@pytest.mark.once
+def test_every_command_says_an_aws_error_in_one_line_and_raises_anything_else(capsys):
+    """deploy, secret_store and data_copy end on deploy_target.report_aws_error."""
+    from botocore.exceptions import ClientError
+
+    refused = ClientError({"Error": {"Code": "AccessDenied", "Message": "not\nyou"}}, "GetSecretValue")
+    assert deploy_target.report_aws_error(refused) == 1
+    assert capsys.readouterr().err == "error: AWS said: GetSecretValue: AccessDenied: not you\n"
+    with pytest.raises(KeyError):
+        deploy_target.report_aws_error(KeyError("a bug, not AWS"))

@@ -33,7 +33,7 @@ from multienv.model import is_placeholder
 from multienv.settings import Environment, Settings, SettingsError, load_settings
 
 from . import masking, personas
-from .deploy_target import Context, DeployError, check_target, client, is_aws_error, one_line
+from .deploy_target import Context, DeployError, check_target, client, is_aws_error, one_line, report_aws_error
 
 # Which tiers may be seeded, be a subset's source or its target: personas.py decides, once.
 SEED_TIERS = personas.SEED_TIERS
@@ -493,10 +493,7 @@ def main(
         print("\n".join(f"error: {p}" for p in error.problems) + "\nnothing was written", file=sys.stderr)
         return 2
     except Exception as error:
-        if not is_aws_error(error):
-            raise
-        print(f"error: AWS said: {one_line(error)}", file=sys.stderr)
-        return 1
+        return report_aws_error(error)
     return 0
 
 

@@ -46,8 +46,7 @@ from .deploy_steps import (
 from .deploy_target import (
     Context,
     DeployError,
-    is_aws_error,
-    one_line,
+    report_aws_error,
     target_environment,
 )
 
@@ -124,10 +123,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"error: {error}", file=sys.stderr)
         return 1
     except Exception as error:
-        if not is_aws_error(error):
-            raise
-        print(f"error: {one_line(error)}", file=sys.stderr)
-        return 1
+        return report_aws_error(error)
     return 0
 
 

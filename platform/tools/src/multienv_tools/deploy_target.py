@@ -184,3 +184,12 @@ def one_line(error: BaseException) -> str:
 def is_aws_error(error: BaseException) -> bool:
     """An error raised by boto3 or botocore: reported in one line, not as a traceback."""
     return type(error).__module__.startswith(("botocore", "boto3"))
+
+
+def report_aws_error(error: Exception) -> int:
+    """A command's last ``except``: an AWS error said in one line on standard error, exit status 1;
+    anything else is a bug, raised again with its traceback."""
+    if not is_aws_error(error):
+        raise error
+    print(f"error: AWS said: {one_line(error)}", file=sys.stderr)
+    return 1

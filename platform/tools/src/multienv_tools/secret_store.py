@@ -24,7 +24,7 @@ from multienv.config_files import load
 from multienv.config_schema import SSM, ConfigError
 from multienv.settings import Settings, SettingsError, load_settings
 
-from .deploy_target import is_aws_error, one_line
+from .deploy_target import report_aws_error
 
 # service name -> client (boto3's, or the local AWS's in make local-deploy)
 Clients = Callable[[str], Any]
@@ -185,10 +185,7 @@ def main(
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:
-        if not is_aws_error(error):
-            raise
-        print(f"error: AWS said: {one_line(error)}", file=sys.stderr)
-        return 1
+        return report_aws_error(error)
     return 0
 
 
